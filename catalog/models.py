@@ -1,0 +1,187 @@
+"""The catalog: who sells what, where it is stocked, and how it is organised.
+
+Other apps read the catalog through ``catalog.selectors`` and change it through
+``catalog.services``; stock arithmetic lives in one place so that the rules
+(``0 <= reserved <= quantity``) are enforced both in code and by the database.
+"""
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+
+
+class Seller(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=200, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Brand(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=200, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Category(models.Model):
+    """A node of the category tree; products may sit at any level.
+
+    The tree is small (tens to a few thousand nodes) and read on every page,
+    so ``catalog.selectors.category_tree`` holds it in the cache instead of
+    storing paths in every row.
+    """
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    position = models.PositiveSmallIntegerField(default=0, help_text="Order among its siblings.")
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("category", args=[self.slug])
+
+    def clean(self):
+        ancestor = self.parent
+        while ancestor is not None:
+            if ancestor.pk == self.pk:
+                raise ValidationError({"parent": "A category cannot be placed under itself or its descendants."})
+            ancestor = ancestor.parent
+
+
+def product_slug(title):
+    """The readable part of a product URL; ids identify products, not slugs."""
+    return slugify(title)[:200].strip("-") or "product"
+
+
+class Product(models.Model):
+    seller = models.ForeignKey(Seller, on_delete=models.PROTECT, related_name="products")
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="products")
+    brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="products")
+    title = models.CharField(max_length=500)
+    slug = models.SlugField(max_length=200, blank=True)
+    description = models.TextField(blank=True)
+    price = models.DecimalField(max_digits=10, decimal_places=2, validators=[MinValueValidator(0)])
+    image = models.ImageField(upload_to="products/%Y/%m/", blank=True)
+    attributes = models.JSONField(default=dict, blank=True)
+    rating = models.DecimalField(
+        max_digits=2,
+        decimal_places=1,
+        default=0,
+        validators=[MinValueValidator(0), MaxValueValidator(5)],
+    )
+    review_count = models.PositiveIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(price__gte=0), name="product_price_non_negative"),
+            models.CheckConstraint(
+                condition=Q(rating__gte=0) & Q(rating__lte=5), name="product_rating_0_to_5"
+            ),
+        ]
+        # Browse pages filter active products of a set of categories and sort by
+        # one key with id as tie-breaker; each sort gets a partial index that
+        # answers it without touching inactive rows.
+        indexes = [
+            models.Index(
+                fields=["category", "-created_at", "-id"],
+                condition=Q(is_active=True),
+                name="product_browse_newest",
+            ),
+            models.Index(
+                fields=["category", "price", "id"],
+                condition=Q(is_active=True),
+                name="product_browse_price",
+            ),
+            models.Index(
+                fields=["category", "-rating", "-review_count", "id"],
+                condition=Q(is_active=True),
+                name="product_browse_rating",
+            ),
+            models.Index(
+                fields=["-rating", "-review_count"],
+                condition=Q(is_active=True),
+                name="product_featured",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = product_slug(self.title)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        if not self.slug:
+            return reverse("product-short", args=[self.pk])
+        return reverse("product", args=[self.pk, self.slug])
+
+
+class Warehouse(models.Model):
+    code = models.CharField(max_length=20, unique=True)
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.code} — {self.name}"
+
+
+class Inventory(models.Model):
+    """Stock of one product in one warehouse.
+
+    ``reserved`` counts units held by carts; what can still be sold is
+    ``quantity - reserved``. The database refuses any row outside
+    ``0 <= reserved <= quantity``, whatever code path writes it.
+    """
+
+    # No separate index: the (product, warehouse) unique constraint leads with product.
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="inventory", db_index=False)
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="inventory")
+    quantity = models.IntegerField(default=0, validators=[MinValueValidator(0)])
+    reserved = models.IntegerField(default=0, validators=[MinValueValidator(0)])
+
+    class Meta:
+        verbose_name_plural = "inventory"
+        constraints = [
+            models.UniqueConstraint(fields=["product", "warehouse"], name="inventory_product_warehouse_unique"),
+            models.CheckConstraint(condition=Q(quantity__gte=0), name="inventory_quantity_non_negative"),
+            models.CheckConstraint(condition=Q(reserved__gte=0), name="inventory_reserved_non_negative"),
+            models.CheckConstraint(
+                condition=Q(reserved__lte=F("quantity")), name="inventory_reserved_within_quantity"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.product_id} @ {self.warehouse.code}: {self.quantity} ({self.reserved} reserved)"
+
+    @property
+    def available(self):
+        return self.quantity - self.reserved
