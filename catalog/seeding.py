@@ -1,0 +1,260 @@
+"""A realistic synthetic catalog, deterministic for a given seed.
+
+Used by ``manage.py seed_catalog`` for the demo store and the benchmarks. The
+departments below give every product a title, attributes and price range that
+fit its category; brands, sellers and stock are spread the way a marketplace
+looks: a long tail of brands, log-normal prices, some products sold out.
+"""
+import math
+import random
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from .models import Brand, Category, Inventory, Product, Seller, Warehouse, product_slug
+from .selectors import forget_category_tree
+
+# department -> (median price in USD, {subcategory: [nouns]}, {attribute: [values]})
+DEPARTMENTS = {
+    "Electronics": (
+        60,
+        {
+            "Headphones": ["Wireless Earbuds", "Over-Ear Headphones", "Noise Cancelling Headphones", "Sports Earphones"],
+            "Cables & Chargers": ["USB-C Cable", "Lightning Cable", "Fast Charger", "Charging Cable", "HDMI Cable"],
+            "Cameras": ["Action Camera", "Mirrorless Camera", "Security Camera", "Webcam"],
+            "Smart Home": ["Smart Plug", "Smart Bulb", "Video Doorbell", "Smart Speaker"],
+            "Computer Accessories": ["Wireless Mouse", "Mechanical Keyboard", "USB Hub", "Laptop Stand", "Monitor Arm"],
+            "Portable Audio": ["Bluetooth Speaker", "Portable Radio", "Soundbar"],
+        },
+        {"color": ["Black", "White", "Silver", "Blue", "Graphite"], "connectivity": ["Bluetooth 5.3", "USB-C", "Wi-Fi", "Wired"], "warranty": ["1 year", "2 years"]},
+    ),
+    "Home & Kitchen": (
+        35,
+        {
+            "Cookware": ["Non-Stick Frying Pan", "Cast Iron Skillet", "Stock Pot", "Saucepan Set", "Dutch Oven"],
+            "Small Appliances": ["Air Fryer", "Electric Kettle", "Blender", "Coffee Maker", "Toaster"],
+            "Bedding": ["Cotton Sheet Set", "Duvet Cover", "Memory Foam Pillow", "Weighted Blanket"],
+            "Storage": ["Food Storage Containers", "Closet Organizer", "Storage Bins", "Spice Rack"],
+            "Home Decor": ["Table Lamp", "Wall Clock", "Throw Pillow", "Picture Frame Set"],
+        },
+        {"material": ["Stainless Steel", "Cotton", "Ceramic", "Bamboo", "Aluminum"], "color": ["Gray", "White", "Black", "Sage", "Navy"], "care": ["Dishwasher safe", "Machine washable", "Hand wash"]},
+    ),
+    "Books": (
+        14,
+        {
+            "Fiction": ["Novel", "Thriller", "Mystery Novel", "Short Story Collection"],
+            "Science Fiction & Fantasy": ["Space Opera", "Epic Fantasy", "Dystopian Novel"],
+            "Cookbooks": ["Cookbook", "Baking Book", "Vegetarian Cookbook"],
+            "Business": ["Leadership Guide", "Startup Handbook", "Investing Guide"],
+            "Children's Books": ["Picture Book", "Early Reader", "Bedtime Stories"],
+        },
+        {"format": ["Paperback", "Hardcover", "Kindle Edition"], "language": ["English"], "pages": ["180", "240", "320", "416", "528"]},
+    ),
+    "Clothing": (
+        28,
+        {
+            "Men's Clothing": ["T-Shirt", "Hoodie", "Chino Pants", "Rain Jacket", "Polo Shirt"],
+            "Women's Clothing": ["Summer Dress", "Cardigan", "Leggings", "Denim Jacket", "Blouse"],
+            "Shoes": ["Running Shoes", "Leather Boots", "Sneakers", "Sandals"],
+            "Accessories": ["Leather Belt", "Wool Scarf", "Baseball Cap", "Sunglasses"],
+        },
+        {"size": ["XS", "S", "M", "L", "XL", "XXL"], "color": ["Black", "Navy", "Olive", "Heather Gray", "Burgundy"], "material": ["100% Cotton", "Polyester Blend", "Merino Wool", "Leather"]},
+    ),
+    "Sports & Outdoors": (
+        40,
+        {
+            "Camping": ["Camping Tent", "Sleeping Bag", "Camping Stove", "Headlamp"],
+            "Fitness": ["Yoga Mat", "Adjustable Dumbbells", "Resistance Bands", "Jump Rope"],
+            "Cycling": ["Bike Helmet", "Bike Light Set", "Cycling Gloves", "Bike Lock"],
+            "Water Sports": ["Swim Goggles", "Dry Bag", "Snorkel Set"],
+        },
+        {"color": ["Red", "Black", "Orange", "Green", "Blue"], "weight": ["250 g", "500 g", "1.2 kg", "2.5 kg"], "material": ["Nylon", "Neoprene", "Aluminum", "TPE"]},
+    ),
+    "Toys & Games": (
+        25,
+        {
+            "Building Toys": ["Building Blocks Set", "Magnetic Tiles", "Construction Kit"],
+            "Board Games": ["Strategy Board Game", "Family Card Game", "Party Game", "Puzzle 1000 Pieces"],
+            "Dolls & Figures": ["Action Figure", "Fashion Doll", "Plush Toy"],
+            "Outdoor Play": ["Water Blaster", "Kick Scooter", "Kite"],
+        },
+        {"age": ["3+", "6+", "8+", "12+", "14+"], "players": ["1", "2-4", "2-6", "3-8"], "material": ["Plastic", "Wood", "Cardboard"]},
+    ),
+    "Beauty & Personal Care": (
+        18,
+        {
+            "Skin Care": ["Face Moisturizer", "Vitamin C Serum", "Sunscreen SPF 50", "Cleansing Gel"],
+            "Hair Care": ["Shampoo", "Conditioner", "Hair Dryer", "Hair Straightener"],
+            "Oral Care": ["Electric Toothbrush", "Water Flosser", "Whitening Toothpaste"],
+            "Fragrance": ["Eau de Parfum", "Body Mist", "Cologne"],
+        },
+        {"volume": ["50 ml", "100 ml", "250 ml", "500 ml"], "skin type": ["All", "Dry", "Oily", "Sensitive"], "scent": ["Unscented", "Citrus", "Lavender", "Fresh"]},
+    ),
+    "Grocery": (
+        9,
+        {
+            "Coffee & Tea": ["Whole Bean Coffee", "Ground Coffee", "Green Tea", "Coffee Pods"],
+            "Snacks": ["Trail Mix", "Protein Bars", "Dark Chocolate", "Potato Chips"],
+            "Pantry": ["Extra Virgin Olive Oil", "Pasta", "Basmati Rice", "Peanut Butter"],
+        },
+        {"weight": ["250 g", "340 g", "500 g", "1 kg"], "diet": ["Vegan", "Gluten-free", "Organic", "Regular"], "pack": ["1", "3", "6", "12"]},
+    ),
+    "Office Products": (
+        20,
+        {
+            "Writing": ["Gel Pens", "Fountain Pen", "Highlighters", "Mechanical Pencils"],
+            "Paper": ["Notebook", "Sticky Notes", "Printer Paper", "Planner"],
+            "Office Furniture": ["Office Chair", "Standing Desk", "Desk Organizer"],
+        },
+        {"color": ["Black", "Blue", "Assorted", "White"], "pack": ["1", "5", "12", "24"], "size": ["A4", "A5", "Letter", "Pocket"]},
+    ),
+}
+ADJECTIVES = [
+    "Premium", "Compact", "Classic", "Ultra", "Pro", "Essential", "Deluxe", "Eco", "Heavy-Duty",
+    "Lightweight", "Portable", "Smart", "Everyday", "Travel", "Ergonomic", "Vintage", "Modern",
+]
+SYLLABLES = ["ka", "zen", "tro", "vi", "lux", "nor", "ba", "mi", "qu", "ra", "sol", "tek", "vo", "an", "el", "or", "pix", "lo", "dex", "ma"]
+WAREHOUSES = [("EWR1", "Newark, NJ"), ("DFW7", "Dallas, TX"), ("SEA3", "Seattle, WA")]
+BRAND_COUNT = 500
+SELLER_COUNT = 200
+DESCRIPTION_SENTENCES = [
+    "Designed for {use} with a {adjective_lower} build that lasts.",
+    "This {noun_lower} from {brand} combines reliable quality with great value.",
+    "Customers choose it for {use} because it is easy to set up and easy to clean.",
+    "Backed by {brand} customer support and a hassle-free return policy.",
+    "Made with {material} for everyday comfort and durability.",
+    "A thoughtful gift and a favourite for {use}.",
+]
+USES = ["home", "the office", "travel", "outdoor adventures", "daily use", "families", "professionals", "students"]
+
+
+@dataclass(frozen=True)
+class Leaf:
+    category_id: int
+    department: str
+    nouns: list
+    attributes: dict
+    median_price: float
+
+
+def seed_catalog(products: int, *, seed: int = 1, batch_size: int = 2000, progress=None) -> int:
+    """Add ``products`` products (and their stock); returns how many were added."""
+    rng = random.Random(seed)
+    leaves, brands_by_department, seller_ids, warehouse_ids = _seed_reference_data(rng)
+    now = timezone.now()
+    created = 0
+    while created < products:
+        size = min(batch_size, products - created)
+        with transaction.atomic():
+            batch = Product.objects.bulk_create(
+                [_product(rng, leaves, brands_by_department, seller_ids, now) for _ in range(size)]
+            )
+            Inventory.objects.bulk_create(
+                [row for product in batch for row in _stock(rng, product.pk, warehouse_ids)]
+            )
+        created += size
+        if progress:
+            progress(size)
+    forget_category_tree()
+    if connection.vendor == "postgresql":
+        # Fresh statistics for the planner, and a visibility map so that
+        # browse queries can be answered from the indexes alone (VACUUM cannot
+        # run inside a transaction, e.g. in a test).
+        vacuum = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
+        with connection.cursor() as cursor:
+            cursor.execute(f"{vacuum} catalog_product, catalog_inventory")
+    return created
+
+
+def _seed_reference_data(rng):
+    """Categories, brands, sellers and warehouses: created once, reused after."""
+    leaves, brands_by_department = [], {}
+    brand_names = _brand_names(rng)
+    per_department = BRAND_COUNT // len(DEPARTMENTS)
+    for position, (department, (median_price, subcategories, attributes)) in enumerate(DEPARTMENTS.items()):
+        root, _ = Category.objects.get_or_create(
+            slug=slugify(department), defaults={"name": department, "position": position}
+        )
+        for sub_position, (name, nouns) in enumerate(subcategories.items()):
+            leaf, _ = Category.objects.get_or_create(
+                slug=slugify(name), defaults={"name": name, "parent": root, "position": sub_position}
+            )
+            leaves.append(Leaf(leaf.pk, department, nouns, attributes, median_price))
+        names = brand_names[position * per_department : (position + 1) * per_department]
+        brands_by_department[department] = [
+            Brand.objects.get_or_create(slug=slugify(name), defaults={"name": name})[0] for name in names
+        ]
+    seller_ids = [
+        Seller.objects.get_or_create(slug=f"seller-{i}", defaults={"name": f"{_word(rng)} Trading {i}"})[0].pk
+        for i in range(1, SELLER_COUNT + 1)
+    ]
+    warehouse_ids = [
+        Warehouse.objects.get_or_create(code=code, defaults={"name": name})[0].pk for code, name in WAREHOUSES
+    ]
+    return leaves, brands_by_department, seller_ids, warehouse_ids
+
+
+def _word(rng, syllables=(2, 3)):
+    return "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(*syllables))).capitalize()
+
+
+def _brand_names(rng):
+    names = set()
+    while len(names) < BRAND_COUNT:
+        names.add(_word(rng) + rng.choice(["", "", " Labs", " Co", " Home", " Pro", "ify"]))
+    return sorted(names)
+
+
+def _product(rng, leaves, brands_by_department, seller_ids, now):
+    leaf = rng.choice(leaves)
+    # A long tail: a few brands per department sell most of its products.
+    brands = brands_by_department[leaf.department]
+    brand = brands[min(int(rng.paretovariate(1.2)) - 1, len(brands) - 1)]
+    noun = rng.choice(leaf.nouns)
+    adjective = rng.choice(ADJECTIVES)
+    attributes = {name: rng.choice(values) for name, values in leaf.attributes.items()}
+    detail = ", ".join(list(attributes.values())[:2])
+    title = f"{brand.name} {adjective} {noun}, {detail}"
+    price = Decimal(str(max(0.99, round(math.exp(rng.gauss(math.log(leaf.median_price), 0.7)), 2))))
+    review_count = int(rng.lognormvariate(2.5, 1.6)) if rng.random() > 0.1 else 0
+    rating = Decimal(str(round(min(5.0, max(1.0, rng.gauss(4.2, 0.5))), 1))) if review_count else Decimal("0")
+    values = {
+        "brand": brand.name,
+        "noun_lower": noun.lower(),
+        "adjective_lower": adjective.lower(),
+        "use": rng.choice(USES),
+        "material": attributes.get("material", "quality materials").lower(),
+    }
+    description = " ".join(sentence.format(**values) for sentence in rng.sample(DESCRIPTION_SENTENCES, 3))
+    return Product(
+        seller_id=rng.choice(seller_ids),
+        category_id=leaf.category_id,
+        brand=brand,
+        title=title,
+        slug=product_slug(title),
+        description=description,
+        price=price,
+        attributes=attributes,
+        rating=rating,
+        review_count=review_count,
+        is_active=rng.random() > 0.01,
+        created_at=now - timedelta(seconds=rng.randint(0, 2 * 365 * 24 * 3600)),
+    )
+
+
+def _stock(rng, product_id, warehouse_ids):
+    """Stock in one to three warehouses; about 8% sold out, 7% nearly so."""
+    roll = rng.random()
+    if roll < 0.08:
+        return [Inventory(product_id=product_id, warehouse_id=warehouse_ids[0], quantity=0)]
+    stocked = rng.sample(warehouse_ids, rng.randint(1, len(warehouse_ids)))
+    if roll < 0.15:
+        return [Inventory(product_id=product_id, warehouse_id=stocked[0], quantity=rng.randint(1, 5))]
+    return [
+        Inventory(product_id=product_id, warehouse_id=warehouse_id, quantity=rng.randint(1, 250))
+        for warehouse_id in stocked
+    ]

@@ -1,0 +1,214 @@
+"""Read paths of the catalog: what pages and other apps ask of it."""
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.paginator import Page
+from django.db.models import F, Sum
+from django.shortcuts import get_object_or_404
+
+from .models import Category, Inventory, Product
+from .pagination import BoundedPaginator
+
+CATEGORY_TREE_CACHE_KEY = "catalog:category-tree:v1"
+CATEGORY_TREE_TTL = 300
+FEATURED_CACHE_KEY = "catalog:featured:v1"
+FEATURED_TTL = 600
+
+BROWSE_SORTS = {
+    "newest": ("Newest arrivals", ["-created_at", "-id"]),
+    "price": ("Price: low to high", ["price", "id"]),
+    "-price": ("Price: high to low", ["-price", "-id"]),
+    "rating": ("Avg. customer review", ["-rating", "-review_count", "id"]),
+}
+DEFAULT_BROWSE_SORT = "newest"
+
+
+@dataclass(frozen=True)
+class CategoryNode:
+    id: int
+    name: str
+    slug: str
+    parent_id: int | None
+    child_ids: tuple[int, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class CategoryTree:
+    nodes: dict[int, CategoryNode]
+    root_ids: tuple[int, ...]
+
+    def children(self, category_id):
+        return [self.nodes[i] for i in self.nodes[category_id].child_ids]
+
+    def roots(self):
+        return [self.nodes[i] for i in self.root_ids]
+
+    def ancestors(self, category_id):
+        """From the root down to the category's parent (breadcrumbs)."""
+        chain = []
+        parent_id = self.nodes[category_id].parent_id
+        while parent_id is not None:
+            chain.append(self.nodes[parent_id])
+            parent_id = self.nodes[parent_id].parent_id
+        return chain[::-1]
+
+    def descendant_ids(self, category_id):
+        """The category and everything below it."""
+        ids, stack = [], [category_id]
+        while stack:
+            current = stack.pop()
+            ids.append(current)
+            stack.extend(self.nodes[current].child_ids)
+        return ids
+
+
+def category_tree() -> CategoryTree:
+    tree = cache.get(CATEGORY_TREE_CACHE_KEY)
+    if tree is None:
+        tree = _build_category_tree()
+        cache.set(CATEGORY_TREE_CACHE_KEY, tree, CATEGORY_TREE_TTL)
+    return tree
+
+
+def _build_category_tree() -> CategoryTree:
+    rows = list(Category.objects.order_by("position", "name").values_list("id", "name", "slug", "parent_id"))
+    children: dict[int | None, list[int]] = {}
+    for category_id, _, _, parent_id in rows:
+        children.setdefault(parent_id, []).append(category_id)
+    nodes = {
+        category_id: CategoryNode(category_id, name, slug, parent_id, tuple(children.get(category_id, ())))
+        for category_id, name, slug, parent_id in rows
+    }
+    return CategoryTree(nodes=nodes, root_ids=tuple(children.get(None, ())))
+
+
+def forget_category_tree():
+    cache.delete(CATEGORY_TREE_CACHE_KEY)
+
+
+def get_category(slug) -> Category:
+    return get_object_or_404(Category, slug=slug)
+
+
+def normalise_sort(sort) -> str:
+    return sort if sort in BROWSE_SORTS else DEFAULT_BROWSE_SORT
+
+
+def browse_products(category: Category, *, sort: str, page_number) -> Page:
+    """Active products of a category and its descendants, one page of them.
+
+    The page count is bounded by ``CATALOG_MAX_PAGES`` (see BoundedPaginator)
+    so the deepest page costs a bounded OFFSET.
+    """
+    ordering = BROWSE_SORTS[normalise_sort(sort)][1]
+    category_ids = category_tree().descendant_ids(category.pk)
+    ids = (
+        Product.objects.filter(is_active=True, category_id__in=category_ids)
+        .order_by(*ordering)
+        .values_list("id", flat=True)
+    )
+    return _product_page(ids, page_number)
+
+
+def products_by_ids(ids) -> list[Product]:
+    """Active products for listing cards, in the order given, with their stock."""
+    products = Product.objects.filter(is_active=True).select_related("brand").in_bulk(ids)
+    stock = available_stock(ids)
+    ordered = []
+    for product_id in ids:
+        product = products.get(product_id)
+        if product is None:  # deactivated since the ids were read (cached lists)
+            continue
+        product.available = stock.get(product_id, 0)
+        product.stock_badge = stock_badge(product.available)
+        ordered.append(product)
+    return ordered
+
+
+def available_stock(product_ids) -> dict[int, int]:
+    """Units that can still be sold, summed over all warehouses."""
+    rows = (
+        Inventory.objects.filter(product_id__in=product_ids)
+        .values("product_id")
+        .annotate(available=Sum(F("quantity") - F("reserved")))
+    )
+    return {row["product_id"]: row["available"] for row in rows}
+
+
+@dataclass(frozen=True)
+class StockBadge:
+    label: str
+    level: str  # "in", "low" or "out": the CSS modifier and what tests check
+
+    @property
+    def purchasable(self):
+        return self.level != "out"
+
+
+def stock_badge(available: int) -> StockBadge:
+    if available <= 0:
+        return StockBadge("Out of stock", "out")
+    if available <= settings.LOW_STOCK_THRESHOLD:
+        return StockBadge(f"Only {available} left", "low")
+    return StockBadge("In stock", "in")
+
+
+def product_detail(product_id) -> Product:
+    product = get_object_or_404(
+        Product.objects.select_related("brand", "seller", "category"), pk=product_id, is_active=True
+    )
+    product.available = available_stock([product.pk]).get(product.pk, 0)
+    product.stock_badge = stock_badge(product.available)
+    return product
+
+
+def featured_products(limit=8) -> list[Product]:
+    """Best-rated products with enough reviews to trust the rating."""
+    ids = cache.get(FEATURED_CACHE_KEY)
+    if ids is None:
+        ids = list(
+            Product.objects.filter(is_active=True)
+            .order_by("-rating", "-review_count")
+            .values_list("id", flat=True)[:limit]
+        )
+        cache.set(FEATURED_CACHE_KEY, ids, FEATURED_TTL)
+    return products_by_ids(ids)
+
+
+def top_categories():
+    return category_tree().roots()
+
+
+MAX_QUERY_LENGTH = 200
+MAX_QUERY_WORDS = 8
+
+
+def search_products(query: str, *, page_number) -> Page:
+    """Active products whose title contains every word of the query.
+
+    Overlong queries are trimmed rather than refused; an empty query finds
+    nothing (browsing is what categories are for).
+    """
+    words = query[:MAX_QUERY_LENGTH].split()[:MAX_QUERY_WORDS]
+    ids = Product.objects.none().values_list("id", flat=True)
+    if words:
+        matches = Product.objects.filter(is_active=True)
+        for word in words:
+            matches = matches.filter(title__icontains=word)
+        ids = matches.order_by("-review_count", "id").values_list("id", flat=True)
+    return _product_page(ids, page_number)
+
+
+def _product_page(ids, page_number) -> Page:
+    """One page of product cards from an ordered queryset of ids.
+
+    Sorting and paging run on ids alone (an index-only scan where the index
+    allows); only the rows of one page are fetched in full.
+    """
+    paginator = BoundedPaginator(
+        ids, settings.CATALOG_PAGE_SIZE, max_items=settings.CATALOG_MAX_PAGES * settings.CATALOG_PAGE_SIZE
+    )
+    page = paginator.get_page(page_number)
+    page.object_list = products_by_ids(list(page.object_list))
+    return page
