@@ -1,0 +1,73 @@
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+
+from catalog.models import Brand, Category, Inventory, Product, Seller, Warehouse
+
+PASSWORD = "correct horse battery staple"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+
+    username = factory.Sequence(lambda n: f"shopper{n}")
+    email = factory.LazyAttribute(lambda user: f"{user.username}@example.com")
+    password = factory.django.Password(PASSWORD)
+
+
+class SellerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Seller
+
+    name = factory.Sequence(lambda n: f"Seller {n}")
+    slug = factory.Sequence(lambda n: f"seller-{n}")
+
+
+class BrandFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Brand
+
+    name = factory.Sequence(lambda n: f"Brand {n}")
+    slug = factory.Sequence(lambda n: f"brand-{n}")
+
+
+class CategoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Category
+
+    name = factory.Sequence(lambda n: f"Category {n}")
+    slug = factory.Sequence(lambda n: f"category-{n}")
+    parent = None
+
+
+class ProductFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Product
+
+    seller = factory.SubFactory(SellerFactory)
+    category = factory.SubFactory(CategoryFactory)
+    brand = factory.SubFactory(BrandFactory)
+    title = factory.Sequence(lambda n: f"Product number {n}")
+    description = "A product used in tests."
+    price = Decimal("19.99")
+    attributes = factory.LazyFunction(lambda: {"color": "Black"})
+
+
+class WarehouseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Warehouse
+
+    code = factory.Sequence(lambda n: f"WH{n}")
+    name = factory.Sequence(lambda n: f"Warehouse {n}")
+
+
+class InventoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Inventory
+
+    product = factory.SubFactory(ProductFactory)
+    warehouse = factory.SubFactory(WarehouseFactory)
+    quantity = 10
+    reserved = 0
