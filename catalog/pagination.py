@@ -17,7 +17,8 @@ class BoundedPaginator(Paginator):
 
     @cached_property
     def _bounded_count(self):
-        return self.object_list[: self.max_items + 1].count()
+        # Without ORDER BY the database stops after max_items + 1 index entries.
+        return self.object_list.order_by()[: self.max_items + 1].count()
 
     @cached_property
     def count(self):

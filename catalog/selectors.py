@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Page
+from django.db import connection
 from django.db.models import F, Sum
 from django.shortcuts import get_object_or_404
 
@@ -108,7 +109,39 @@ def browse_products(category: Category, *, sort: str, page_number) -> Page:
         .order_by(*ordering)
         .values_list("id", flat=True)
     )
+    if 1 < len(category_ids) <= MAX_MERGED_CATEGORIES and connection.features.supports_slicing_ordering_in_compound:
+        ids = MergedCategoryIds(ids, category_ids, ordering)
     return _product_page(ids, page_number)
+
+
+# A parent category lists the products of all its descendants. One index scan
+# with ``category_id IN (...)`` has to read and sort every matching row; a
+# UNION ALL of one ordered, limited index scan per category reads at most
+# (offset + page size) rows from each and merges them.
+MAX_MERGED_CATEGORIES = 64
+
+
+class MergedCategoryIds:
+    """Sliceable ids of several categories' products, merged in sort order."""
+
+    def __init__(self, ids, category_ids, ordering):
+        self.ids = ids
+        self.category_ids = category_ids
+        self.ordering = ordering
+
+    def order_by(self, *fields):
+        return self.ids.order_by(*fields)
+
+    def __getitem__(self, window: slice):
+        if not window.stop:
+            return []
+        sort_fields = [field.lstrip("-") for field in self.ordering]
+        per_category = [
+            self.ids.filter(category_id=category_id).values_list("id", *sort_fields)[: window.stop]
+            for category_id in self.category_ids
+        ]
+        merged = per_category[0].union(*per_category[1:], all=True).order_by(*self.ordering)
+        return [row[0] for row in merged[window]]
 
 
 def products_by_ids(ids) -> list[Product]:
