@@ -7,6 +7,7 @@ real service (see the README's table).
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -39,6 +40,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "catalog",
+    "django_elasticsearch_dsl",
     "cart",
     "orders",
     "recommendations",
@@ -81,6 +83,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # costs one failed check instead of a failed request.
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # JIT compilation costs tens of milliseconds per query and pays off only
+    # for long analytical queries, which a store does not serve.
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 else:
     VAR_DIR.mkdir(exist_ok=True)
     # Wait for a writer instead of failing with "database is locked".
@@ -120,6 +125,28 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TIMEZONE = "UTC"
+
+# --- Search: the database by default, Elasticsearch via ELASTICSEARCH_URL ---
+ELASTICSEARCH_URL = env.str("ELASTICSEARCH_URL", default="")
+ELASTICSEARCH_DSL = {"default": {"hosts": ELASTICSEARCH_URL or "http://127.0.0.1:9200"}}
+# The index is synced in batches by a Celery task, not on every save.
+ELASTICSEARCH_DSL_AUTOSYNC = False
+ELASTICSEARCH_DSL_AUTO_REFRESH = False
+# Seconds before a search gives up on Elasticsearch and asks the database.
+ELASTICSEARCH_TIMEOUT = env.float("ELASTICSEARCH_TIMEOUT", default=2.0)
+
+CELERY_BEAT_SCHEDULE = {
+    "catalog-sync-search-index": {
+        "task": "catalog.tasks.sync_search_index",
+        "schedule": 60.0,
+        # A run that waited longer than its interval is superseded by the next.
+        "options": {"expires": 55},
+    },
+    "catalog-refresh-search-terms": {
+        "task": "catalog.tasks.refresh_search_terms",
+        "schedule": crontab(hour=3, minute=0),
+    },
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -92,8 +92,12 @@ class Product(models.Model):
     )
     review_count = models.PositiveIntegerField(default=0)
     is_active = models.BooleanField(default=True)
+    # Written by database triggers on the stock rows (see migration 0003):
+    # true while any warehouse has an unreserved unit. Search filters on it.
+    in_stock = models.BooleanField(default=False, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(auto_now=True)
+    # Indexed: the search index sync reads what changed recently.
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -185,3 +189,18 @@ class Inventory(models.Model):
     @property
     def available(self):
         return self.quantity - self.reserved
+
+
+class SearchTerm(models.Model):
+    """A word of the active catalog's text: for "did you mean" suggestions, and
+    to tell a finished search word from one still being typed.
+
+    Rebuilt by ``catalog.search.suggestions.refresh_search_terms`` (nightly and
+    after seeding); on PostgreSQL a trigram index finds the closest word.
+    """
+
+    word = models.CharField(max_length=100, primary_key=True)
+    products = models.PositiveIntegerField(default=0, help_text="Active products whose text has the word.")
+
+    def __str__(self):
+        return self.word

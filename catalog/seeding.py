@@ -7,8 +7,9 @@ looks: a long tail of brands, log-normal prices, some products sold out.
 """
 import math
 import random
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
@@ -16,6 +17,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from .models import Brand, Category, Inventory, Product, Seller, Warehouse, product_slug
+from .search.suggestions import refresh_search_terms
 from .selectors import forget_category_tree
 
 # department -> (median price in USD, {subcategory: [nouns]}, {attribute: [values]})
@@ -120,6 +122,7 @@ ADJECTIVES = [
 SYLLABLES = ["ka", "zen", "tro", "vi", "lux", "nor", "ba", "mi", "qu", "ra", "sol", "tek", "vo", "an", "el", "or", "pix", "lo", "dex", "ma"]
 WAREHOUSES = [("EWR1", "Newark, NJ"), ("DFW7", "Dallas, TX"), ("SEA3", "Seattle, WA")]
 BRAND_COUNT = 500
+BULK_LOAD_THRESHOLD = 100_000  # from this many products on, GIN indexes are rebuilt rather than maintained
 SELLER_COUNT = 200
 DESCRIPTION_SENTENCES = [
     "Designed for {use} with a {adjective_lower} build that lasts.",
@@ -130,6 +133,17 @@ DESCRIPTION_SENTENCES = [
     "A thoughtful gift and a favourite for {use}.",
 ]
 USES = ["home", "the office", "travel", "outdoor adventures", "daily use", "families", "professionals", "students"]
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The small tables every generated product points into."""
+
+    leaves: list
+    brands_by_department: dict
+    seller_ids: list
+    warehouse_ids: list
+    now: datetime
 
 
 @dataclass(frozen=True)
@@ -144,30 +158,65 @@ class Leaf:
 def seed_catalog(products: int, *, seed: int = 1, batch_size: int = 2000, progress=None) -> int:
     """Add ``products`` products (and their stock); returns how many were added."""
     rng = random.Random(seed)
-    leaves, brands_by_department, seller_ids, warehouse_ids = _seed_reference_data(rng)
-    now = timezone.now()
-    created = 0
-    while created < products:
-        size = min(batch_size, products - created)
-        with transaction.atomic():
-            batch = Product.objects.bulk_create(
-                [_product(rng, leaves, brands_by_department, seller_ids, now) for _ in range(size)]
-            )
-            Inventory.objects.bulk_create(
-                [row for product in batch for row in _stock(rng, product.pk, warehouse_ids)]
-            )
-        created += size
-        if progress:
-            progress(size)
+    reference = _seed_reference_data(rng)
+    with _gin_indexes_deferred(enabled=products >= BULK_LOAD_THRESHOLD):
+        created = _load(rng, reference, products, batch_size, progress)
     forget_category_tree()
+    refresh_search_terms()
     if connection.vendor == "postgresql":
         # Fresh statistics for the planner, and a visibility map so that
         # browse queries can be answered from the indexes alone (VACUUM cannot
         # run inside a transaction, e.g. in a test).
         vacuum = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
         with connection.cursor() as cursor:
-            cursor.execute(f"{vacuum} catalog_product, catalog_inventory")
+            cursor.execute(f"{vacuum} catalog_product, catalog_product_search, catalog_inventory")
     return created
+
+
+def _load(rng, reference, products, batch_size, progress):
+    created = 0
+    while created < products:
+        size = min(batch_size, products - created)
+        stock = [_stock(rng, reference.warehouse_ids) for _ in range(size)]
+        batch = [_product(rng, reference, in_stock=any(units for _, units in rows)) for rows in stock]
+        with transaction.atomic():
+            Product.objects.bulk_create(batch)
+            Inventory.objects.bulk_create(
+                Inventory(product_id=product.pk, warehouse_id=warehouse_id, quantity=units)
+                for product, rows in zip(batch, stock)
+                for warehouse_id, units in rows
+            )
+        created += size
+        if progress:
+            progress(size)
+    return created
+
+
+@contextmanager
+def _gin_indexes_deferred(*, enabled):
+    """Drop the GIN indexes of products and their search projection for a bulk load, build them after.
+
+    Full-text and trigram GIN indexes cost far more to maintain row by row
+    than to build once; on a million products this halves the load time.
+    """
+    if not enabled or connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes "
+            "WHERE tablename IN ('catalog_product', 'catalog_product_search') AND indexdef LIKE '%% USING gin %%'"
+        )
+        indexes = cursor.fetchall()
+        for name, _ in indexes:
+            cursor.execute(f'DROP INDEX "{name}"')
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SET maintenance_work_mem = '512MB'")
+            for _, definition in indexes:
+                cursor.execute(definition)
 
 
 def _seed_reference_data(rng):
@@ -195,7 +244,7 @@ def _seed_reference_data(rng):
     warehouse_ids = [
         Warehouse.objects.get_or_create(code=code, defaults={"name": name})[0].pk for code, name in WAREHOUSES
     ]
-    return leaves, brands_by_department, seller_ids, warehouse_ids
+    return Reference(leaves, brands_by_department, seller_ids, warehouse_ids, timezone.now())
 
 
 def _word(rng, syllables=(2, 3)):
@@ -209,10 +258,10 @@ def _brand_names(rng):
     return sorted(names)
 
 
-def _product(rng, leaves, brands_by_department, seller_ids, now):
-    leaf = rng.choice(leaves)
+def _product(rng, reference, *, in_stock):
+    leaf = rng.choice(reference.leaves)
     # A long tail: a few brands per department sell most of its products.
-    brands = brands_by_department[leaf.department]
+    brands = reference.brands_by_department[leaf.department]
     brand = brands[min(int(rng.paretovariate(1.2)) - 1, len(brands) - 1)]
     noun = rng.choice(leaf.nouns)
     adjective = rng.choice(ADJECTIVES)
@@ -231,7 +280,7 @@ def _product(rng, leaves, brands_by_department, seller_ids, now):
     }
     description = " ".join(sentence.format(**values) for sentence in rng.sample(DESCRIPTION_SENTENCES, 3))
     return Product(
-        seller_id=rng.choice(seller_ids),
+        seller_id=rng.choice(reference.seller_ids),
         category_id=leaf.category_id,
         brand=brand,
         title=title,
@@ -242,19 +291,18 @@ def _product(rng, leaves, brands_by_department, seller_ids, now):
         rating=rating,
         review_count=review_count,
         is_active=rng.random() > 0.01,
-        created_at=now - timedelta(seconds=rng.randint(0, 2 * 365 * 24 * 3600)),
+        # Set here so the stock triggers find nothing to change on a bulk load.
+        in_stock=in_stock,
+        created_at=reference.now - timedelta(seconds=rng.randint(0, 2 * 365 * 24 * 3600)),
     )
 
 
-def _stock(rng, product_id, warehouse_ids):
-    """Stock in one to three warehouses; about 8% sold out, 7% nearly so."""
+def _stock(rng, warehouse_ids):
+    """(warehouse id, units) in one to three warehouses; ~8% sold out, ~7% nearly so."""
     roll = rng.random()
     if roll < 0.08:
-        return [Inventory(product_id=product_id, warehouse_id=warehouse_ids[0], quantity=0)]
+        return [(warehouse_ids[0], 0)]
     stocked = rng.sample(warehouse_ids, rng.randint(1, len(warehouse_ids)))
     if roll < 0.15:
-        return [Inventory(product_id=product_id, warehouse_id=stocked[0], quantity=rng.randint(1, 5))]
-    return [
-        Inventory(product_id=product_id, warehouse_id=warehouse_id, quantity=rng.randint(1, 250))
-        for warehouse_id in stocked
-    ]
+        return [(stocked[0], rng.randint(1, 5))]
+    return [(warehouse_id, rng.randint(1, 250)) for warehouse_id in stocked]

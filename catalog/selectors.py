@@ -213,26 +213,6 @@ def top_categories():
     return category_tree().roots()
 
 
-MAX_QUERY_LENGTH = 200
-MAX_QUERY_WORDS = 8
-
-
-def search_products(query: str, *, page_number) -> Page:
-    """Active products whose title contains every word of the query.
-
-    Overlong queries are trimmed rather than refused; an empty query finds
-    nothing (browsing is what categories are for).
-    """
-    words = query[:MAX_QUERY_LENGTH].split()[:MAX_QUERY_WORDS]
-    ids = Product.objects.none().values_list("id", flat=True)
-    if words:
-        matches = Product.objects.filter(is_active=True)
-        for word in words:
-            matches = matches.filter(title__icontains=word)
-        ids = matches.order_by("-review_count", "id").values_list("id", flat=True)
-    return _product_page(ids, page_number)
-
-
 def _product_page(ids, page_number) -> Page:
     """One page of product cards from an ordered queryset of ids.
 

@@ -4,6 +4,7 @@ Stock rows are also written by carts and checkout; staff edits therefore lock
 the row and change only ``quantity``, never a ``reserved`` value read earlier.
 """
 from django.db import transaction
+from django.utils import timezone
 
 from .models import Inventory, Product
 
@@ -15,7 +16,8 @@ class StockError(Exception):
 @transaction.atomic
 def set_products_active(product_ids, *, active: bool) -> int:
     """Show or hide products in the store; returns how many changed."""
-    return Product.objects.filter(pk__in=product_ids).exclude(is_active=active).update(is_active=active)
+    changed = Product.objects.filter(pk__in=product_ids).exclude(is_active=active)
+    return changed.update(is_active=active, updated_at=timezone.now())
 
 
 @transaction.atomic

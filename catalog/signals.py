@@ -1,8 +1,10 @@
-"""Keep the cached category tree in step with the categories table."""
+"""Keep caches and the search index in step with catalog writes."""
+from django.conf import settings
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from .models import Category
+from .models import Category, Product
 from .selectors import forget_category_tree
 
 
@@ -10,3 +12,12 @@ from .selectors import forget_category_tree
 @receiver(post_delete, sender=Category)
 def category_changed(**kwargs):
     forget_category_tree()
+
+
+@receiver(post_delete, sender=Product)
+def product_deleted(instance, **kwargs):
+    if settings.ELASTICSEARCH_URL:
+        from .tasks import remove_from_search_index
+
+        product_id = instance.pk
+        transaction.on_commit(lambda: remove_from_search_index.delay([product_id]))

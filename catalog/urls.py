@@ -1,10 +1,11 @@
 from django.urls import path
 
-from . import views
+from . import api, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("search/", views.search, name="search"),
+    path("api/search/", api.SearchView.as_view(), name="api-search"),
     path("c/<slug:slug>/", views.category_detail, name="category"),
     path("p/<int:pk>/", views.product_detail, name="product-short"),
     path("p/<int:pk>/<slug:slug>/", views.product_detail, name="product"),

@@ -1,8 +1,12 @@
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.shortcuts import redirect, render
 
+from . import search as catalog_search
 from . import selectors
+from .search.facets import build_facets, paging_query, result_page
+from .search.query import SORTS, SearchRequest
 
 
 def home(request):
@@ -44,7 +48,21 @@ def product_detail(request, pk, slug=None):
     )
 
 
+
 def search(request):
-    query = request.GET.get("q", "").strip()[: selectors.MAX_QUERY_LENGTH]
-    page = selectors.search_products(query, page_number=request.GET.get("page"))
-    return render(request, "catalog/search.html", {"query": query, "page": page, "base_query": urlencode({"q": query}) + "&"})
+    search_request = SearchRequest.from_params(request.GET, page_size=settings.CATALOG_PAGE_SIZE)
+    result = catalog_search.search(search_request)
+    return render(
+        request,
+        "catalog/search.html",
+        {
+            "query": result.request.q,
+            "search": result.request,
+            "result": result,
+            "products": selectors.products_by_ids(result.ids),
+            "facets": build_facets(result),
+            "page": result_page(result, max_pages=settings.CATALOG_MAX_PAGES),
+            "base_query": paging_query(result.request),
+            "sorts": SORTS.items(),
+        },
+    )

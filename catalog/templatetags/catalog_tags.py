@@ -1,5 +1,8 @@
+import re
+
 from django import template
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -22,4 +25,37 @@ def placeholder_image(product):
         hue,
         hue,
         initials,
+    )
+
+
+_TOKEN = re.compile(r"([^\W_]+)")
+
+
+def _stem(word):
+    return word[:-1] if len(word) > 3 and word.endswith("s") else word
+
+
+@register.filter
+def highlight(text, words):
+    """Wrap the words of ``text`` that the query matched in <mark>.
+
+    A word matches when it starts with a query word's stem, the way search
+    matches plurals ("cables" marks "Cable") and the word being typed ("charg").
+    """
+    stems = [_stem(word.lower()) for word in words or ()]
+    if not stems:
+        return text
+
+    def matched(token):
+        lowered = token.lower()
+        return any(lowered.startswith(stem) or _stem(lowered) == stem for stem in stems)
+
+    # split() with a group keeps the words at odd positions; every piece is
+    # escaped on its own so a mark never lands inside an HTML entity.
+    pieces = _TOKEN.split(str(text))
+    return mark_safe(
+        "".join(
+            format_html("<mark>{}</mark>", piece) if position % 2 and matched(piece) else escape(piece)
+            for position, piece in enumerate(pieces)
+        )
     )

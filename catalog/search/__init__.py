@@ -1,0 +1,64 @@
+"""Product search: one interface, two backends.
+
+``search(SearchRequest) -> SearchResult`` is what pages and the API call. The
+database backend is the default; with ELASTICSEARCH_URL set, Elasticsearch
+answers, and any request it fails (down, timeout) is answered by the database
+instead, with a warning in the log: browsing stays up when search is down.
+"""
+import logging
+from dataclasses import replace
+
+from django.conf import settings
+
+from catalog.models import Brand
+from catalog.selectors import category_tree
+
+from .database import DatabaseBackend
+from .elasticsearch import ElasticsearchBackend, SearchUnavailable
+from .query import SearchRequest
+from .results import FacetCounts, Scope, SearchResult
+
+__all__ = ["FacetCounts", "Scope", "SearchRequest", "SearchResult", "get_backend", "search"]
+
+logger = logging.getLogger(__name__)
+
+
+def get_backend():
+    return ElasticsearchBackend() if settings.ELASTICSEARCH_URL else DatabaseBackend()
+
+
+def search(request: SearchRequest) -> SearchResult:
+    request, scope = _resolve(request)
+    max_results = settings.CATALOG_MAX_PAGES * request.page_size
+    request = replace(request, page=min(request.page, settings.CATALOG_MAX_PAGES))
+    result = _search(get_backend(), request, scope)
+    last_page = max(1, -(-min(result.total, max_results) // request.page_size))
+    if request.page > last_page:  # past the end: show the last page
+        result = _search(get_backend(), replace(request, page=last_page), scope)
+    if result.total == 0 and request.words:
+        result.suggestion = DatabaseBackend().suggest(request.words)
+    return result
+
+
+def _search(backend, request, scope):
+    try:
+        return backend.search(request, scope)
+    except SearchUnavailable as error:
+        logger.warning("Elasticsearch unavailable, answering from the database: %s", error)
+        return DatabaseBackend().search(request, scope)
+
+
+def _resolve(request: SearchRequest) -> tuple[SearchRequest, Scope]:
+    """Facet slugs to ids; unknown values are dropped from the request."""
+    tree = category_tree()
+    by_slug = {node.slug: node.id for node in tree.nodes.values()}
+    categories = tuple(slug for slug in request.categories if slug in by_slug)
+    brand_ids = dict(Brand.objects.filter(slug__in=request.brands).values_list("slug", "id"))
+    brands = tuple(slug for slug in request.brands if slug in brand_ids)
+    scope = Scope(
+        category_ids=frozenset(i for slug in categories for i in tree.descendant_ids(by_slug[slug]))
+        if categories
+        else None,
+        brand_ids=frozenset(brand_ids[slug] for slug in brands) if brands else None,
+    )
+    return replace(request, categories=categories, brands=brands), scope

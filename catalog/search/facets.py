@@ -1,0 +1,176 @@
+"""Facet counts turned into what the page and the API show: labels, counts, links.
+
+Every link is the current request with one value toggled, so selections live
+in the URL: shareable, the back button works, no JavaScript needed.
+"""
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from django.core.paginator import Page, Paginator
+
+from catalog.models import Brand
+from catalog.selectors import category_tree
+
+from .query import PRICE_BUCKETS, RATING_THRESHOLDS, SearchRequest
+from .results import SearchResult
+
+TOP_BRANDS = 10
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    key: str
+    label: str
+    count: int
+    selected: bool
+    url: str
+    depth: int = 0
+
+
+@dataclass
+class Facets:
+    categories: list[FacetValue] = field(default_factory=list)
+    brands: list[FacetValue] = field(default_factory=list)
+    more_brands_url: str | None = None
+    price: list[FacetValue] = field(default_factory=list)
+    ratings: list[FacetValue] = field(default_factory=list)
+    in_stock: FacetValue | None = None
+    selected: list[FacetValue] = field(default_factory=list)  # removable chips; url removes the value
+    clear_url: str = "?"
+
+
+def url(request: SearchRequest) -> str:
+    return "?" + urlencode(request.to_params())
+
+
+def paging_query(request: SearchRequest) -> str:
+    """The query string before ``page=`` in pagination links."""
+    params = [(name, value) for name, value in request.to_params() if name != "page"]
+    return urlencode(params) + "&" if params else ""
+
+
+def result_page(result: SearchResult, *, max_pages: int) -> Page:
+    """A Django ``Page`` for the pagination links (the hits themselves are in ``result.ids``)."""
+    per_page = result.request.page_size
+    shown = min(result.total, max_pages * per_page)
+    paginator = Paginator(range(shown), per_page)
+    paginator.capped = result.total > shown
+    paginator.approximate = not result.counts.exact
+    return paginator.get_page(result.request.page)
+
+
+def _toggle(values, key):
+    return tuple(value for value in values if value != key) if key in values else (*values, key)
+
+
+def build_facets(result: SearchResult) -> Facets:
+    request, counts = result.request, result.counts
+    facets = Facets(clear_url=url(SearchRequest(q=request.q, sort=request.sort)))
+    facets.categories = _categories(request, counts.categories)
+    facets.brands, facets.more_brands_url = _brands(request, counts.brands)
+    facets.price = [
+        FacetValue(
+            key,
+            label,
+            counts.price_buckets.get(key, 0),
+            key in request.price_buckets,
+            url(request.refined(price_buckets=_toggle(request.price_buckets, key))),
+        )
+        for key, (label, _, _) in PRICE_BUCKETS.items()
+    ]
+    facets.ratings = [
+        FacetValue(
+            str(threshold),
+            f"{threshold}★ & up",
+            counts.ratings.get(threshold, 0),
+            request.rating_min == threshold,
+            url(request.refined(rating_min=None if request.rating_min == threshold else threshold)),
+        )
+        for threshold in RATING_THRESHOLDS
+    ]
+    facets.in_stock = FacetValue(
+        "1", "In stock only", counts.in_stock, request.in_stock, url(request.refined(in_stock=not request.in_stock))
+    )
+    facets.selected = [value for value in _all_values(facets) if value.selected]
+    if request.price_min is not None or request.price_max is not None:
+        low = f"${request.price_min}" if request.price_min is not None else "$0"
+        high = f"${request.price_max}" if request.price_max is not None else "any"
+        facets.selected.append(
+            FacetValue("custom", f"{low} – {high}", 0, True, url(request.refined(price_min=None, price_max=None)))
+        )
+    return facets
+
+
+def _all_values(facets):
+    yield from facets.categories
+    yield from facets.brands
+    yield from facets.price
+    yield from facets.ratings
+    yield facets.in_stock
+
+
+def _categories(request, direct_counts):
+    """The tree, with each node counting its whole subtree.
+
+    Roots are always listed; the children of a selected category (and of its
+    ancestors) are listed below it.
+    """
+    tree = category_tree()
+    by_slug = {node.slug: node for node in tree.nodes.values()}
+    selected_ids = {by_slug[slug].id for slug in request.categories if slug in by_slug}
+    expanded = set(selected_ids)
+    for category_id in selected_ids:
+        expanded.update(node.id for node in tree.ancestors(category_id))
+    totals = {}
+
+    def total(category_id):
+        if category_id not in totals:
+            node = tree.nodes[category_id]
+            totals[category_id] = direct_counts.get(category_id, 0) + sum(total(i) for i in node.child_ids)
+        return totals[category_id]
+
+    values = []
+
+    def visit(node, depth):
+        count = total(node.id)
+        if count or node.id in selected_ids:
+            values.append(
+                FacetValue(
+                    node.slug,
+                    node.name,
+                    count,
+                    node.id in selected_ids,
+                    url(request.refined(categories=_toggle(request.categories, node.slug))),
+                    depth,
+                )
+            )
+        if node.id in expanded:
+            for child in tree.children(node.id):
+                visit(child, depth + 1)
+
+    for root in tree.roots():
+        visit(root, 0)
+    return values
+
+
+def _brands(request, brand_counts):
+    ranked = sorted(brand_counts.items(), key=lambda item: (-item[1], item[0]))
+    brands = {brand.id: brand for brand in Brand.objects.filter(slug__in=request.brands)}
+    shown_ids = [brand_id for brand_id, _ in (ranked if request.all_brands else ranked[:TOP_BRANDS])]
+    shown_ids += [brand_id for brand_id in brands if brand_id not in shown_ids]
+    brands.update(Brand.objects.in_bulk([i for i in shown_ids if i not in brands]))
+    values = [
+        FacetValue(
+            brands[brand_id].slug,
+            brands[brand_id].name,
+            brand_counts.get(brand_id, 0),
+            brands[brand_id].slug in request.brands,
+            url(request.refined(brands=_toggle(request.brands, brands[brand_id].slug))),
+        )
+        for brand_id in shown_ids
+        if brand_id in brands
+    ]
+    more = None
+    if not request.all_brands and len(ranked) > TOP_BRANDS:
+        more = url(request.refined(all_brands=True))
+    return values, more

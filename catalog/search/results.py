@@ -1,0 +1,56 @@
+"""What a search backend answers, before it is turned into facets for a page."""
+from dataclasses import dataclass, field
+
+from .query import SearchRequest
+
+
+@dataclass(frozen=True)
+class Scope:
+    """A request's facet selections resolved to ids.
+
+    ``category_ids`` already holds every descendant of a selected category;
+    ``None`` means "no selection" for that facet.
+    """
+
+    category_ids: frozenset[int] | None = None
+    brand_ids: frozenset[int] | None = None
+
+
+@dataclass
+class FacetCounts:
+    """Counts per facet value, each ignoring its own facet's selection.
+
+    ``categories`` counts products directly in each category; parents are
+    summed up the tree when the facet is presented.
+    """
+
+    categories: dict[int, int] = field(default_factory=dict)
+    brands: dict[int, int] = field(default_factory=dict)
+    price_buckets: dict[str, int] = field(default_factory=dict)
+    ratings: dict[int, int] = field(default_factory=dict)  # threshold -> products rated at least that
+    in_stock: int = 0
+    exact: bool = True  # false: estimated from a sample (very broad queries)
+
+    def scaled(self, factor: float) -> "FacetCounts":
+        def scale(counts):
+            return {key: max(1, round(count * factor)) for key, count in counts.items()}
+
+        return FacetCounts(
+            categories=scale(self.categories),
+            brands=scale(self.brands),
+            price_buckets=scale(self.price_buckets),
+            ratings={key: round(count * factor) for key, count in self.ratings.items()},
+            in_stock=round(self.in_stock * factor),
+            exact=False,
+        )
+
+
+@dataclass
+class SearchResult:
+    request: SearchRequest
+    ids: list[int]  # one page of product ids, in order
+    total: int
+    counts: FacetCounts
+    backend: str
+    suggestion: str | None = None
+    widened: bool = False  # no product had every word; these have some of them

@@ -1,0 +1,59 @@
+"""'Did you mean …?': the closest catalog word for each unknown query word."""
+import difflib
+import re
+from collections import Counter
+
+from django.db import connection, transaction
+
+from catalog.models import Brand, Product, SearchTerm
+
+MIN_WORD_LENGTH = 3
+TRIGRAM_THRESHOLD = 0.3
+_WORD = re.compile(r"[a-z]{3,100}")
+
+
+def suggest(words: list[str]) -> str | None:
+    """The query with misspelt words replaced, or None when nothing changes."""
+    known = set(SearchTerm.objects.filter(word__in=words).values_list("word", flat=True))
+    corrected = [word if word in known or len(word) < MIN_WORD_LENGTH else _closest(word) or word for word in words]
+    return " ".join(corrected) if corrected != words else None
+
+
+def _closest(word: str) -> str | None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_limit(%s)", [TRIGRAM_THRESHOLD])
+            cursor.execute(
+                "SELECT word FROM catalog_searchterm WHERE word %% %s "
+                "ORDER BY similarity(word, %s) DESC, products DESC LIMIT 1",
+                [word, word],
+            )
+            row = cursor.fetchone()
+        return row[0] if row else None
+    # The embedded default has a small catalog: compare against every word.
+    candidates = SearchTerm.objects.filter(word__startswith=word[0]).values_list("word", flat=True)
+    matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.75)
+    return matches[0] if matches else None
+
+
+@transaction.atomic
+def refresh_search_terms() -> int:
+    """Rebuild the word list from active products' titles, brands and descriptions."""
+    SearchTerm.objects.all().delete()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO catalog_searchterm (word, products) "
+                "SELECT word, ndoc FROM ts_stat($$"
+                "  SELECT to_tsvector('simple', p.title || ' ' || b.name || ' ' || p.description) "
+                "  FROM catalog_product p JOIN catalog_brand b ON b.id = p.brand_id WHERE p.is_active"
+                f"$$) WHERE word ~ '^[a-z]{{{MIN_WORD_LENGTH},100}}$'"
+            )
+            return cursor.rowcount
+    brand_names = dict(Brand.objects.values_list("id", "name"))
+    counts = Counter()
+    products = Product.objects.filter(is_active=True).values_list("title", "brand_id", "description")
+    for title, brand_id, description in products.iterator():
+        counts.update(set(_WORD.findall(f"{title} {brand_names[brand_id]} {description}".lower())))
+    SearchTerm.objects.bulk_create(SearchTerm(word=word, products=n) for word, n in counts.items())
+    return len(counts)

@@ -1,0 +1,80 @@
+"""The search page and API as a shopper or a program sees them."""
+from decimal import Decimal
+
+import pytest
+
+from catalog.search.suggestions import refresh_search_terms
+from tests.factories import BrandFactory, CategoryFactory, InventoryFactory, ProductFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def catalog():
+    cables = CategoryFactory(name="Cables", slug="cables")
+    acme = BrandFactory(name="Acme", slug="acme")
+    for title, price in (("USB Cable", "9.00"), ("HDMI Cable", "30.00"), ("Cable Organizer", "12.00")):
+        product = ProductFactory(title=title, category=cables, brand=acme, price=Decimal(price))
+        InventoryFactory(product=product, quantity=8)
+    refresh_search_terms()
+
+
+def test_results_highlight_the_matched_words(client, catalog):
+    body = client.get("/search/?q=cables").content.decode()
+    assert "<mark>Cable</mark>" in body
+    assert "1–3 of 3 results" in body
+
+
+def test_facet_links_keep_the_query_and_other_selections(client, catalog):
+    body = client.get("/search/?q=cable&brand=acme").content.decode()
+    assert 'href="?q=cable&amp;brand=acme&amp;price=lt25"' in body  # add a price bucket
+    assert 'href="?q=cable"' in body  # remove the brand (its chip)
+    assert "Clear all" in body
+
+
+def test_no_results_keeps_filters_removable_and_suggests_a_spelling(client, catalog):
+    body = client.get("/search/?q=cabel&price=gte100").content.decode()
+    assert "No products match “cabel” with the selected filters" in body
+    assert 'href="?q=cabel"' in body  # the price chip removes the filter
+    assert 'Did you mean <a href="?q=cable">cable</a>?' in body
+
+
+def test_bad_input_answers_200(client, catalog):
+    for query in (
+        "?q=" + "cable " * 500,
+        "?q=cable&page=abc&sort=bogus&price=free&rating_min=9&brand=nope&category=nope",
+        "?price_min=100&price_max=5",
+        "?price_min=-3&price_max=1e400",
+        "?q=%00%ff'\";--",
+    ):
+        assert client.get("/search/" + query).status_code == 200, query
+
+
+def test_sort_and_pagination_live_in_the_url(client, catalog, settings):
+    settings.CATALOG_PAGE_SIZE = 2
+    body = client.get("/search/?q=cable&sort=price").content.decode()
+    assert 'href="?q=cable&amp;sort=price&amp;page=2"' in body
+    page = client.get("/search/?q=cable&sort=price&page=2")
+    assert [p.title for p in page.context["products"]] == ["HDMI Cable"]
+
+
+def test_api_answers_hits_total_and_facets(client, catalog):
+    data = client.get("/api/search/?q=cable&price=lt25&sort=price").json()
+    assert data["total"] == 2
+    assert [hit["title"] for hit in data["results"]] == ["USB Cable", "Cable Organizer"]
+    assert data["results"][0]["price"] == "9.00"
+    assert {value["key"]: value["count"] for value in data["facets"]["price"]}["25-50"] == 1
+    assert data["facets"]["brands"][0] == {"key": "acme", "label": "Acme", "count": 2, "selected": False, "depth": 0}
+    assert data["backend"] == "database"
+
+
+def test_very_broad_searches_show_estimated_counts(client, catalog, monkeypatch):
+    """Past the exact-count limit, counts come from a sample and say so."""
+    monkeypatch.setattr("catalog.search.database.EXACT_LIMIT", 2)
+    response = client.get("/search/?q=cable")
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert len(response.context["products"]) == 3  # the hits themselves are never estimated
+    assert "≈" in body and "Counts are estimated" in body
+    data = client.get("/api/search/?q=cable").json()
+    assert data["exact"] is False and data["total"] >= 3
