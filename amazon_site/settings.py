@@ -136,10 +136,15 @@ ELASTICSEARCH_DSL_AUTO_REFRESH = False
 ELASTICSEARCH_TIMEOUT = env.float("ELASTICSEARCH_TIMEOUT", default=2.0)
 
 CELERY_BEAT_SCHEDULE = {
+    "cart-release-expired-reservations": {
+        "task": "cart.tasks.release_expired_reservations",
+        "schedule": 60.0,
+        # A run that waited longer than its interval is superseded by the next.
+        "options": {"expires": 55},
+    },
     "catalog-sync-search-index": {
         "task": "catalog.tasks.sync_search_index",
         "schedule": 60.0,
-        # A run that waited longer than its interval is superseded by the next.
         "options": {"expires": 55},
     },
     "catalog-refresh-search-terms": {
@@ -202,6 +207,18 @@ CATALOG_PAGE_SIZE = 24
 # page 5000; they refine the query instead.
 CATALOG_MAX_PAGES = 100
 LOW_STOCK_THRESHOLD = 5
+
+# --- Cart: reservations and their expiry (see cart/services.py) ---
+# Stock added to a cart is held this long after the cart's last activity.
+CART_RESERVATION_MINUTES = env.int("CART_RESERVATION_MINUTES", default=30)
+CART_MAX_LINE_QUANTITY = env.int("CART_MAX_LINE_QUANTITY", default=10)
+# Expired reservations released per transaction by the beat task.
+CART_EXPIRY_BATCH_SIZE = 500
+# Short TTLs: changes clear these entries, the TTL only bounds what other
+# writers (staff stock edits) leave stale.
+CART_COUNT_CACHE_SECONDS = 60
+STOCK_BADGE_CACHE_SECONDS = 15
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("cart.context_processors.header_cart")
 
 LOGGING = {
     "version": 1,

@@ -9,7 +9,7 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
 
-from . import services
+from . import services, stock
 from .models import Brand, Category, Inventory, Product, Seller, Warehouse
 
 
@@ -148,6 +148,14 @@ class ProductAdmin(admin.ModelAdmin):
     def deactivate(self, request, queryset):
         changed = services.set_products_active(queryset.values("pk"), active=False)
         self.message_user(request, f"{changed} product(s) deactivated.", messages.SUCCESS)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            # Same lock order as carts and checkout: stock rows before the
+            # product row (stock changes update the product's in_stock), so a
+            # staff save racing a reservation cannot deadlock.
+            stock.lock([obj.pk])
+        super().save_model(request, obj, form, change)
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not Inventory:

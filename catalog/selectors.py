@@ -8,6 +8,7 @@ from django.db import connection
 from django.db.models import F, Sum
 from django.shortcuts import get_object_or_404
 
+from . import stock
 from .models import Category, Inventory, Product
 from .pagination import BoundedPaginator
 
@@ -191,7 +192,7 @@ def product_detail(product_id) -> Product:
     product = get_object_or_404(
         Product.objects.select_related("brand", "seller", "category"), pk=product_id, is_active=True
     )
-    product.available = available_stock([product.pk]).get(product.pk, 0)
+    product.available = stock.cached_available(product.pk)
     product.stock_badge = stock_badge(product.available)
     return product
 

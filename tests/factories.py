@@ -2,7 +2,9 @@ from decimal import Decimal
 
 import factory
 from django.contrib.auth import get_user_model
+from django.db.models import Sum
 
+from cart.models import Reservation
 from catalog.models import Brand, Category, Inventory, Product, Seller, Warehouse
 
 PASSWORD = "correct horse battery staple"
@@ -71,3 +73,31 @@ class InventoryFactory(factory.django.DjangoModelFactory):
     warehouse = factory.SubFactory(WarehouseFactory)
     quantity = 10
     reserved = 0
+
+
+def stocked_product(*quantities, **product_fields):
+    """A product with one stock row per quantity, each in its own new warehouse."""
+    product = ProductFactory(**product_fields)
+    for quantity in quantities:
+        InventoryFactory(product=product, quantity=quantity)
+    return product
+
+
+def stock_invariant_violations():
+    """Inventory rows breaking the reservation invariants, as readable tuples.
+
+    Every row must have ``0 <= reserved <= quantity`` and ``reserved`` equal to
+    the units its reservation rows hold (expired or not: an expired row holds
+    its stock until something releases it). An empty list means all is well.
+    """
+    held = {
+        (row["product_id"], row["warehouse_id"]): row["units"]
+        for row in Reservation.objects.values("product_id", "warehouse_id").annotate(units=Sum("quantity"))
+    }
+    violations = []
+    for row in Inventory.objects.order_by("product_id", "warehouse_id"):
+        units = held.pop((row.product_id, row.warehouse_id), 0)
+        if not 0 <= row.reserved <= row.quantity or row.reserved != units:
+            violations.append((row.product_id, row.warehouse_id, row.quantity, row.reserved, units))
+    violations.extend((product_id, warehouse_id, None, None, units) for (product_id, warehouse_id), units in held.items())
+    return violations

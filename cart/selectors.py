@@ -1,0 +1,110 @@
+"""Read paths of carts: the header's count and the cart page."""
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Min, Sum
+from django.utils import timezone
+
+from catalog.models import Product
+
+from .models import Cart, CartLine, Reservation
+
+# The session holds the id of the visitor's cart. Only this app writes it, and
+# log-in replaces it with the account's cart (see signals.py), so it can be
+# trusted for the signed-in visitor too.
+CART_SESSION_KEY = "cart_id"
+ITEM_COUNT_CACHE_KEY = "cart:count:v1:{}"
+
+
+def visitor_cart_id(*, user, session_cart_id) -> int | None:
+    if session_cart_id is not None or not user.is_authenticated:
+        return session_cart_id
+    return Cart.objects.filter(user=user).values_list("pk", flat=True).first()
+
+
+def cart_item_count(cart_id) -> int:
+    """Units in the cart, for the header on every page; cached until the cart changes."""
+    if cart_id is None:
+        return 0
+    key = ITEM_COUNT_CACHE_KEY.format(cart_id)
+    count = cache.get(key)
+    if count is None:
+        count = CartLine.objects.filter(cart_id=cart_id).aggregate(n=Sum("quantity"))["n"] or 0
+        cache.set(key, count, settings.CART_COUNT_CACHE_SECONDS)
+    return count
+
+
+def forget_item_counts(cart_ids) -> None:
+    cache.delete_many([ITEM_COUNT_CACHE_KEY.format(cart_id) for cart_id in cart_ids])
+
+
+@dataclass(frozen=True)
+class CartLineView:
+    line_id: int
+    product: Product
+    quantity: int
+    reserved: int  # units held by unexpired reservations
+    reserved_until: datetime | None
+
+    @property
+    def total(self) -> Decimal:
+        return self.product.price * self.quantity
+
+    @property
+    def is_unavailable(self) -> bool:
+        return not self.product.is_active
+
+    @property
+    def is_short(self) -> bool:
+        """The reservation lapsed and the stock could not all be held again."""
+        return self.reserved < self.quantity
+
+    @property
+    def blocks_checkout(self) -> bool:
+        return self.is_short or self.is_unavailable
+
+
+@dataclass(frozen=True)
+class CartView:
+    lines: list[CartLineView]
+
+    @property
+    def item_count(self) -> int:
+        return sum(line.quantity for line in self.lines)
+
+    @property
+    def subtotal(self) -> Decimal:
+        return sum((line.total for line in self.lines), Decimal("0.00"))
+
+    @property
+    def checkout_blocked(self) -> bool:
+        """Checkout waits until the shopper has adjusted every flagged line."""
+        return any(line.blocks_checkout for line in self.lines)
+
+
+def cart_detail(cart_id, *, now=None) -> CartView:
+    if cart_id is None:
+        return CartView(lines=[])
+    now = now or timezone.now()
+    holdings = {
+        row["line_id"]: row
+        for row in Reservation.objects.filter(line__cart_id=cart_id, reserved_until__gt=now)
+        .values("line_id")
+        .annotate(reserved=Sum("quantity"), until=Min("reserved_until"))
+    }
+    lines = CartLine.objects.filter(cart_id=cart_id).select_related("product")
+    return CartView(
+        lines=[
+            CartLineView(
+                line_id=line.pk,
+                product=line.product,
+                quantity=line.quantity,
+                reserved=holdings.get(line.pk, {}).get("reserved", 0),
+                reserved_until=holdings.get(line.pk, {}).get("until"),
+            )
+            for line in lines
+        ]
+    )

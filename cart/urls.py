@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.cart_detail, name="cart"),
+    path("add/", views.add, name="cart-add"),
+    path("lines/<int:line_id>/", views.update_line, name="cart-line"),
+    path("lines/<int:line_id>/remove/", views.remove_line, name="cart-remove"),
+    path("empty/", views.empty, name="cart-empty"),
+]

@@ -1,0 +1,107 @@
+"""Cart pages: read the visitor's cart, hand changes to the services, say what happened."""
+from django.conf import settings
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from . import selectors, services
+from .forms import AddToCartForm, LineQuantityForm
+
+
+def _cart_id(request):
+    return selectors.visitor_cart_id(
+        user=request.user, session_cart_id=request.session.get(selectors.CART_SESSION_KEY)
+    )
+
+
+def _cart_id_or_create(request):
+    cart = services.get_or_create_cart(
+        user=request.user if request.user.is_authenticated else None,
+        cart_id=request.session.get(selectors.CART_SESSION_KEY),
+    )
+    request.session[selectors.CART_SESSION_KEY] = cart.pk
+    return cart.pk
+
+
+def cart_detail(request):
+    cart_id = _cart_id(request)
+    if cart_id is not None:
+        services.refresh_cart(cart_id)  # viewing the cart is activity: it keeps the stock held
+    return render(
+        request,
+        "cart/detail.html",
+        {"cart": selectors.cart_detail(cart_id), "max_quantity": settings.CART_MAX_LINE_QUANTITY},
+    )
+
+
+@require_POST
+def add(request):
+    form = AddToCartForm(request.POST)
+    back = request.POST.get("next", "")
+    if not back.startswith("/") or not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back = reverse("cart")
+    if not form.is_valid():
+        messages.error(request, form.first_error())
+        return redirect(back)
+    try:
+        change = services.add_to_cart(_cart_id_or_create(request), form.cleaned_data["product"], form.cleaned_data["quantity"])
+    except services.CartError as error:
+        messages.error(request, str(error))
+        return redirect(back)
+    if not change.added:
+        if change.short:
+            messages.error(request, "Out of stock")
+        else:
+            messages.warning(request, f"You already have the most allowed ({change.quantity}) of {change.title} in your cart.")
+        return redirect(back)
+    if change.short:
+        messages.warning(request, f"Only {change.added} left — we added {change.added}")
+    elif change.limited:
+        messages.warning(request, f"You can have at most {change.quantity} of an item — we added {change.added}")
+    else:
+        messages.success(request, f"Added {change.added} × {change.title} to your cart.")
+    return redirect("cart")
+
+
+@require_POST
+def update_line(request, line_id):
+    form = LineQuantityForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form.first_error())
+        return redirect("cart")
+    try:
+        change = services.set_quantity(_cart_id(request), line_id, form.cleaned_data["quantity"])
+    except services.CartError as error:
+        messages.error(request, str(error))
+        return redirect("cart")
+    if not change.quantity:
+        messages.error(request, f"Out of stock — {change.title} was removed from your cart.")
+    elif change.short:
+        messages.warning(request, f"Only {change.quantity} left — your cart now has {change.quantity} of {change.title}.")
+    else:
+        messages.success(request, f"Updated {change.title}: {change.quantity} in your cart.")
+    return redirect("cart")
+
+
+@require_POST
+def remove_line(request, line_id):
+    try:
+        services.remove_line(_cart_id(request), line_id)
+    except services.CartError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "Removed from your cart.")
+    return redirect("cart")
+
+
+@require_POST
+def empty(request):
+    cart_id = _cart_id(request)
+    if cart_id is not None:
+        services.empty_cart(cart_id)
+    messages.success(request, "Your cart is empty.")
+    return redirect("cart")

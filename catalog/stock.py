@@ -1,0 +1,139 @@
+"""Stock reservations: the one module that changes ``Inventory.reserved``.
+
+Carts (and, next, checkout) never write ``Inventory`` themselves; they lock the
+rows they need here and ask for units to be reserved or released.
+
+Locking order, the rule that keeps concurrent carts from deadlocking: a
+transaction locks all the inventory rows it will touch in ONE call to
+``lock()``, which takes them with ``SELECT ... FOR UPDATE`` ordered by
+(product id, warehouse id). Two transactions therefore always queue for shared
+rows in the same order. Callers that also lock their own rows (a cart, its
+reservation records) take those first and never wait on them again while
+holding inventory rows.
+
+Reserving and releasing only ever work on rows locked by the current
+transaction, so writing the new absolute value is safe, and the database
+constraints (``0 <= reserved <= quantity``) back the arithmetic up.
+"""
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.db.models import F, Sum
+
+from .models import Inventory
+from .services import StockError
+
+AVAILABLE_CACHE_KEY = "catalog:available:v1:{}"
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """Units of one product held in (or taken from) one warehouse."""
+
+    warehouse_id: int
+    quantity: int
+
+
+class LockedStock:
+    """The inventory rows locked by the current transaction, by product."""
+
+    def __init__(self, rows):
+        self._rows = defaultdict(dict)
+        for row in rows:
+            self._rows[row.product_id][row.warehouse_id] = row
+
+    def __contains__(self, product_and_warehouse):
+        product_id, warehouse_id = product_and_warehouse
+        return warehouse_id in self._rows.get(product_id, {})
+
+    def product_ids(self):
+        return set(self._rows)
+
+    def rows(self, product_id) -> list[Inventory]:
+        return list(self._rows.get(product_id, {}).values())
+
+    def row(self, product_id, warehouse_id) -> Inventory:
+        try:
+            return self._rows[product_id][warehouse_id]
+        except KeyError:
+            raise StockError(f"Stock of product {product_id} at warehouse {warehouse_id} is not locked.") from None
+
+
+def lock(product_ids, *, skip_locked=False) -> LockedStock:
+    """Lock every inventory row of these products, in the global order.
+
+    With ``skip_locked`` rows that another transaction holds are left out
+    instead of waited for (background expiry uses it to stay out of the way).
+    """
+    if not connection.in_atomic_block:
+        raise StockError("Stock can only be locked inside a transaction.")
+    rows = (
+        Inventory.objects.select_for_update(skip_locked=skip_locked)
+        .filter(product_id__in=sorted(set(product_ids)))
+        .order_by("product_id", "warehouse_id")
+    )
+    return LockedStock(rows)
+
+
+def reserve(stock: LockedStock, product_id, quantity: int) -> list[Allocation]:
+    """Reserve up to ``quantity`` units; returns what was taken, maybe less or nothing.
+
+    Warehouses with the most available units are drawn from first, so a line
+    is split over as few warehouses as possible.
+    """
+    rows = sorted(stock.rows(product_id), key=lambda row: (-row.available, row.warehouse_id))
+    allocations, wanted = [], quantity
+    for row in rows:
+        take = min(wanted, row.available)
+        if take <= 0:
+            break
+        row.reserved += take
+        _save_reserved(row)
+        allocations.append(Allocation(row.warehouse_id, take))
+        wanted -= take
+    if allocations:
+        _forget_available([product_id])
+    return allocations
+
+
+def release(stock: LockedStock, product_id, allocations) -> None:
+    """Give reserved units back; the caller says exactly what it holds where."""
+    for allocation in allocations:
+        row = stock.row(product_id, allocation.warehouse_id)
+        if not 0 < allocation.quantity <= row.reserved:
+            raise StockError(
+                f"Cannot release {allocation.quantity} of product {product_id} at warehouse "
+                f"{allocation.warehouse_id}: {row.reserved} are reserved."
+            )
+        row.reserved -= allocation.quantity
+        _save_reserved(row)
+    if allocations:
+        _forget_available([product_id])
+
+
+def _save_reserved(row: Inventory) -> None:
+    Inventory.objects.filter(pk=row.pk).update(reserved=row.reserved)
+
+
+def cached_available(product_id) -> int:
+    """Units still for sale over all warehouses, cached briefly for the product page.
+
+    Reservations here drop the entry when they commit; staff stock edits show
+    after at most ``STOCK_BADGE_CACHE_SECONDS``.
+    """
+    key = AVAILABLE_CACHE_KEY.format(product_id)
+    available = cache.get(key)
+    if available is None:
+        available = (
+            Inventory.objects.filter(product_id=product_id).aggregate(n=Sum(F("quantity") - F("reserved")))["n"] or 0
+        )
+        cache.set(key, available, settings.STOCK_BADGE_CACHE_SECONDS)
+    return available
+
+
+def _forget_available(product_ids) -> None:
+    keys = [AVAILABLE_CACHE_KEY.format(product_id) for product_id in product_ids]
+    transaction.on_commit(lambda: cache.delete_many(keys))
