@@ -18,7 +18,8 @@ SQLite drops a table's triggers when Django rebuilds the table (most
 from django.db import migrations
 
 POSTGRES = [
-    # --- stock -> in_stock: statement-level, so bulk loads cost one UPDATE per statement
+    # --- stock -> in_stock: inserts and deletes are statement-level, so a bulk
+    # load costs one UPDATE per statement
     """
     CREATE FUNCTION catalog_refresh_in_stock() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
@@ -36,8 +37,23 @@ POSTGRES = [
     """,
     """CREATE TRIGGER catalog_inventory_in_stock_insert AFTER INSERT ON catalog_inventory
        REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION catalog_refresh_in_stock()""",
-    """CREATE TRIGGER catalog_inventory_in_stock_update AFTER UPDATE ON catalog_inventory
-       REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION catalog_refresh_in_stock()""",
+    # Updates come one row at a time from carts and checkout. A product can
+    # only change between in and out of stock when one of its rows does, so
+    # the WHEN clause skips the function for almost every reservation.
+    """
+    CREATE FUNCTION catalog_refresh_in_stock_row() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      UPDATE catalog_product p
+         SET in_stock = s.sellable, updated_at = now()
+        FROM (SELECT EXISTS (SELECT 1 FROM catalog_inventory
+                              WHERE product_id = NEW.product_id AND quantity > reserved) AS sellable) s
+       WHERE p.id = NEW.product_id AND p.in_stock IS DISTINCT FROM s.sellable;
+      RETURN NULL;
+    END $$
+    """,
+    """CREATE TRIGGER catalog_inventory_in_stock_update AFTER UPDATE ON catalog_inventory FOR EACH ROW
+       WHEN ((OLD.quantity > OLD.reserved) IS DISTINCT FROM (NEW.quantity > NEW.reserved))
+       EXECUTE FUNCTION catalog_refresh_in_stock_row()""",
     """CREATE TRIGGER catalog_inventory_in_stock_delete AFTER DELETE ON catalog_inventory
        REFERENCING OLD TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION catalog_refresh_in_stock()""",
     # --- full text: the search projection of active products
@@ -128,6 +144,10 @@ POSTGRES = [
     "CREATE INDEX catalog_product_search_newest ON catalog_product_search (created_at DESC, id DESC)",
     "CREATE INDEX catalog_product_search_rating ON catalog_product_search (rating DESC, review_count DESC, id)",
     "CREATE INDEX catalog_product_search_popular ON catalog_product_search (review_count DESC, id)",
+    # Facet filters: the planner ANDs these bitmaps with the text match, so a
+    # brand or department filter reads only the rows that pass both.
+    "CREATE INDEX catalog_product_search_category ON catalog_product_search (category_id)",
+    "CREATE INDEX catalog_product_search_brand ON catalog_product_search (brand_id)",
 ]
 
 POSTGRES_REVERSE = [
@@ -145,6 +165,7 @@ POSTGRES_REVERSE = [
     "DROP TRIGGER IF EXISTS catalog_inventory_in_stock_update ON catalog_inventory",
     "DROP TRIGGER IF EXISTS catalog_inventory_in_stock_delete ON catalog_inventory",
     "DROP FUNCTION IF EXISTS catalog_refresh_in_stock()",
+    "DROP FUNCTION IF EXISTS catalog_refresh_in_stock_row()",
 ]
 
 _SQLITE_AVAILABLE = "(SELECT coalesce(sum(quantity - reserved), 0) > 0 FROM catalog_inventory WHERE product_id = {row}.product_id)"

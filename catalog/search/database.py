@@ -70,9 +70,12 @@ class DatabaseBackend:
                 scale = max(dialect.estimate_matches(cursor, source, params), sampled) / sampled
                 counts, total = counts.scaled(scale), round(total * scale)
             sort = request.effective_sort
-            if sort == "relevance" and match and sampled > EXACT_LIMIT:
+            if sort == "relevance" and match and total > EXACT_LIMIT:
                 # Ranking every match of a broad query costs O(matches): rank
-                # the most popular candidates instead (an index scan serves them).
+                # the most popular candidates instead (an index scan serves
+                # them). Narrow filters keep exact ranking: their few matches
+                # are cheap to rank, and walking the popularity index for them
+                # would not be.
                 candidates = max(RANK_CANDIDATES, offset + limit)
                 cursor.execute(
                     f"SELECT c.id FROM (SELECT p.id, p.review_count, {dialect.rank_source()} FROM {source} "
