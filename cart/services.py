@@ -25,7 +25,7 @@ from django.utils import timezone
 from catalog import stock as stock_api
 from catalog.models import Product
 
-from .models import Cart, CartLine, Reservation
+from .models import Cart, Reservation
 from .selectors import forget_item_counts
 
 
@@ -83,19 +83,18 @@ def add_to_cart(cart_id, product_id, quantity, *, now=None) -> LineChange:
         line = work.line_for_product(cart_id, product_id)
         current = line.quantity if line else 0
         target = min(current + quantity, settings.CART_MAX_LINE_QUANTITY)
-        holding = _held(line) if line else 0
+        holding = line.held if line else 0
         wanted = max(target - holding, 0)
         allocations = work.take(product_id, wanted)
         added = sum(allocation.quantity for allocation in allocations)
         if added:
             if line is None:
-                line = CartLine.objects.create(cart_id=cart_id, product_id=product_id, quantity=added)
-                line.rows = {}
+                line = work.create_line(cart_id, product_id, title, added)
             else:
                 # A short line holds less than its quantity; the shopper's add
                 # settles it at what is now held.
                 line.quantity = holding + added
-                line.save(update_fields=["quantity"])
+                work.save_quantity(line)
             work.hold(line, allocations)
         return LineChange(
             title=title,
@@ -114,23 +113,20 @@ def set_quantity(cart_id, line_id, quantity, *, now=None) -> LineChange:
         work = _Work.open([cart_id], now, missing_ok=True)
         line = work.line(line_id)
         work.lock_stock([line.product_id])
-        holding = _held(line)
+        holding = line.held
         added = 0
         if quantity < holding:
             work.release_from(line, holding - quantity)
         elif quantity > holding:
-            if not line.product.is_active:
+            if not line.is_active:
                 raise CartError("This product is no longer available; you can only lower the quantity or remove it.")
             allocations = work.take(line.product_id, quantity - holding)
             added = sum(allocation.quantity for allocation in allocations)
             work.hold(line, allocations)
-        line.quantity = _held(line)
-        if line.quantity:
-            line.save(update_fields=["quantity"])
-        else:
-            line.delete()
+        line.quantity = line.held
+        work.save_quantity(line)
         return LineChange(
-            title=line.product.title,
+            title=line.title,
             requested=quantity,
             added=added,
             quantity=line.quantity,
@@ -143,8 +139,8 @@ def remove_line(cart_id, line_id, *, now=None) -> None:
         work = _Work.open([cart_id], now, missing_ok=True)
         line = work.line(line_id)
         work.lock_stock([line.product_id])
-        work.release_from(line, _held(line))
-        line.delete()
+        work.release_from(line, line.held)
+        work.delete_line(line)
 
 
 def empty_cart(cart_id, *, now=None) -> None:
@@ -153,8 +149,8 @@ def empty_cart(cart_id, *, now=None) -> None:
         lines = list(work.lines.values())
         work.lock_stock([line.product_id for line in lines])
         for line in lines:
-            work.release_from(line, _held(line))
-        CartLine.objects.filter(pk__in=[line.pk for line in lines]).delete()
+            work.release_from(line, line.held)
+            work.delete_line(line)
 
 
 def refresh_cart(cart_id, *, now=None) -> None:
@@ -187,17 +183,14 @@ def merge_carts(*, source_cart_id, user, now=None) -> MergeResult:
             asked = line.quantity + (kept.quantity if kept else 0)
             kept = work.move(line, target.pk, into=kept)
             wanted = min(asked, settings.CART_MAX_LINE_QUANTITY)
-            if _held(kept) > wanted:
-                work.release_from(kept, _held(kept) - wanted)
-            kept.quantity = min(wanted, _held(kept))
-            if kept.quantity:
-                kept.save(update_fields=["quantity"])
-            else:
-                kept.delete()
+            if kept.held > wanted:
+                work.release_from(kept, kept.held - wanted)
+            kept.quantity = min(wanted, kept.held)
+            work.save_quantity(kept)
             if kept.quantity < asked:
                 reduced.append(
                     LineChange(
-                        title=kept.product.title,
+                        title=kept.title,
                         requested=asked,
                         added=0,
                         quantity=kept.quantity,
@@ -242,31 +235,71 @@ def _release_expired(stock, product_ids, now, *, limit=None) -> int:
         Reservation.objects.select_for_update(skip_locked=True)
         .filter(product_id__in=product_ids, reserved_until__lte=now)
         .order_by("reserved_until", "pk")
+        .values_list("pk", "product_id", "warehouse_id", "quantity")
     )
     if limit:
         expired = expired[:limit]
-    releasable = [row for row in expired if (row.product_id, row.warehouse_id) in stock]
+    releasable = [row for row in expired if (row[1], row[2]) in stock]
     by_product = {}
-    for row in releasable:
-        by_product.setdefault(row.product_id, []).append(stock_api.Allocation(row.warehouse_id, row.quantity))
+    for _, product_id, warehouse_id, quantity in releasable:
+        by_product.setdefault(product_id, []).append(stock_api.Allocation(warehouse_id, quantity))
     for product_id, allocations in by_product.items():
         stock_api.release(stock, product_id, allocations)
-    Reservation.objects.filter(pk__in=[row.pk for row in releasable]).delete()
+    Reservation.objects.filter(pk__in=[row[0] for row in releasable]).delete()
     return len(releasable)
 
 
-def _held(line) -> int:
-    """Units a line holds: the sum of its (locked, just extended) reservation rows."""
-    return sum(row.quantity for row in line.rows.values())
+@dataclass
+class _Held:
+    """A locked reservation row: units of a line held in one warehouse."""
+
+    id: int
+    warehouse_id: int
+    quantity: int
+
+
+@dataclass
+class _Line:
+    """A locked cart line with the reservation rows it holds, by warehouse."""
+
+    id: int
+    cart_id: int
+    product_id: int
+    quantity: int
+    title: str
+    is_active: bool
+    rows: dict = field(default_factory=dict)
+
+    @property
+    def held(self) -> int:
+        """Units the line holds: the sum of its (locked, just extended) reservation rows."""
+        return sum(row.quantity for row in self.rows.values())
+
+
+def _in(values) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+def _sql(sql, params=()) -> list[tuple]:
+    """Run one statement; returns its rows (those of RETURNING too)."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall() if cursor.description else []
 
 
 class _Work:
-    """The locked state of one cart operation: carts, lines with their reservation rows, stock."""
+    """The locked state of one cart operation: carts, lines with their reservation rows, stock.
+
+    Its statements are written out in SQL rather than through the ORM: they
+    run on every add to a cart, and building them was most of an add's cost.
+    Only this class writes cart lines and reservation rows.
+    """
 
     def __init__(self, carts, lines, now):
         self.carts = carts
         self.lines = lines
         self.now = now
+        self.until = connection.ops.adapt_datetimefield_value(now + timedelta(minutes=settings.CART_RESERVATION_MINUTES))
         self.stock = None
 
     @classmethod
@@ -280,45 +313,50 @@ class _Work:
             # second of cart changes, whole transactions at a time, so the stock
             # books still balance. Not done inside a caller's transaction
             # (checkout's sale must be durable).
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        carts = set(
-            Cart.objects.select_for_update(no_key=True).filter(pk__in=cart_ids).order_by("pk").values_list("pk", flat=True)
-        )
-        if len(carts) < len(set(cart_ids)) and not missing_ok:
+            _sql("SET LOCAL synchronous_commit TO OFF")
+        cart_ids = sorted(set(cart_ids))
+        lock = " FOR NO KEY UPDATE" if connection.features.has_select_for_no_key_update else ""
+        carts = [
+            cart_id for (cart_id,) in _sql(f"SELECT id FROM cart_cart WHERE id IN ({_in(cart_ids)}) ORDER BY id{lock}", cart_ids)
+        ]
+        if len(carts) < len(cart_ids) and not missing_ok:
             raise CartError("Your cart has changed in another window. Please try again.")
-        lines = {
-            line.pk: line
-            for line in CartLine.objects.filter(cart_id__in=list(carts))
-            .select_related("product")
-            .only("cart_id", "product_id", "quantity", "product__title", "product__is_active")
-        }
-        rows = list(Reservation.objects.select_for_update().filter(line_id__in=list(lines)).order_by("pk")) if lines else []
-        until = now + timedelta(minutes=settings.CART_RESERVATION_MINUTES)
-        if rows:
-            Reservation.objects.filter(pk__in=[row.pk for row in rows]).update(reserved_until=until)
-        for line in lines.values():
-            line.rows = {}
-        for row in rows:
-            row.reserved_until = until
-            lines[row.line_id].rows[row.warehouse_id] = row
-        transaction.on_commit(lambda: forget_item_counts(list(carts)))
-        return cls(carts, lines, now)
+        work = cls(carts, {}, now)
+        if carts:
+            lines = _sql(
+                "SELECT line.id, line.cart_id, line.product_id, line.quantity, product.title, product.is_active "
+                "FROM cart_cartline line JOIN catalog_product product ON product.id = line.product_id "
+                f"WHERE line.cart_id IN ({_in(carts)})",
+                carts,
+            )
+            work.lines = {values[0]: _Line(*values[:5], bool(values[5])) for values in lines}
+        if work.lines:
+            # The cart row lock makes this the only operation on these rows but
+            # for expiry, which skips rows locked here.
+            extended = _sql(
+                f"UPDATE cart_reservation SET reserved_until = %s WHERE line_id IN ({_in(work.lines)}) "
+                "RETURNING id, line_id, warehouse_id, quantity",
+                [work.until, *work.lines],
+            )
+            for row_id, line_id, warehouse_id, quantity in extended:
+                work.lines[line_id].rows[warehouse_id] = _Held(row_id, warehouse_id, quantity)
+        transaction.on_commit(lambda: forget_item_counts(carts))
+        return work
 
     def lock_stock(self, product_ids):
         """Step 3: lock the stock of these products and of short lines, then fill short lines."""
-        short = [line for line in self.lines.values() if _held(line) < line.quantity and line.product.is_active]
+        short = [line for line in self.lines.values() if line.held < line.quantity and line.is_active]
         self.stock = stock_api.lock({*product_ids, *(line.product_id for line in short)})
         for line in short:
-            self.hold(line, self.take(line.product_id, line.quantity - _held(line)))
+            self.hold(line, self.take(line.product_id, line.quantity - line.held))
 
-    def line(self, line_id) -> CartLine:
+    def line(self, line_id) -> _Line:
         try:
             return self.lines[int(line_id)]
         except (KeyError, TypeError, ValueError):
             raise CartError("That item is no longer in your cart.") from None
 
-    def line_for_product(self, cart_id, product_id) -> CartLine | None:
+    def line_for_product(self, cart_id, product_id) -> _Line | None:
         return next(
             (line for line in self.lines.values() if line.cart_id == cart_id and line.product_id == product_id),
             None,
@@ -334,22 +372,41 @@ class _Work:
             allocations += stock_api.reserve(self.stock, product_id, quantity - taken)
         return allocations
 
+    def create_line(self, cart_id, product_id, title, quantity) -> _Line:
+        [(line_id,)] = _sql(
+            "INSERT INTO cart_cartline (cart_id, product_id, quantity, added_at) VALUES (%s, %s, %s, %s) RETURNING id",
+            [cart_id, product_id, quantity, connection.ops.adapt_datetimefield_value(self.now)],
+        )
+        line = _Line(line_id, cart_id, product_id, quantity, title, True)
+        self.lines[line.id] = line
+        return line
+
+    def save_quantity(self, line) -> None:
+        """Store the line's quantity; a line left with nothing is deleted."""
+        if line.quantity:
+            _sql("UPDATE cart_cartline SET quantity = %s WHERE id = %s", [line.quantity, line.id])
+        else:
+            self.delete_line(line)
+
+    def delete_line(self, line) -> None:
+        """Delete a line that holds nothing any more (the foreign key enforces it)."""
+        _sql("DELETE FROM cart_cartline WHERE id = %s", [line.id])
+        del self.lines[line.id]
+
     def hold(self, line, allocations) -> None:
         """Record reserved units on the line's reservation rows."""
-        until = self.now + timedelta(minutes=settings.CART_RESERVATION_MINUTES)
         for allocation in allocations:
             row = line.rows.get(allocation.warehouse_id)
             if row is None:
-                line.rows[allocation.warehouse_id] = Reservation.objects.create(
-                    line=line,
-                    product_id=line.product_id,
-                    warehouse_id=allocation.warehouse_id,
-                    quantity=allocation.quantity,
-                    reserved_until=until,
+                [(row_id,)] = _sql(
+                    "INSERT INTO cart_reservation (line_id, product_id, warehouse_id, quantity, reserved_until) "
+                    "VALUES (%s, %s, %s, %s, %s) RETURNING id",
+                    [line.id, line.product_id, allocation.warehouse_id, allocation.quantity, self.until],
                 )
+                line.rows[allocation.warehouse_id] = _Held(row_id, allocation.warehouse_id, allocation.quantity)
             else:
                 row.quantity += allocation.quantity
-                row.save(update_fields=["quantity"])
+                self._save_row(row)
 
     def release_from(self, line, quantity) -> None:
         """Release exactly ``quantity`` of what the line holds, emptying small rows first."""
@@ -361,30 +418,32 @@ class _Work:
             allocations.append(stock_api.Allocation(row.warehouse_id, give))
             quantity -= give
             row.quantity -= give
-            if row.quantity:
-                row.save(update_fields=["quantity"])
-            else:
-                row.delete()
+            self._save_row(row)
+            if not row.quantity:
                 del line.rows[row.warehouse_id]
         stock_api.release(self.stock, line.product_id, allocations)
 
-    def move(self, line, cart_id, *, into=None) -> CartLine:
+    def move(self, line, cart_id, *, into=None) -> _Line:
         """Move a line, with its reservations, to another cart (into that cart's line for the product)."""
         if into is None:
+            _sql("UPDATE cart_cartline SET cart_id = %s WHERE id = %s", [cart_id, line.id])
             line.cart_id = cart_id
-            line.save(update_fields=["cart"])
             return line
         for warehouse_id, row in line.rows.items():
             kept = into.rows.get(warehouse_id)
             if kept is None:
-                row.line = into
-                row.save(update_fields=["line"])
+                _sql("UPDATE cart_reservation SET line_id = %s WHERE id = %s", [into.id, row.id])
                 into.rows[warehouse_id] = row
             else:
                 kept.quantity += row.quantity
-                kept.save(update_fields=["quantity"])
-                row.delete()
+                self._save_row(kept)
+                _sql("DELETE FROM cart_reservation WHERE id = %s", [row.id])
         line.rows = {}
-        del self.lines[line.pk]
-        line.delete()
+        self.delete_line(line)
         return into
+
+    def _save_row(self, row) -> None:
+        if row.quantity:
+            _sql("UPDATE cart_reservation SET quantity = %s WHERE id = %s", [row.quantity, row.id])
+        else:
+            _sql("DELETE FROM cart_reservation WHERE id = %s", [row.id])
