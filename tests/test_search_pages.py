@@ -78,3 +78,19 @@ def test_very_broad_searches_show_estimated_counts(client, catalog, monkeypatch)
     assert "≈" in body and "Counts are estimated" in body
     data = client.get("/api/search/?q=cable").json()
     assert data["exact"] is False and data["total"] >= 3
+
+
+def test_searches_the_planner_expects_to_be_broad_count_a_small_sample(client, catalog, monkeypatch):
+    monkeypatch.setattr("catalog.search.database.BROAD_MATCHES", 0)
+    monkeypatch.setattr("catalog.search.database.BROAD_SAMPLE", 2)
+    data = client.get("/api/search/?q=cable&sort=price").json()
+    assert data["exact"] is False
+    assert [hit["title"] for hit in data["results"]] == ["USB Cable", "Cable Organizer", "HDMI Cable"]
+
+
+def test_a_planner_that_expects_many_matches_but_finds_few_still_counts_exactly(client, catalog, monkeypatch):
+    monkeypatch.setattr("catalog.search.database.BROAD_MATCHES", 0)
+    data = client.get("/api/search/?q=cable&price=lt25").json()
+    assert data["exact"] is True
+    assert data["total"] == 2
+    assert {value["key"]: value["count"] for value in data["facets"]["price"]}["25-50"] == 1

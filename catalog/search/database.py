@@ -22,9 +22,13 @@ from .results import FacetCounts, Scope, SearchResult
 from .suggestions import suggest
 
 FACETS = ("category", "brand", "price", "rating", "stock")
-# Facets are counted exactly up to this many matches; beyond it, from a
-# sample of this size scaled to the estimated number of matches.
+# Facets are counted exactly up to this many matches. When the planner
+# expects more than BROAD_MATCHES, they are counted in a sample of BROAD_SAMPLE
+# rows scaled to its estimate: exact counts of a very broad query would cost
+# O(matches) and nobody reads "61,482" differently from "about 61,000".
 EXACT_LIMIT = 10_000
+BROAD_MATCHES = 20_000
+BROAD_SAMPLE = 2_000
 RANK_CANDIDATES = 240  # ten pages
 SORT_SQL = {
     "price": "p.price, p.id",
@@ -62,34 +66,37 @@ class DatabaseBackend:
         everything = " AND ".join(filters.values())
         source = f"{dialect.from_clause(match)} WHERE {dialect.condition(match)}"
         offset, limit = (request.page - 1) * request.page_size, request.page_size
+        relevance = request.effective_sort == "relevance" and match is not None
         with connection.cursor() as cursor:
-            counts, total, sampled = dialect.facet_counts(cursor, source, filters, params)
-            if sampled > EXACT_LIMIT:
-                # Too many matches to count exactly in time: scale the sample
-                # up to the planner's estimate of all matches.
-                scale = max(dialect.estimate_matches(cursor, source, params), sampled) / sampled
-                counts, total = counts.scaled(scale), round(total * scale)
-            sort = request.effective_sort
-            if sort == "relevance" and match and total > EXACT_LIMIT:
-                # Ranking every match of a broad query costs O(matches): rank
-                # the most popular candidates instead (an index scan serves
-                # them). Narrow filters keep exact ranking: their few matches
-                # are cheap to rank, and walking the popularity index for them
-                # would not be.
-                candidates = max(RANK_CANDIDATES, offset + limit)
-                cursor.execute(
-                    f"SELECT c.id FROM (SELECT p.id, p.review_count, {dialect.rank_source()} FROM {source} "
-                    f"AND {everything} ORDER BY p.review_count DESC, p.id LIMIT {candidates}) c "
-                    f"ORDER BY {dialect.candidate_rank_order(match)} LIMIT {limit} OFFSET {offset}",
-                    params,
+            estimate = dialect.estimate_matches(cursor, source, params)
+            if estimate <= BROAD_MATCHES:
+                # One pass over the matches serves the facets and the page: the
+                # matching rows are read from the table once.
+                order = "p.rank DESC, p.review_count DESC, p.id" if relevance else SORT_SQL[request.effective_sort]
+                rank = dialect.rank_expression(match) if relevance else "NULL"
+                counts, total, sampled, ids = dialect.facet_counts(
+                    cursor, source, filters, params, sample=EXACT_LIMIT + 1, rank=rank, page=(everything, order, limit, offset)
                 )
+                # More than EXACT_LIMIT rows: the planner guessed low (it does
+                # for phrases such as "heavy-duty", up to 300 times), so this is
+                # a broad query after all, and the estimate the sample's size.
+                estimated = sampled > EXACT_LIMIT
+                # A page ranked within the sample stands (a second pass would
+                # be planned from the same wrong guess); one sorted by price or
+                # date must see every match.
+                page_done = relevance or not estimated
             else:
-                order = dialect.rank_order(match) if sort == "relevance" and match else SORT_SQL[sort]
-                cursor.execute(
-                    f"SELECT p.id FROM {source} AND {everything} ORDER BY {order} LIMIT {limit} OFFSET {offset}",
-                    params,
-                )
-            ids = [row[0] for row in cursor.fetchall()]
+                counts, total, sampled, ids = dialect.facet_counts(cursor, source, filters, params, sample=BROAD_SAMPLE + 1)
+                # Fewer rows than the sample size: the planner guessed high and
+                # these are all the matches, counted exactly.
+                estimated, page_done = sampled > BROAD_SAMPLE, False
+            if estimated:
+                # Too many matches to count exactly in time: scale the sample up
+                # to the planner's estimate of all matches.
+                scale = max(estimate, sampled) / sampled
+                counts, total = counts.scaled(scale), round(total * scale)
+            if not page_done:
+                ids = _page_ids(cursor, dialect, source, everything, params, request, match, broad=estimated and total > EXACT_LIMIT)
         # An estimate must never claim fewer results than the page shows.
         total = max(total, offset + len(ids)) if ids else total
         return SearchResult(request=request, ids=ids, total=total, counts=counts, backend=self.name)
@@ -102,6 +109,32 @@ class DatabaseBackend:
 
     def remove(self, product_ids):
         """Nothing to do: database triggers keep the search data current."""
+
+
+def _page_ids(cursor, dialect, source, everything, params, request, match, *, broad):
+    offset, limit = (request.page - 1) * request.page_size, request.page_size
+    relevance = request.effective_sort == "relevance" and match is not None
+    if relevance and broad:
+        # Ranking every match of a broad query costs O(matches): rank the most
+        # popular candidates instead (an index scan serves them). Narrow
+        # filters keep exact ranking: their few matches are cheap to rank, and
+        # walking the popularity index for them would not be.
+        candidates = max(RANK_CANDIDATES, offset + limit)
+        cursor.execute(
+            f"SELECT c.id FROM (SELECT p.id, p.review_count, {dialect.rank_expression(match)} AS rank "
+            f"FROM {source} AND {everything} ORDER BY p.review_count DESC, p.id LIMIT {candidates}) c "
+            f"ORDER BY c.rank DESC, c.review_count DESC, c.id LIMIT {limit} OFFSET {offset}",
+            params,
+        )
+    else:
+        if relevance:
+            order = f"{dialect.rank_expression(match)} DESC, p.review_count DESC, p.id"
+        else:
+            order = SORT_SQL[request.effective_sort]
+        cursor.execute(
+            f"SELECT p.id FROM {source} AND {everything} ORDER BY {order} LIMIT {limit} OFFSET {offset}", params
+        )
+    return [row[0] for row in cursor.fetchall()]
 
 
 def _filters(request: SearchRequest, scope: Scope, params) -> dict[str, str]:
@@ -169,9 +202,23 @@ def _facet_columns(filters):
     )
 
 
+def _page_rows(page):
+    """The page's ids as extra rows of the facet statement: ('hit', id, position, NULL...)."""
+    nulls = ", ".join(["NULL"] * (5 + len(RATING_THRESHOLDS)))
+    condition, order, limit, offset = page
+    return (
+        f" UNION ALL SELECT 'hit', CAST(h.id AS TEXT), h.position, {nulls} FROM "
+        f"(SELECT p.id, ROW_NUMBER() OVER (ORDER BY {order}) AS position FROM p WHERE {condition} "
+        f"ORDER BY {order} LIMIT {limit} OFFSET {offset}) h"
+    )
+
+
 def _collect(rows):
-    """Rows of (kind, key, by_category, by_brand, by_price, ratings..., in_stock, total, sampled)."""
-    counts, total, sampled = FacetCounts(), 0, 0
+    """Rows of (kind, key, by_category, by_brand, by_price, ratings..., in_stock, total, sampled).
+
+    Returns the facet counts, the total, the rows read and the page's ids.
+    """
+    counts, total, sampled, hits = FacetCounts(), 0, 0, []
     for kind, key, by_category, by_brand, by_price, *rest in rows:
         ratings, (in_stock, everything, rows_read) = rest[: len(RATING_THRESHOLDS)], rest[len(RATING_THRESHOLDS) :]
         if kind == "category" and by_category:
@@ -183,10 +230,12 @@ def _collect(rows):
         elif kind == "all":
             counts.ratings = dict(zip(RATING_THRESHOLDS, ratings))
             counts.in_stock, total, sampled = in_stock, everything, rows_read
-    return counts, total, sampled
+        elif kind == "hit":
+            hits.append((by_category, int(key)))
+    return counts, total, sampled, [product_id for _, product_id in sorted(hits)]
 
 
-SAMPLE_COLUMNS = "p.category_id, p.brand_id, p.price, p.rating, p.in_stock"
+SAMPLE_COLUMNS = "p.id, p.category_id, p.brand_id, p.price, p.rating, p.review_count, p.in_stock, p.created_at"
 
 
 class _Postgres:
@@ -213,27 +262,23 @@ class _Postgres:
         # sees a constant and uses the GIN index.
         return f"p.document @@ {match}" if match else "TRUE"
 
-    def rank_order(self, match):
-        return f"ts_rank_cd(p.document, {match}) DESC, p.review_count DESC, p.id"
-
-    def rank_source(self):
-        return "p.document"
-
-    def candidate_rank_order(self, match):
-        return f"ts_rank_cd(c.document, {match}) DESC, c.review_count DESC, c.id"
+    def rank_expression(self, match):
+        """Higher is more relevant; title (A) outweighs brand (B) outweighs description (C)."""
+        return f"ts_rank_cd(p.document, {match})"
 
     def estimate_matches(self, cursor, source, params):
         cursor.execute(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {source}", params)
         plan = cursor.fetchone()[0]
         return (json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]["Plan Rows"]
 
-    def facet_counts(self, cursor, source, filters, params):
+    def facet_counts(self, cursor, source, filters, params, *, sample, rank="NULL", page=None):
         cursor.execute(
-            f"WITH p AS (SELECT {SAMPLE_COLUMNS} FROM {source} LIMIT {EXACT_LIMIT + 1}) SELECT "
+            f"WITH p AS MATERIALIZED (SELECT {SAMPLE_COLUMNS}, {rank} AS rank FROM {source} LIMIT {sample}) SELECT "
             f"CASE WHEN GROUPING(p.category_id) = 0 THEN 'category' WHEN GROUPING(p.brand_id) = 0 THEN 'brand' "
             f"WHEN GROUPING({BUCKET_SQL}) = 0 THEN 'price' ELSE 'all' END AS kind, "
             f"COALESCE(p.category_id::text, p.brand_id::text, {BUCKET_SQL}) AS key, {_facet_columns(filters)} "
-            f"FROM p GROUP BY GROUPING SETS ((p.category_id), (p.brand_id), ({BUCKET_SQL}), ())",
+            f"FROM p GROUP BY GROUPING SETS ((p.category_id), (p.brand_id), ({BUCKET_SQL}), ())"
+            + (_page_rows(page) if page else ""),
             params,
         )
         return _collect((kind, _key(kind, key), *rest) for kind, key, *rest in cursor.fetchall())
@@ -258,31 +303,28 @@ class _Sqlite:
             f"FROM catalog_product_fts WHERE catalog_product_fts MATCH {match}) f ON f.id = p.id"
         )
 
-    def rank_order(self, match):
-        return "f.rank, p.review_count DESC, p.id"
-
-    def rank_source(self):
-        return "f.rank"
-
-    def candidate_rank_order(self, match):
-        return "c.rank, c.review_count DESC, c.id"
+    def rank_expression(self, match):
+        # bm25 is lower for better matches; negated so that higher is better on both dialects.
+        return "-f.rank"
 
     def estimate_matches(self, cursor, source, params):
+        # SQLite has no planner estimate to ask; an embedded store is small enough to count.
         cursor.execute(f"SELECT count(*) FROM {source}", params)
         return cursor.fetchone()[0]
 
-    def facet_counts(self, cursor, source, filters, params):
+    def facet_counts(self, cursor, source, filters, params, *, sample, rank="NULL", page=None):
         columns = _facet_columns(filters)
         groupings = [("category", "p.category_id"), ("brand", "p.brand_id"), ("price", BUCKET_SQL), ("all", "NULL")]
         cursor.execute(
-            f"WITH p AS (SELECT {SAMPLE_COLUMNS} FROM {source} LIMIT {EXACT_LIMIT + 1}) "
+            f"WITH p AS MATERIALIZED (SELECT {SAMPLE_COLUMNS}, {rank} AS rank FROM {source} LIMIT {sample}) "
             + " UNION ALL ".join(
                 f"SELECT '{kind}', {expression}, {columns} FROM p GROUP BY {expression}"
                 for kind, expression in groupings
-            ),
+            )
+            + (_page_rows(page) if page else ""),
             params,
         )
-        return _collect(cursor.fetchall())
+        return _collect((kind, _key(kind, key), *rest) for kind, key, *rest in cursor.fetchall())
 
 
 def _key(kind, key):
