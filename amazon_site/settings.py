@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    "amazon_site.events",
     "catalog",
     "django_elasticsearch_dsl",
     "cart",
@@ -135,6 +136,13 @@ ELASTICSEARCH_DSL_AUTO_REFRESH = False
 # Seconds before a search gives up on Elasticsearch and asks the database.
 ELASTICSEARCH_TIMEOUT = env.float("ELASTICSEARCH_TIMEOUT", default=2.0)
 
+# --- Events: kept in the outbox table by default, relayed to Kafka via KAFKA_BOOTSTRAP_SERVERS ---
+KAFKA_BOOTSTRAP_SERVERS = env.str("KAFKA_BOOTSTRAP_SERVERS", default="")
+# Prepended to every topic ("staging." gives "staging.orders").
+KAFKA_TOPIC_PREFIX = env.str("KAFKA_TOPIC_PREFIX", default="")
+# The brokers' protocol version, e.g. "2.1.0"; unset, the producer asks the broker.
+KAFKA_API_VERSION = tuple(int(part) for part in env.str("KAFKA_API_VERSION", default="").split(".") if part) or None
+
 CELERY_BEAT_SCHEDULE = {
     "cart-release-expired-reservations": {
         "task": "cart.tasks.release_expired_reservations",
@@ -150,6 +158,11 @@ CELERY_BEAT_SCHEDULE = {
     "catalog-refresh-search-terms": {
         "task": "catalog.tasks.refresh_search_terms",
         "schedule": crontab(hour=3, minute=0),
+    },
+    "events-relay": {
+        "task": "amazon_site.events.tasks.relay_events",
+        "schedule": 10.0,
+        "options": {"expires": 9},
     },
 }
 
@@ -225,4 +238,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # kafka-python logs every connection attempt at INFO; the relay logs what matters.
+    "loggers": {"kafka": {"level": "WARNING"}},
 }
