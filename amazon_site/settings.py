@@ -4,6 +4,7 @@ One code base: every external service has an embedded default so the store
 runs on a bare machine, and an environment variable that switches it to the
 real service (see the README's table).
 """
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -232,6 +233,14 @@ CART_EXPIRY_BATCH_SIZE = 500
 CART_COUNT_CACHE_SECONDS = 60
 STOCK_BADGE_CACHE_SECONDS = 15
 TEMPLATES[0]["OPTIONS"]["context_processors"].append("cart.context_processors.header_cart")
+
+# --- Orders and payments (see orders/services.py) ---
+PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="orders.payments.TestGateway")
+ORDER_SHIPPING_FEE = Decimal(env.str("ORDER_SHIPPING_FEE", default="4.99"))
+ORDER_FREE_SHIPPING_FROM = Decimal(env.str("ORDER_FREE_SHIPPING_FROM", default="35.00"))
+ORDER_TAX_RATE = Decimal(env.str("ORDER_TAX_RATE", default="0"))  # a fraction of subtotal + shipping
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="orders@amazon-site.example")
 
 LOGGING = {
     "version": 1,

@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/signup/", views.signup, name="signup"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("cart/", include("cart.urls")),
+    path("", include("orders.urls")),
     path("", include("catalog.urls")),
 ]
 

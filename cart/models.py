@@ -34,6 +34,8 @@ class CartLine(models.Model):
     # with it, so the line and its reservations may go too.
     product = models.ForeignKey("catalog.Product", on_delete=models.CASCADE, related_name="+")
     quantity = models.PositiveIntegerField()
+    # The price when the line was added: checkout shows the shopper any change.
+    unit_price = models.DecimalField(max_digits=10, decimal_places=2, null=True)
     added_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -48,6 +48,7 @@ class CartLineView:
     quantity: int
     reserved: int  # units held by unexpired reservations
     reserved_until: datetime | None
+    unit_price: Decimal | None = None  # the price when the line was added
 
     @property
     def total(self) -> Decimal:
@@ -104,6 +105,7 @@ def cart_detail(cart_id, *, now=None) -> CartView:
                 quantity=line.quantity,
                 reserved=holdings.get(line.pk, {}).get("reserved", 0),
                 reserved_until=holdings.get(line.pk, {}).get("until"),
+                unit_price=line.unit_price,
             )
             for line in lines
         ]

@@ -15,8 +15,10 @@ Expiry holds inventory rows and takes reservation rows with SKIP LOCKED, so it
 never waits on a cart that is being worked on. Whatever the order of events,
 each inventory row's ``reserved`` equals the sum of its reservation rows.
 """
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -29,8 +31,15 @@ from .models import Cart, Reservation
 from .selectors import forget_item_counts
 
 
+CENTS = Decimal("0.01")
+
+
 class CartError(Exception):
     """A request the cart cannot carry out; the message is meant for the shopper."""
+
+    def __init__(self, message, lines=()):
+        super().__init__(message)
+        self.lines = list(lines)  # titles of the lines the shopper has to fix, if any
 
 
 @dataclass(frozen=True)
@@ -49,6 +58,22 @@ class LineChange:
 class MergeResult:
     cart_id: int | None
     reduced: list[LineChange] = field(default_factory=list)  # lines kept below the combined quantity
+
+
+@contextmanager
+def _cart_transaction():
+    """A cart operation's own transaction, committed without waiting for the WAL flush.
+
+    Waiting would serialise every shopper of a hot product behind the disk. A
+    crash may lose the last fraction of a second of cart changes, whole
+    transactions at a time, so the stock books still balance. Inside a
+    caller's transaction the caller's durability holds; checkout's sale
+    (``sell_cart``) always runs in checkout's own, durable, transaction.
+    """
+    with transaction.atomic():
+        if connection.vendor == "postgresql" and len(connection.atomic_blocks) == 1:
+            _sql("SET LOCAL synchronous_commit TO OFF")
+        yield
 
 
 def quantity_error() -> str:
@@ -74,10 +99,11 @@ def get_or_create_cart(*, user=None, cart_id=None) -> Cart:
 def add_to_cart(cart_id, product_id, quantity, *, now=None) -> LineChange:
     """Add units of a product, reserving them; takes what stock allows up to the line limit."""
     quantity = validate_quantity(quantity)
-    with transaction.atomic():
-        title = Product.objects.filter(pk=product_id, is_active=True).values_list("title", flat=True).first()
-        if title is None:
+    with _cart_transaction():
+        product = Product.objects.filter(pk=product_id, is_active=True).values_list("title", "price").first()
+        if product is None:
             raise CartError("This product is not available.")
+        title, price = product
         work = _Work.open([cart_id], now)
         work.lock_stock([product_id])
         line = work.line_for_product(cart_id, product_id)
@@ -89,7 +115,7 @@ def add_to_cart(cart_id, product_id, quantity, *, now=None) -> LineChange:
         added = sum(allocation.quantity for allocation in allocations)
         if added:
             if line is None:
-                line = work.create_line(cart_id, product_id, title, added)
+                line = work.create_line(cart_id, product_id, title, price, added)
             else:
                 # A short line holds less than its quantity; the shopper's add
                 # settles it at what is now held.
@@ -109,7 +135,7 @@ def add_to_cart(cart_id, product_id, quantity, *, now=None) -> LineChange:
 def set_quantity(cart_id, line_id, quantity, *, now=None) -> LineChange:
     """Change a line to ``quantity``: releases exactly the surplus, or reserves what stock allows."""
     quantity = validate_quantity(quantity)
-    with transaction.atomic():
+    with _cart_transaction():
         work = _Work.open([cart_id], now, missing_ok=True)
         line = work.line(line_id)
         work.lock_stock([line.product_id])
@@ -135,7 +161,7 @@ def set_quantity(cart_id, line_id, quantity, *, now=None) -> LineChange:
 
 
 def remove_line(cart_id, line_id, *, now=None) -> None:
-    with transaction.atomic():
+    with _cart_transaction():
         work = _Work.open([cart_id], now, missing_ok=True)
         line = work.line(line_id)
         work.lock_stock([line.product_id])
@@ -144,7 +170,7 @@ def remove_line(cart_id, line_id, *, now=None) -> None:
 
 
 def empty_cart(cart_id, *, now=None) -> None:
-    with transaction.atomic():
+    with _cart_transaction():
         work = _Work.open([cart_id], now)
         lines = list(work.lines.values())
         work.lock_stock([line.product_id for line in lines])
@@ -155,7 +181,7 @@ def empty_cart(cart_id, *, now=None) -> None:
 
 def refresh_cart(cart_id, *, now=None) -> None:
     """Cart activity without a change: extend its reservations and try to fill short lines."""
-    with transaction.atomic():
+    with _cart_transaction():
         work = _Work.open([cart_id], now, missing_ok=True)
         if work.carts:
             work.lock_stock([])
@@ -167,7 +193,7 @@ def merge_carts(*, source_cart_id, user, now=None) -> MergeResult:
     Quantities add up within the per-line limit; the reservations move with
     their lines, so stock held before log-in stays held.
     """
-    with transaction.atomic():
+    with _cart_transaction():
         source = Cart.objects.filter(pk=source_cart_id, user=None).first() if source_cart_id else None
         if source is None:
             return MergeResult(Cart.objects.filter(user=user).values_list("pk", flat=True).first())
@@ -200,6 +226,47 @@ def merge_carts(*, source_cart_id, user, now=None) -> MergeResult:
                 )
         source.delete()
         return MergeResult(target.pk, reduced)
+
+
+@dataclass(frozen=True)
+class SoldLine:
+    product_id: int
+    title: str
+    quantity: int
+    price_when_added: Decimal | None  # None for lines from before prices were kept
+    price: Decimal  # the product's price as the sale was made, read under the same locks
+    allocations: list  # [catalog.stock.Allocation]: units sold per warehouse
+
+
+def sell_cart(cart_id, *, now=None) -> list[SoldLine]:
+    """Checkout's part of the cart: sell what every line holds and empty the cart.
+
+    Runs inside checkout's transaction, which places the order with it. Lines
+    whose reservation lapsed are filled again under the stock lock first; if a
+    line is still short, or its product gone, nothing is sold and the
+    ``CartError`` names the lines to fix.
+    """
+    if not connection.in_atomic_block:
+        raise CartError("A cart can only be sold inside the checkout's transaction.")
+    work = _Work.open([cart_id], now, missing_ok=True)
+    lines = sorted(work.lines.values(), key=lambda line: line.id)
+    if not lines:
+        raise CartError("Your cart is empty.")
+    work.lock_stock([line.product_id for line in lines])
+    blocked = [line.title for line in lines if not line.is_active or line.held < line.quantity]
+    if blocked:
+        raise CartError(f"Not enough stock any more for: {', '.join(blocked)}. Please adjust your cart.", blocked)
+    sold = []
+    for line in lines:
+        allocations = [stock_api.Allocation(row.warehouse_id, row.quantity) for row in line.rows.values()]
+        stock_api.sell(work.stock, line.product_id, allocations)
+        sold.append(SoldLine(line.product_id, line.title, line.quantity, line.unit_price, line.price, allocations))
+    line_ids = [line.id for line in lines]
+    # What the lines held is sold now, not released: the rows just go.
+    _sql(f"DELETE FROM cart_reservation WHERE line_id IN ({_in(line_ids)})", line_ids)
+    _sql(f"DELETE FROM cart_cartline WHERE id IN ({_in(line_ids)})", line_ids)
+    work.lines = {}
+    return sold
 
 
 def release_expired_reservations(*, now=None, batch_size=None) -> int:
@@ -268,6 +335,8 @@ class _Line:
     quantity: int
     title: str
     is_active: bool
+    unit_price: Decimal | None  # the price when the line was added
+    price: Decimal  # the product's price now
     rows: dict = field(default_factory=dict)
 
     @property
@@ -278,6 +347,11 @@ class _Line:
 
 def _in(values) -> str:
     return ", ".join(["%s"] * len(values))
+
+
+def _money(value) -> Decimal | None:
+    # SQLite hands back decimal columns as floats; the string round trip keeps the cents exact.
+    return None if value is None else Decimal(str(value)).quantize(CENTS)
 
 
 def _sql(sql, params=()) -> list[tuple]:
@@ -306,14 +380,6 @@ class _Work:
     def open(cls, cart_ids, now, *, missing_ok=False):
         """Steps 1 and 2 of the locking order: lock the carts, lock and extend their reservations."""
         now = now or timezone.now()
-        if connection.vendor == "postgresql" and len(connection.atomic_blocks) == 1:
-            # A cart's own transaction returns its locks without waiting for the
-            # WAL flush, which would otherwise serialise every shopper of a hot
-            # product behind the disk. A crash may lose the last fraction of a
-            # second of cart changes, whole transactions at a time, so the stock
-            # books still balance. Not done inside a caller's transaction
-            # (checkout's sale must be durable).
-            _sql("SET LOCAL synchronous_commit TO OFF")
         cart_ids = sorted(set(cart_ids))
         lock = " FOR NO KEY UPDATE" if connection.features.has_select_for_no_key_update else ""
         carts = [
@@ -324,12 +390,15 @@ class _Work:
         work = cls(carts, {}, now)
         if carts:
             lines = _sql(
-                "SELECT line.id, line.cart_id, line.product_id, line.quantity, product.title, product.is_active "
+                "SELECT line.id, line.cart_id, line.product_id, line.quantity, product.title, product.is_active, "
+                "line.unit_price, product.price "
                 "FROM cart_cartline line JOIN catalog_product product ON product.id = line.product_id "
                 f"WHERE line.cart_id IN ({_in(carts)})",
                 carts,
             )
-            work.lines = {values[0]: _Line(*values[:5], bool(values[5])) for values in lines}
+            work.lines = {
+                values[0]: _Line(*values[:5], bool(values[5]), _money(values[6]), _money(values[7])) for values in lines
+            }
         if work.lines:
             # The cart row lock makes this the only operation on these rows but
             # for expiry, which skips rows locked here.
@@ -372,12 +441,14 @@ class _Work:
             allocations += stock_api.reserve(self.stock, product_id, quantity - taken)
         return allocations
 
-    def create_line(self, cart_id, product_id, title, quantity) -> _Line:
+    def create_line(self, cart_id, product_id, title, price, quantity) -> _Line:
         [(line_id,)] = _sql(
-            "INSERT INTO cart_cartline (cart_id, product_id, quantity, added_at) VALUES (%s, %s, %s, %s) RETURNING id",
-            [cart_id, product_id, quantity, connection.ops.adapt_datetimefield_value(self.now)],
+            "INSERT INTO cart_cartline (cart_id, product_id, quantity, unit_price, added_at) "
+            "VALUES (%s, %s, %s, %s, %s) RETURNING id",
+            [cart_id, product_id, quantity, connection.ops.adapt_decimalfield_value(price, 10, 2),
+             connection.ops.adapt_datetimefield_value(self.now)],
         )
-        line = _Line(line_id, cart_id, product_id, quantity, title, True)
+        line = _Line(line_id, cart_id, product_id, quantity, title, True, price, price)
         self.lines[line.id] = line
         return line
 

@@ -84,6 +84,9 @@ class InventoryFormSet(forms.BaseInlineFormSet):
                     "this stock row cannot be removed."
                 )
 
+    def save_new(self, form, commit=True):
+        return services.add_stock_row(self.instance.pk, form.cleaned_data["warehouse"].pk, form.cleaned_data["quantity"])
+
     def save_existing(self, form, obj, commit=True):
         return services.set_stock_quantity(obj.pk, form.cleaned_data["quantity"])
 

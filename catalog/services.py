@@ -6,6 +6,8 @@ the row and change only ``quantity``, never a ``reserved`` value read earlier.
 from django.db import transaction
 from django.utils import timezone
 
+from amazon_site.events.services import record
+
 from .models import Inventory, Product
 
 
@@ -21,6 +23,14 @@ def set_products_active(product_ids, *, active: bool) -> int:
 
 
 @transaction.atomic
+def add_stock_row(product_id, warehouse_id, quantity: int) -> Inventory:
+    """Stock of a product in a warehouse that held none of it before."""
+    row = Inventory.objects.create(product_id=product_id, warehouse_id=warehouse_id, quantity=quantity)
+    _adjusted(row, 0)
+    return row
+
+
+@transaction.atomic
 def set_stock_quantity(inventory_id, quantity: int) -> Inventory:
     row = Inventory.objects.select_for_update().get(pk=inventory_id)
     if quantity < row.reserved:
@@ -28,8 +38,9 @@ def set_stock_quantity(inventory_id, quantity: int) -> Inventory:
             f"{row.product} at {row.warehouse.code}: cannot set stock to {quantity}, "
             f"{row.reserved} units are reserved in carts."
         )
-    row.quantity = quantity
+    previous, row.quantity = row.quantity, quantity
     row.save(update_fields=["quantity"])
+    _adjusted(row, previous)
     return row
 
 
@@ -42,3 +53,21 @@ def delete_stock_row(inventory_id) -> None:
             f"while {row.reserved} units are reserved in carts."
         )
     row.delete()
+    row.quantity, previous = 0, row.quantity
+    _adjusted(row, previous)
+
+
+def _adjusted(row, previous) -> None:
+    """A staff edit of stock, for the inventory event stream (the same one carts and checkout write)."""
+    if row.quantity != previous:
+        record(
+            "inventory",
+            row.product_id,
+            {
+                "type": "stock.adjusted",
+                "product_id": row.product_id,
+                "warehouse_id": row.warehouse_id,
+                "quantity": row.quantity,
+                "previous_quantity": previous,
+            },
+        )

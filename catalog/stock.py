@@ -1,7 +1,9 @@
 """Stock reservations: the one module that changes ``Inventory.reserved``.
 
-Carts (and, next, checkout) never write ``Inventory`` themselves; they lock the
-rows they need here and ask for units to be reserved or released.
+Carts and checkout never write ``Inventory`` themselves; they lock the rows
+they need here and ask for units to be reserved, released, sold or restocked.
+Each change appends an ``inventory`` event to the outbox in the same
+transaction, so an event exists exactly when the change committed.
 
 Locking order, the rule that keeps concurrent carts from deadlocking: a
 transaction locks all the inventory rows it will touch in ONE call to
@@ -22,6 +24,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import F, Sum
+
+from amazon_site.events.services import record
 
 from .models import Inventory
 from .services import StockError
@@ -83,7 +87,7 @@ _LOCK_SQL = (
     f"SELECT id, product_id, warehouse_id, quantity, reserved FROM {Inventory._meta.db_table} "
     "WHERE product_id IN ({}) ORDER BY product_id, warehouse_id"
 )
-_SAVE_RESERVED_SQL = f"UPDATE {Inventory._meta.db_table} SET reserved = %s WHERE id = %s"
+_SAVE_SQL = f"UPDATE {Inventory._meta.db_table} SET quantity = %s, reserved = %s WHERE id = %s"
 
 
 def lock(product_ids, *, skip_locked=False) -> LockedStock:
@@ -118,11 +122,10 @@ def reserve(stock: LockedStock, product_id, quantity: int) -> list[Allocation]:
         if take <= 0:
             break
         row.reserved += take
-        _save_reserved(row)
+        _save(row)
         allocations.append(Allocation(row.warehouse_id, take))
         wanted -= take
-    if allocations:
-        _forget_available([product_id])
+    _changed("reserved", product_id, allocations)
     return allocations
 
 
@@ -136,14 +139,54 @@ def release(stock: LockedStock, product_id, allocations) -> None:
                 f"{allocation.warehouse_id}: {row.reserved} are reserved."
             )
         row.reserved -= allocation.quantity
-        _save_reserved(row)
-    if allocations:
-        _forget_available([product_id])
+        _save(row)
+    _changed("released", product_id, allocations)
 
 
-def _save_reserved(row: StockRow) -> None:
+def sell(stock: LockedStock, product_id, allocations) -> None:
+    """Turn reserved units into a sale: they leave both the shelf and the reservation."""
+    for allocation in allocations:
+        row = stock.row(product_id, allocation.warehouse_id)
+        if not 0 < allocation.quantity <= row.reserved:
+            raise StockError(
+                f"Cannot sell {allocation.quantity} of product {product_id} at warehouse "
+                f"{allocation.warehouse_id}: {row.reserved} are reserved."
+            )
+        row.quantity -= allocation.quantity
+        row.reserved -= allocation.quantity
+        _save(row)
+    _changed("sold", product_id, allocations)
+
+
+def restock(stock: LockedStock, product_id, allocations) -> None:
+    """Put sold units back on the shelf of the warehouses they came from (cancellations, returns)."""
+    for allocation in allocations:
+        row = stock.row(product_id, allocation.warehouse_id)
+        if allocation.quantity <= 0:
+            raise StockError(f"Cannot restock {allocation.quantity} units of product {product_id}.")
+        row.quantity += allocation.quantity
+        _save(row)
+    _changed("restocked", product_id, allocations)
+
+
+def _save(row: StockRow) -> None:
     with connection.cursor() as cursor:
-        cursor.execute(_SAVE_RESERVED_SQL, [row.reserved, row.id])
+        cursor.execute(_SAVE_SQL, [row.quantity, row.reserved, row.id])
+
+
+def _changed(change, product_id, allocations) -> None:
+    if not allocations:
+        return
+    record(
+        "inventory",
+        product_id,
+        {
+            "type": f"stock.{change}",
+            "product_id": product_id,
+            "warehouses": [{"warehouse_id": a.warehouse_id, "quantity": a.quantity} for a in allocations],
+        },
+    )
+    _forget_available([product_id])
 
 
 def cached_available(product_id) -> int:

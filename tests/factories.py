@@ -101,3 +101,22 @@ def stock_invariant_violations():
             violations.append((row.product_id, row.warehouse_id, row.quantity, row.reserved, units))
     violations.extend((product_id, warehouse_id, None, None, units) for (product_id, warehouse_id), units in held.items())
     return violations
+
+
+class OrderFactory(factory.django.DjangoModelFactory):
+    """An order as checkout leaves it, without items or payments; pass ``status`` to start elsewhere."""
+
+    class Meta:
+        model = "orders.Order"
+
+    number = factory.Sequence(lambda n: f"100-{n:07d}-0000001")
+    user = factory.SubFactory(UserFactory)
+    checkout_key = factory.Faker("uuid4", cast_to=None)
+    shipping_address = factory.LazyFunction(
+        lambda: {"full_name": "Ada Lovelace", "line1": "1 Analytical Way", "line2": "", "city": "London",
+                 "postal_code": "N1 9GU", "country": "GB", "phone": ""}
+    )
+    subtotal = Decimal("19.99")
+    shipping = Decimal("4.99")
+    tax = Decimal("0.00")
+    total = Decimal("24.98")

@@ -1,0 +1,107 @@
+"""Shopper and staff input for orders: addresses, the card, shipping details.
+
+Forms only check what was typed; ``orders.services`` decides what may happen.
+"""
+import re
+
+from django import forms
+from django.utils import timezone
+
+from .models import ADDRESS_FIELDS, Address
+from .payments import Card, luhn_valid
+
+
+class AddressForm(forms.ModelForm):
+    class Meta:
+        model = Address
+        fields = ADDRESS_FIELDS
+        widgets = {
+            "full_name": forms.TextInput(attrs={"autocomplete": "name"}),
+            "line1": forms.TextInput(attrs={"autocomplete": "address-line1"}),
+            "line2": forms.TextInput(attrs={"autocomplete": "address-line2"}),
+            "city": forms.TextInput(attrs={"autocomplete": "address-level2"}),
+            "postal_code": forms.TextInput(attrs={"autocomplete": "postal-code"}),
+            "country": forms.TextInput(attrs={"autocomplete": "country", "size": 2}),
+            "phone": forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
+        }
+        help_texts = {"country": "Two letters, e.g. US."}
+        error_messages = {"country": {"max_length": "Use the two-letter country code, e.g. US."}}
+
+    def clean_country(self):
+        # "us" is what people type; the model's validator wants "US".
+        return self.cleaned_data["country"].strip().upper()
+
+
+class SavedAddressForm(forms.Form):
+    address = forms.ModelChoiceField(
+        queryset=Address.objects.none(),
+        widget=forms.RadioSelect,
+        empty_label=None,
+        error_messages={"required": "Choose an address.", "invalid_choice": "Choose one of your addresses."},
+    )
+
+    def __init__(self, *args, addresses, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["address"].queryset = addresses
+
+
+class _Unechoed(forms.TextInput):
+    """A card detail is never written back into the page, not even after an error."""
+
+    def format_value(self, value):
+        return None
+
+
+class PaymentForm(forms.Form):
+    card_number = forms.CharField(
+        max_length=30,
+        widget=_Unechoed(attrs={"autocomplete": "cc-number", "inputmode": "numeric"}),
+        error_messages={"required": "Enter your card number."},
+    )
+    exp_month = forms.TypedChoiceField(
+        label="Expiry month",
+        coerce=int,
+        choices=[(month, f"{month:02d}") for month in range(1, 13)],
+        widget=forms.Select(attrs={"autocomplete": "cc-exp-month"}),
+    )
+    exp_year = forms.TypedChoiceField(label="Expiry year", coerce=int, widget=forms.Select(attrs={"autocomplete": "cc-exp-year"}))
+    cvc = forms.RegexField(
+        label="Security code (CVC)",
+        regex=r"^\d{3,4}$",
+        widget=_Unechoed(attrs={"autocomplete": "cc-csc", "inputmode": "numeric", "size": 4}),
+        error_messages={"required": "Enter the security code.", "invalid": "The security code is 3 or 4 digits."},
+    )
+    # The one-time key of this form: submitting it twice places one order.
+    checkout_key = forms.UUIDField(widget=forms.HiddenInput)
+    # The total the shopper saw; the services refuse to charge a different one.
+    expected_total = forms.DecimalField(max_digits=12, decimal_places=2, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Built per form so the years follow the calendar.
+        year = timezone.localdate().year
+        self.fields["exp_year"].choices = [(y, str(y)) for y in range(year, year + 16)]
+
+    def clean_card_number(self):
+        number = re.sub(r"[\s-]", "", self.cleaned_data["card_number"])
+        if not luhn_valid(number):
+            raise forms.ValidationError("Enter a valid card number.")
+        return number
+
+    def clean(self):
+        cleaned = super().clean()
+        month, year = cleaned.get("exp_month"), cleaned.get("exp_year")
+        today = timezone.localdate()
+        # A card is good through the last day of its expiry month.
+        if month and year and (year, month) < (today.year, today.month):
+            self.add_error("exp_month", "This card has expired.")
+        return cleaned
+
+    def card(self) -> Card:
+        data = self.cleaned_data
+        return Card(number=data["card_number"], exp_month=data["exp_month"], exp_year=data["exp_year"], cvc=data["cvc"])
+
+
+class ShipForm(forms.Form):
+    carrier = forms.CharField(max_length=50)
+    tracking_number = forms.CharField(max_length=64)

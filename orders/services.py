@@ -1,0 +1,311 @@
+"""Every write to orders: checkout, payment, and the moves of the state machine.
+
+Locking order, shared with carts and staff stock edits so nothing deadlocks:
+the cart row, then its reservation rows, then inventory rows (one ordered
+``catalog.stock.lock`` call), and an order row before the inventory rows its
+cancellation restocks. Each step is one transaction that also writes the
+order's timeline (``OrderEvent``) and an ``orders`` event to the outbox.
+
+Gateways are called outside the transaction that places an order: a slow
+processor must not hold the stock locks of every product in the cart.
+"""
+import secrets
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django_fsm import TransitionNotAllowed
+
+from amazon_site.events.services import record
+from cart import services as cart_services
+from catalog import stock
+
+from . import tasks
+from .models import ADDRESS_FIELDS, Address, CancelReason, Order, OrderEvent, OrderItem, Payment, Status
+from .payments import Card, get_gateway
+from .selectors import can_cancel, order_totals
+
+
+class CheckoutError(Exception):
+    """The cart cannot become an order as it is; the message is meant for the shopper."""
+
+    def __init__(self, message, lines=()):
+        super().__init__(message)
+        self.lines = list(lines)  # titles of cart lines to fix
+
+
+class OrderError(Exception):
+    """A move the order's state does not allow; the message is meant for whoever asked."""
+
+
+@dataclass(frozen=True)
+class PlaceResult:
+    order: Order
+    declined_message: str | None = None  # set when the card was declined; the order is then cancelled
+
+
+def save_address(*, user, data: dict) -> Address:
+    """Save a shipping address, or reuse the same one saved before."""
+    address = Address(user=user, **data)
+    address.full_clean()
+    same = Address.objects.filter(user=user, **{field: getattr(address, field) for field in ADDRESS_FIELDS}).first()
+    if same is not None:
+        return same
+    address.save()
+    return address
+
+
+def place_order(*, user, cart_id, address: Address, card: Card, checkout_key, expected_total: Decimal) -> PlaceResult:
+    """Turn the cart into an order and charge it, once per checkout key.
+
+    A second submission of the same form (a double click, a retry after a
+    timeout) returns the order the first one placed, and never charges again.
+    """
+    if (existing := _order_for_key(user, checkout_key)) is not None:
+        return _result_of(existing)
+    try:
+        with transaction.atomic():
+            order = _place(user, cart_id, address, checkout_key, expected_total)
+    except (cart_services.CartError, IntegrityError) as error:
+        # The first submission held the cart lock and emptied the cart; this
+        # one waited for it, and finds its order.
+        if (existing := _order_for_key(user, checkout_key)) is not None:
+            return _result_of(existing)
+        if isinstance(error, IntegrityError):
+            raise
+        raise CheckoutError(str(error), error.lines) from error
+    return _charge(order, card, user=user, cart_id=cart_id)
+
+
+def _result_of(order) -> PlaceResult:
+    """What the first submission of a checkout form ended with, for a repeat of it."""
+    if order.cancel_reason == CancelReason.PAYMENT_FAILED:
+        declined = order.payments.filter(kind=Payment.Kind.CHARGE, outcome=Payment.Outcome.DECLINED).last()
+        return PlaceResult(order, declined_message=declined.message if declined else "The payment was declined.")
+    return PlaceResult(order)
+
+
+def _order_for_key(user, checkout_key):
+    order = Order.objects.filter(checkout_key=checkout_key).first()
+    if order is not None and order.user_id != user.pk:
+        raise CheckoutError("This checkout form is not yours. Please start checkout again.")
+    return order
+
+
+def _place(user, cart_id, address, checkout_key, expected_total) -> Order:
+    sold = cart_services.sell_cart(cart_id)
+    subtotal = sum((line.price * line.quantity for line in sold), Decimal("0.00"))
+    totals = order_totals(subtotal)
+    if totals.total != expected_total:
+        raise CheckoutError(
+            f"Prices changed since you reviewed your order: the total is now {totals.total}. "
+            "Please review it and confirm again."
+        )
+    order = Order.objects.create(
+        number=_new_number(),
+        user=user,
+        checkout_key=checkout_key,
+        shipping_address=address.as_dict(),
+        subtotal=totals.subtotal,
+        shipping=totals.shipping,
+        tax=totals.tax,
+        total=totals.total,
+    )
+    OrderItem.objects.bulk_create(
+        OrderItem(
+            order=order,
+            product_id=line.product_id,
+            title=line.title,
+            unit_price=line.price,
+            quantity=line.quantity,
+            line_total=line.price * line.quantity,
+            allocations={str(a.warehouse_id): a.quantity for a in line.allocations},
+        )
+        for line in sold
+    )
+    _log(order, "", actor=user, note="Order placed")
+    return order
+
+
+def _new_number() -> str:
+    digits = f"{secrets.randbelow(10**17):017d}"
+    return f"{digits[:3]}-{digits[3:10]}-{digits[10:]}"
+
+
+def _charge(order, card: Card, *, user, cart_id) -> PlaceResult:
+    # The idempotency key makes a retried charge of this order return the first answer.
+    charge = get_gateway().charge(
+        amount=order.total, currency=order.currency, card=card, idempotency_key=f"order-{order.number}"
+    )
+    with transaction.atomic():
+        order = _locked(order.pk)
+        if order.status != Status.PENDING:  # settled meanwhile (staff cancelled it)
+            return PlaceResult(order)
+        Payment.objects.create(
+            order=order,
+            kind=Payment.Kind.CHARGE,
+            outcome=Payment.Outcome.SUCCEEDED if charge.succeeded else Payment.Outcome.DECLINED,
+            gateway=get_gateway().name,
+            reference=charge.reference,
+            amount=order.total,
+            card_brand=card.brand,
+            card_last4=card.last4,
+            message=charge.message,
+        )
+        if charge.succeeded:
+            _move(order, "pay", actor=user, note=f"Paid with {card.brand} ending {card.last4}")
+            if user.email:
+                transaction.on_commit(lambda: tasks.send_order_confirmation.delay(order.pk))
+        else:
+            _cancel(order, CancelReason.PAYMENT_FAILED, actor=user, note=charge.message)
+    if not charge.succeeded:
+        _return_to_cart(order, cart_id)
+        return PlaceResult(order, declined_message=charge.message)
+    return PlaceResult(order)
+
+
+def _return_to_cart(order, cart_id) -> None:
+    """Put a declined order's items back in the cart, reserved again as far as stock allows."""
+    for item in order.items.all():
+        if item.product_id is None:
+            continue
+        try:
+            cart_services.add_to_cart(cart_id, item.product_id, min(item.quantity, settings.CART_MAX_LINE_QUANTITY))
+        except cart_services.CartError:
+            pass  # no longer sold: the order page still lists it
+
+
+def cancel_by_customer(*, user, order_id) -> Order:
+    with transaction.atomic():
+        order = Order.objects.select_for_update().filter(pk=order_id, user=user).first()
+        if order is None:
+            raise OrderError("No such order.")
+        if not can_cancel(order):
+            raise OrderError(f"Order {order.number} is {order.get_status_display().lower()} and can no longer be cancelled.")
+        _cancel(order, CancelReason.CUSTOMER, actor=user)
+        return order
+
+
+def cancel_by_staff(order_id, *, actor) -> Order:
+    with transaction.atomic():
+        order = _locked(order_id)
+        _cancel(order, CancelReason.STAFF, actor=actor)
+        return order
+
+
+def pack(order_id, *, actor) -> Order:
+    with transaction.atomic():
+        order = _locked(order_id)
+        _move(order, "pack", actor=actor)
+        return order
+
+
+def ship(order_id, *, actor, carrier: str, tracking_number: str) -> Order:
+    carrier, tracking_number = carrier.strip(), tracking_number.strip()
+    if not carrier or not tracking_number:
+        raise OrderError("Shipping needs a carrier and a tracking number.")
+    with transaction.atomic():
+        order = _locked(order_id)
+        _move(order, "ship", actor=actor, note=f"{carrier}, tracking number {tracking_number}")
+        transaction.on_commit(lambda: tasks.send_shipping_notice.delay(order.pk))
+        return order
+
+
+def deliver(order_id, *, actor) -> Order:
+    with transaction.atomic():
+        order = _locked(order_id)
+        _move(order, "deliver", actor=actor)
+        return order
+
+
+def return_order(order_id, *, actor, restockable=True) -> Order:
+    """A delivered order comes back: refund it, and restock only what can be sold again."""
+    with transaction.atomic():
+        order = _locked(order_id)
+        _move(order, "return_", actor=actor, note="Restocked" if restockable else "Not restockable")
+        _refund(order)
+        if restockable:
+            _restock(order)
+        return order
+
+
+def _locked(order_id) -> Order:
+    try:
+        return Order.objects.select_for_update().get(pk=order_id)
+    except Order.DoesNotExist:
+        raise OrderError("No such order.") from None
+
+
+def _cancel(order, reason, *, actor, note="") -> None:
+    _move(order, "cancel", actor=actor, note=note or CancelReason(reason).label, reason=reason)
+    _refund(order)
+    _restock(order)
+
+
+def _refund(order) -> None:
+    """Refund a successful charge once; the order row lock rules out a second refund racing this one."""
+    charge = order.payments.filter(kind=Payment.Kind.CHARGE, outcome=Payment.Outcome.SUCCEEDED).first()
+    if charge is None or order.payments.filter(kind=Payment.Kind.REFUND, outcome=Payment.Outcome.SUCCEEDED).exists():
+        return
+    refund = get_gateway().refund(
+        amount=charge.amount, currency=order.currency, charge_reference=charge.reference,
+        idempotency_key=f"refund-{order.number}",
+    )
+    Payment.objects.create(
+        order=order,
+        kind=Payment.Kind.REFUND,
+        outcome=Payment.Outcome.SUCCEEDED if refund.succeeded else Payment.Outcome.DECLINED,
+        gateway=charge.gateway,
+        reference=refund.reference,
+        amount=charge.amount,
+        card_brand=charge.card_brand,
+        card_last4=charge.card_last4,
+        message=refund.message,
+    )
+    if not refund.succeeded:
+        raise OrderError(f"The refund failed: {refund.message or 'the gateway refused it'}.")
+
+
+def _restock(order) -> None:
+    items = [item for item in order.items.all() if item.product_id is not None]
+    locked = stock.lock(item.product_id for item in items)
+    for item in items:
+        allocations = [stock.Allocation(int(warehouse), units) for warehouse, units in sorted(item.allocations.items())]
+        stock.restock(locked, item.product_id, [a for a in allocations if (item.product_id, a.warehouse_id) in locked])
+
+
+_VERBS = {"pay": "paid", "pack": "packed", "ship": "shipped", "deliver": "delivered", "cancel": "cancelled", "return_": "returned"}
+
+
+def _move(order, transition, *, actor, note="", reason=None) -> None:
+    source = order.status
+    try:
+        getattr(order, transition)()
+    except TransitionNotAllowed:
+        raise OrderError(
+            f"Order {order.number} is {Status(source).label.lower()}; it cannot be {_VERBS[transition]} now."
+        ) from None
+    if reason:
+        order.cancel_reason = reason
+    order.save(update_fields=["status", "cancel_reason"])
+    _log(order, source, actor=actor, note=note)
+
+
+def _log(order, source, *, actor, note) -> None:
+    """The timeline row and the outbox event of one move, in the move's transaction."""
+    event = OrderEvent.objects.create(order=order, from_status=source, to_status=order.status, actor=actor, note=note)
+    record(
+        "orders",
+        order.pk,
+        {
+            "type": f"order.{order.status}",
+            "order_id": order.pk,
+            "number": order.number,
+            "from_status": source,
+            "to_status": order.status,
+            "total": order.total,
+            "note": note,
+            "at": event.created_at.isoformat(),
+        },
+    )

@@ -1,0 +1,14 @@
+"""Background jobs of orders: mail goes out after the change committed, off the request."""
+from celery import shared_task
+
+from . import emails
+
+
+@shared_task
+def send_order_confirmation(order_id):
+    emails.send_order_confirmation(order_id)
+
+
+@shared_task
+def send_shipping_notice(order_id):
+    emails.send_shipping_notice(order_id)

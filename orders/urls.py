@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("checkout/", views.checkout_address, name="checkout"),
+    path("checkout/review/", views.checkout_review, name="checkout-review"),
+    path("orders/", views.order_list, name="orders"),
+    path("orders/<str:number>/", views.order_detail, name="order"),
+    path("orders/<str:number>/cancel/", views.order_cancel, name="order-cancel"),
+]

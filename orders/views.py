@@ -1,0 +1,139 @@
+"""Checkout and order pages: read through the selectors, act through the services, say what happened."""
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import InvalidPage, Paginator
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
+from django.views.decorators.http import require_http_methods, require_POST
+
+from cart.selectors import CART_SESSION_KEY, visitor_cart_id
+
+from . import selectors, services
+from .forms import AddressForm, PaymentForm, SavedAddressForm
+
+# Only the id of the address chosen at the first step; never anything about the card.
+ADDRESS_SESSION_KEY = "checkout_address_id"
+ORDERS_PER_PAGE = 10
+
+
+def _summary(request):
+    cart_id = visitor_cart_id(user=request.user, session_cart_id=request.session.get(CART_SESSION_KEY))
+    return cart_id, selectors.checkout_summary(user=request.user, cart_id=cart_id)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def checkout_address(request):
+    _, summary = _summary(request)
+    if summary.is_empty:
+        messages.error(request, "Your cart is empty. Add something before checking out.")
+        return redirect("cart")
+    addresses = selectors.saved_addresses(request.user)
+    # Two forms on one page: the hidden "form" field says which one was sent.
+    use_saved = request.method == "POST" and request.POST.get("form") == "saved"
+    saved_form = SavedAddressForm(
+        request.POST if use_saved else None,
+        addresses=addresses,
+        initial={"address": request.session.get(ADDRESS_SESSION_KEY) or addresses.values_list("pk", flat=True).first()},
+    )
+    new_form = AddressForm(request.POST if request.method == "POST" and not use_saved else None)
+    if saved_form.is_valid():
+        request.session[ADDRESS_SESSION_KEY] = saved_form.cleaned_data["address"].pk
+        return redirect("checkout-review")
+    if new_form.is_valid():
+        address = services.save_address(user=request.user, data=new_form.cleaned_data)
+        request.session[ADDRESS_SESSION_KEY] = address.pk
+        return redirect("checkout-review")
+    return render(
+        request,
+        "orders/checkout_address.html",
+        {"summary": summary, "saved_form": saved_form if use_saved or addresses.exists() else None, "new_form": new_form},
+    )
+
+
+@login_required
+@sensitive_variables("form")
+@sensitive_post_parameters("card_number", "cvc")
+@require_http_methods(["GET", "POST"])
+def checkout_review(request):
+    cart_id, summary = _summary(request)
+    address = selectors.saved_addresses(request.user).filter(pk=request.session.get(ADDRESS_SESSION_KEY)).first()
+    form = PaymentForm(request.POST) if request.method == "POST" else None
+    if form is not None and address is not None and form.is_valid():
+        # Before the empty-cart check: a second click finds its cart empty, and its order.
+        return _place(request, cart_id, address, form)
+    if summary.is_empty:
+        messages.error(request, "Your cart is empty. Add something before checking out.")
+        return redirect("cart")
+    if address is None:
+        messages.info(request, "Where should we send your order?")
+        return redirect("checkout")
+    if form is None:
+        form = PaymentForm(initial={"checkout_key": uuid.uuid4(), "expected_total": summary.total})
+    return render(request, "orders/checkout_review.html", {"summary": summary, "address": address, "form": form})
+
+
+@sensitive_variables()  # also covers the services' frames below: they hold the card
+def _place(request, cart_id, address, form):
+    try:
+        result = services.place_order(
+            user=request.user,
+            cart_id=cart_id,
+            address=address,
+            card=form.card(),
+            checkout_key=form.cleaned_data["checkout_key"],
+            expected_total=form.cleaned_data["expected_total"],
+        )
+    except services.CheckoutError as error:
+        messages.error(request, str(error))
+        # Stock problems are fixed in the cart; anything else needs a fresh look at the review.
+        _, summary = _summary(request)
+        return redirect("cart" if summary.is_empty or summary.blocked else "checkout-review")
+    if result.declined_message:
+        # Also a form sent again after its card was declined (the back button): its key found the cancelled order.
+        messages.error(request, f"{result.declined_message} Your items are back in your cart: please check out again.")
+        return redirect("cart")
+    return redirect(reverse("order", args=[result.order.number]) + "?placed=1")
+
+
+@login_required
+def order_list(request):
+    paginator = Paginator(selectors.orders_for_user(request.user), ORDERS_PER_PAGE)
+    try:
+        page = paginator.page(request.GET.get("page", 1))
+    except InvalidPage:
+        page = paginator.page(1)
+    return render(request, "orders/order_list.html", {"page": page, "orders": page.object_list})
+
+
+@login_required
+def order_detail(request, number):
+    order = selectors.order_for_user(request.user, number)
+    return render(
+        request,
+        "orders/order_detail.html",
+        {
+            "order": order,
+            "items": order.items.all(),
+            "events": order.events.all(),
+            "payments": order.payments.all(),
+            "can_cancel": selectors.can_cancel(order),
+            "placed": request.GET.get("placed") == "1",
+        },
+    )
+
+
+@login_required
+@require_POST
+def order_cancel(request, number):
+    order = selectors.order_for_user(request.user, number)
+    try:
+        services.cancel_by_customer(user=request.user, order_id=order.pk)
+    except services.OrderError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"Order {order.number} is cancelled.")
+    return redirect("order", number=order.number)
