@@ -131,31 +131,31 @@ def reserve(stock: LockedStock, product_id, quantity: int) -> list[Allocation]:
 
 def release(stock: LockedStock, product_id, allocations) -> None:
     """Give reserved units back; the caller says exactly what it holds where."""
-    for allocation in allocations:
-        row = stock.row(product_id, allocation.warehouse_id)
-        if not 0 < allocation.quantity <= row.reserved:
-            raise StockError(
-                f"Cannot release {allocation.quantity} of product {product_id} at warehouse "
-                f"{allocation.warehouse_id}: {row.reserved} are reserved."
-            )
-        row.reserved -= allocation.quantity
+    for row, units in _reserved_rows(stock, product_id, allocations, "release"):
+        row.reserved -= units
         _save(row)
     _changed("released", product_id, allocations)
 
 
 def sell(stock: LockedStock, product_id, allocations) -> None:
     """Turn reserved units into a sale: they leave both the shelf and the reservation."""
+    for row, units in _reserved_rows(stock, product_id, allocations, "sell"):
+        row.quantity -= units
+        row.reserved -= units
+        _save(row)
+    _changed("sold", product_id, allocations)
+
+
+def _reserved_rows(stock, product_id, allocations, verb):
+    """The locked rows the allocations draw on, each checked to hold that many reserved units."""
     for allocation in allocations:
         row = stock.row(product_id, allocation.warehouse_id)
         if not 0 < allocation.quantity <= row.reserved:
             raise StockError(
-                f"Cannot sell {allocation.quantity} of product {product_id} at warehouse "
+                f"Cannot {verb} {allocation.quantity} of product {product_id} at warehouse "
                 f"{allocation.warehouse_id}: {row.reserved} are reserved."
             )
-        row.quantity -= allocation.quantity
-        row.reserved -= allocation.quantity
-        _save(row)
-    _changed("sold", product_id, allocations)
+        yield row, allocation.quantity
 
 
 def restock(stock: LockedStock, product_id, allocations) -> None:
