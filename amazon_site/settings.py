@@ -242,6 +242,24 @@ ORDER_TAX_RATE = Decimal(env.str("ORDER_TAX_RATE", default="0"))  # a fraction o
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="orders@amazon-site.example")
 
+# --- Recommendations (see recommendations/scoring.py and the README) ---
+# Orders with more distinct products than this are skipped: one bulk order
+# must not pair up fifty unrelated products.
+RECOMMENDATIONS_MAX_ORDER_ITEMS = env.int("RECOMMENDATIONS_MAX_ORDER_ITEMS", default=50)
+RECOMMENDATIONS_MIN_CO_COUNT = env.int("RECOMMENDATIONS_MIN_CO_COUNT", default=2)
+RECOMMENDATIONS_LIST_LENGTH = 20
+# Orders older than this are not read: the nightly job's cost follows the
+# window's order volume, not the store's whole history.
+RECOMMENDATIONS_WINDOW_DAYS = env.int("RECOMMENDATIONS_WINDOW_DAYS", default=90)
+RECOMMENDATIONS_CACHE_SECONDS = 24 * 3600
+# Memory PostgreSQL may use per sort or hash in the nightly job's transaction:
+# less spills to temporary files and runs a little slower (see the README).
+RECOMMENDATIONS_WORK_MEM = env.str("RECOMMENDATIONS_WORK_MEM", default="64MB")
+CELERY_BEAT_SCHEDULE["recommendations-compute"] = {
+    "task": "recommendations.tasks.compute_recommendations",
+    "schedule": crontab(hour=2, minute=30),
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("cart/", include("cart.urls")),
     path("", include("orders.urls")),
+    path("", include("recommendations.urls")),
     path("", include("catalog.urls")),
 ]
 

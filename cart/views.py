@@ -6,6 +6,8 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from recommendations import selectors as recommendations
+
 from . import selectors, services
 from .forms import AddToCartForm, LineQuantityForm
 
@@ -29,10 +31,15 @@ def cart_detail(request):
     cart_id = _cart_id(request)
     if cart_id is not None:
         services.refresh_cart(cart_id)  # viewing the cart is activity: it keeps the stock held
+    cart = selectors.cart_detail(cart_id)
     return render(
         request,
         "cart/detail.html",
-        {"cart": selectors.cart_detail(cart_id), "max_quantity": settings.CART_MAX_LINE_QUANTITY},
+        {
+            "cart": cart,
+            "max_quantity": settings.CART_MAX_LINE_QUANTITY,
+            "recommendations": recommendations.for_cart(line.product.pk for line in cart.lines),
+        },
     )
 
 

@@ -3,6 +3,8 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.shortcuts import redirect, render
 
+from recommendations import selectors as recommendations
+
 from . import search as catalog_search
 from . import selectors
 from .search.facets import build_facets, paging_query, result_page
@@ -13,7 +15,11 @@ def home(request):
     return render(
         request,
         "catalog/home.html",
-        {"categories": selectors.top_categories(), "featured": selectors.featured_products()},
+        {
+            "categories": selectors.top_categories(),
+            "featured": selectors.featured_products(),
+            "recommendations": recommendations.for_shopper(request.user),
+        },
     )
 
 
@@ -44,7 +50,11 @@ def product_detail(request, pk, slug=None):
     return render(
         request,
         "catalog/product.html",
-        {"product": product, "ancestors": selectors.category_tree().ancestors(product.category_id)},
+        {
+            "product": product,
+            "ancestors": selectors.category_tree().ancestors(product.category_id),
+            "recommendations": recommendations.for_product(product),
+        },
     )
 
 

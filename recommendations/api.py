@@ -1,0 +1,26 @@
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from catalog import selectors as catalog_selectors
+
+from . import selectors
+from .serializers import ShelfSerializer
+
+
+class ProductRecommendationsView(APIView):
+    """GET /api/products/{id}/recommendations/: what the product page shows under "also bought"."""
+
+    permission_classes = []
+
+    def get(self, request, pk):
+        product = catalog_selectors.product_detail(pk)
+        return Response(ShelfSerializer(selectors.for_product(product)).data)
+
+
+class ShopperRecommendationsView(APIView):
+    """GET /api/recommendations/: the signed-in shopper's "Recommended for you", bestsellers for anyone else."""
+
+    permission_classes = []
+
+    def get(self, request):
+        return Response(ShelfSerializer(selectors.for_shopper(request.user)).data)

@@ -1,0 +1,235 @@
+"""Read paths of recommendations: the shelves pages show, and the baskets the evaluation reads.
+
+Lists are read from the cache (``recs:{product_id}``, filled by the nightly
+run) and, on a miss, from the current run's rows in one statement, which then
+fills the cache. With Valkey down every read is a miss: slower, never broken.
+Stock and activity change all day, so they are checked at read time, on the
+few products a shelf shows, not when the lists are computed.
+"""
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from itertools import groupby
+
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
+
+from catalog import selectors as catalog_selectors
+from catalog.models import Product
+from orders.models import OrderItem, Status
+
+from .models import CategoryBestseller, Recommendation, Run
+
+# Paid and kept: see services._collect_baskets for why returned orders are left out.
+PAID_STATUSES = (Status.PAID, Status.PACKED, Status.SHIPPED, Status.DELIVERED)
+
+BESTSELLERS_KEY = "recs:bestsellers"
+SHOWN = 8  # cards on a shelf
+# Out-of-stock candidates are dropped after the fetch; this many per card
+# shown are fetched so a shelf stays full, at the cost of one query either way.
+CANDIDATES_PER_CARD = 3
+HISTORY_PRODUCTS = 20  # a shopper's most recently bought products that seed "Recommended for you"
+HALF_LIFE_DAYS = 30  # a purchase this old counts half as much as one made today
+
+
+def product_key(product_id) -> str:
+    return f"recs:{product_id}"
+
+
+def category_key(category_id) -> str:
+    return f"recs:category:{category_id}"
+
+
+def shelf_key(category_id=None) -> str:
+    """Ready bestseller cards of a category (None: of the store), see ``_bestseller_cards``."""
+    return f"recs:cards:{'store' if category_id is None else category_id}"
+
+
+@dataclass(frozen=True)
+class Shelf:
+    """A row of product cards and the heading that says why they are there; pages hide an empty one."""
+
+    kind: str  # "also_bought", "bestsellers", "personal" or "bought_with"
+    title: str
+    products: list[Product]
+
+
+def for_product(product) -> Shelf:
+    """"Customers who bought this also bought"; for a product nobody bought with
+    anything yet, the bestsellers of its category (or the nearest ancestor
+    that has any, or the store)."""
+    ids = [product_id for product_id, _ in also_bought([product.pk])[product.pk]]
+    if products := _in_stock(ids, SHOWN):
+        return Shelf("also_bought", "Customers who bought this also bought", products)
+    tree = catalog_selectors.category_tree()
+    for level in [tree.nodes[product.category_id], *reversed(tree.ancestors(product.category_id))]:
+        if cards := _bestseller_cards(level.id, leaving_out=product.pk):
+            return Shelf("bestsellers", f"Bestsellers in {level.name}", cards)
+    return Shelf("bestsellers", "Bestsellers", _bestseller_cards(None, leaving_out=product.pk))
+
+
+def for_shopper(user) -> Shelf:
+    """"Recommended for you" for a signed-in shopper, bestsellers for anyone else.
+
+    The also-bought lists of the shopper's recent purchases are added up,
+    each entry weighted by its score and by how recent the purchase is, then
+    filled up with the bestsellers of the categories they buy from and of the
+    store. Whatever they bought already (in any order not cancelled) is left out.
+    """
+    if not user.is_authenticated:
+        return Shelf("bestsellers", "Bestsellers", _bestseller_cards(None))
+    history = _recent_purchases(user)
+    now = timezone.now()
+    half_life = timedelta(days=HALF_LIFE_DAYS)
+    weights = {product_id: 0.5 ** ((now - bought_at) / half_life) for product_id, _, bought_at in history}
+    category_weights = defaultdict(float)
+    for product_id, category_id, _ in history:
+        category_weights[category_id] += weights[product_id]
+    categories = sorted(category_weights, key=lambda category_id: (-category_weights[category_id], category_id))
+
+    candidates = _combined(also_bought(list(weights)), weights)
+    fills = category_bestsellers(categories)
+    for category_id in categories:
+        candidates.extend(fills[category_id])
+    candidates.extend(bestsellers())
+    candidates = list(dict.fromkeys(candidates))
+    bought = set(
+        OrderItem.objects.filter(order__user=user, product_id__in=candidates)
+        .exclude(order__status=Status.CANCELLED)
+        .values_list("product_id", flat=True)
+    )
+    products = _in_stock([product_id for product_id in candidates if product_id not in bought], SHOWN)
+    return Shelf("personal", "Recommended for you", products)
+
+
+def for_cart(product_ids) -> Shelf:
+    """"Frequently bought with items in your cart": their lists added up, the cart's own products left out."""
+    in_cart = dict.fromkeys(product_ids, 1.0)
+    candidates = _combined(also_bought(list(in_cart)), in_cart)
+    products = _in_stock([product_id for product_id in candidates if product_id not in in_cart], SHOWN)
+    return Shelf("bought_with", "Frequently bought with items in your cart", products)
+
+
+def _combined(lists: dict[int, list[tuple[int, float]]], weights: dict[int, float]) -> list[int]:
+    """Products of several lists ranked by the sum of weight × score; ties by id."""
+    totals = defaultdict(float)
+    for owner, entries in lists.items():
+        for product_id, score in entries:
+            totals[product_id] += weights[owner] * score
+    return sorted(totals, key=lambda product_id: (-totals[product_id], product_id))
+
+
+def _in_stock(ids, limit) -> list[Product]:
+    products = catalog_selectors.products_by_ids(ids[: limit * CANDIDATES_PER_CARD])
+    return [product for product in products if product.stock_badge.purchasable][:limit]
+
+
+def _bestseller_cards(category_id, *, leaving_out=None) -> list[Product]:
+    """The in-stock bestsellers of a category (None: the store), for a shelf.
+
+    Every product without a list of its own shows these, and anonymous
+    visitors' home page the store's: the cards, stock badges included, are
+    cached as briefly as the product page's own badge (STOCK_BADGE_CACHE_SECONDS)
+    and shared by every page that shows them. One extra card is kept to stand
+    in for the viewed product when it is a bestseller itself.
+    """
+    key = shelf_key(category_id)
+    cards = cache.get(key)
+    if cards is None:
+        ids = bestsellers() if category_id is None else category_bestsellers([category_id])[category_id]
+        cards = _in_stock(ids, SHOWN + 1)
+        cache.set(key, cards, settings.STOCK_BADGE_CACHE_SECONDS)
+    return [card for card in cards if card.pk != leaving_out][:SHOWN]
+
+
+def _recent_purchases(user) -> list[tuple[int, int, datetime]]:
+    """(product, its category, when bought) of the shopper's latest paid purchases, newest first, each product once."""
+    rows = (
+        OrderItem.objects.filter(order__user=user, order__status__in=PAID_STATUSES, product__isnull=False)
+        .order_by("-order__created_at", "-order_id")
+        # Room for the same product bought again in several recent orders.
+        .values_list("product_id", "product__category_id", "order__created_at")[: HISTORY_PRODUCTS * 3]
+    )
+    seen = {}
+    for product_id, category_id, bought_at in rows:
+        seen.setdefault(product_id, (product_id, category_id, bought_at))
+    return list(seen.values())[:HISTORY_PRODUCTS]
+
+
+def also_bought(product_ids) -> dict[int, list[tuple[int, float]]]:
+    """Each product's also-bought list as (product, score), best first; empty when it has none."""
+    keys = {product_key(product_id): product_id for product_id in product_ids}
+    found = {keys[key]: entries for key, entries in cache.get_many(list(keys)).items()}
+    missing = [product_id for product_id in product_ids if product_id not in found]
+    if missing:
+        rows = (
+            Recommendation.objects.filter(run__is_current=True, product_id__in=missing)
+            .order_by("product_id", "rank")
+            .values_list("product_id", "recommended_id", "score")
+        )
+        loaded = {
+            product_id: [(other, score) for _, other, score in group] for product_id, group in groupby(rows, _first)
+        }
+        for product_id in missing:
+            found[product_id] = loaded.get(product_id, [])
+            _cache_add(product_key(product_id), found[product_id])
+    return found
+
+
+def category_bestsellers(category_ids) -> dict[int, list[int]]:
+    """Each category's bestsellers (its descendants' included), best first."""
+    keys = {category_key(category_id): category_id for category_id in category_ids}
+    found = {keys[key]: ids for key, ids in cache.get_many(list(keys)).items()}
+    missing = [category_id for category_id in category_ids if category_id not in found]
+    if missing:
+        rows = (
+            CategoryBestseller.objects.filter(run__is_current=True, category_id__in=missing)
+            .order_by("category_id", "rank")
+            .values_list("category_id", "product_id")
+        )
+        loaded = {category_id: [product_id for _, product_id in group] for category_id, group in groupby(rows, _first)}
+        for category_id in missing:
+            found[category_id] = loaded.get(category_id, [])
+            _cache_add(category_key(category_id), found[category_id])
+    return found
+
+
+def bestsellers() -> list[int]:
+    """The store's bestsellers, best first."""
+    ids = cache.get(BESTSELLERS_KEY)
+    if ids is None:
+        ids = Run.objects.filter(is_current=True).values_list("bestsellers", flat=True).first() or []
+        _cache_add(BESTSELLERS_KEY, ids)
+    return ids
+
+
+def _first(row):
+    return row[0]
+
+
+def _cache_add(key, value):
+    # ``add``, not ``set``: if the nightly run wrote this key since our read of
+    # the table, its newer list wins.
+    cache.add(key, value, settings.RECOMMENDATIONS_CACHE_SECONDS)
+
+
+@dataclass(frozen=True)
+class Basket:
+    order_id: int
+    customer_id: int
+    created_at: datetime
+    products: tuple[int, ...]
+
+
+def paid_baskets(*, since: datetime | None = None) -> Iterator[Basket]:
+    """The distinct products of every paid order, by order id, streamed."""
+    rows = OrderItem.objects.filter(order__status__in=PAID_STATUSES, product__isnull=False)
+    if since is not None:
+        rows = rows.filter(order__created_at__gte=since)
+    rows = rows.order_by("order_id").values_list("order_id", "order__user_id", "order__created_at", "product_id")
+    for order_id, group in groupby(rows.iterator(chunk_size=20_000), _first):
+        group = list(group)
+        _, customer_id, created_at, _ = group[0]
+        yield Basket(order_id, customer_id, created_at, tuple(sorted({row[3] for row in group})))

@@ -1,0 +1,229 @@
+"""The nightly computation: co-counts, scores, the rules, and how a run is published.
+
+The hand-made order set (paid orders, cap 3, min co-count 2):
+
+    o1 {A, B, C}   o2 {A, C}   o3 {A, C}   o4 {C, D}   o5 {C, D}
+    o6..o9 {A}     o10 {A, B}  o11 {B, D}
+
+    n: A 8 (o1-o3, o6-o10), B 3 (o1, o10, o11), C 5 (o1-o5), D 3 (o4, o5, o11)
+    co: AB 2, AC 3, CD 2; BC 1 and BD 1 are below the minimum
+    score: AB 2/√24 = 0.4082, AC 3/√40 = 0.4743, CD 2/√15 = 0.5164
+
+C was bought with A more often than with D (3 vs 2), but A is in most
+orders; the cosine ranks D first.
+"""
+import math
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+from django.utils import timezone
+
+from orders.models import CancelReason, OrderItem, Status
+from recommendations import selectors, services, tasks
+from recommendations.models import CategoryBestseller, Recommendation, Run
+from recommendations.scoring import Rules, also_bought_lists
+from tests.factories import CategoryFactory, OrderFactory, UserFactory, stocked_product
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def rules(settings):
+    settings.RECOMMENDATIONS_MAX_ORDER_ITEMS = 3
+    settings.RECOMMENDATIONS_MIN_CO_COUNT = 2
+    settings.RECOMMENDATIONS_LIST_LENGTH = 20
+    return settings
+
+
+def place(*products, status=Status.PAID, user=None, created_at=None, **fields):
+    """An order holding one unit of each product, written directly (no checkout)."""
+    order = OrderFactory(
+        status=status, user=user or UserFactory(password=None), created_at=created_at or timezone.now(), **fields
+    )
+    OrderItem.objects.bulk_create(
+        OrderItem(order=order, product=p, title=p.title, unit_price=p.price, quantity=1, line_total=p.price)
+        for p in products
+    )
+    return order
+
+
+@pytest.fixture
+def shop():
+    """Products A-E (E never sold) in one category, and the hand-made orders above."""
+    category = CategoryFactory(name="Gadgets")
+    a, b, c, d, e = (stocked_product(10, category=category, title=name) for name in "ABCDE")
+    for basket in ([a, b, c], [a, c], [a, c], [c, d], [c, d], [a], [a], [a], [a], [a, b], [b, d]):
+        place(*basket)
+    return {"A": a, "B": b, "C": c, "D": d, "E": e, "category": category}
+
+
+def lists(run=None):
+    """Each product's list of the current run as {title: [(title, score rounded, co)]}."""
+    rows = Recommendation.objects.filter(run=run or Run.objects.get(is_current=True)).order_by("product_id", "rank")
+    found = {}
+    for row in rows.select_related("product", "recommended"):
+        found.setdefault(row.product.title, []).append((row.recommended.title, round(row.score, 4), row.co_count))
+    return found
+
+
+EXPECTED = {
+    "A": [("C", 0.4743, 3), ("B", 0.4082, 2)],
+    "B": [("A", 0.4082, 2)],
+    "C": [("D", 0.5164, 2), ("A", 0.4743, 3)],
+    "D": [("C", 0.5164, 2)],
+}
+
+
+def test_co_counts_and_cosine_scores_on_the_hand_made_orders(shop):
+    run = services.compute_recommendations()
+
+    assert lists() == EXPECTED
+    assert Recommendation.objects.get(product=shop["C"], recommended=shop["D"]).score == 2 / math.sqrt(15)
+    assert (run.baskets, run.skipped_orders, run.pairs, run.products) == (11, 0, 3, 4)
+    assert run.is_current and run.finished_at >= run.started_at
+    assert set(run.timings) == set(services.STEPS)
+
+
+def test_orders_not_paid_and_kept_are_ignored(shop):
+    b, d = shop["B"], shop["D"]
+    place(b, d, status=Status.CANCELLED, cancel_reason=CancelReason.PAYMENT_FAILED)
+    place(b, d, status=Status.CANCELLED, cancel_reason=CancelReason.CUSTOMER)
+    place(b, d, status=Status.RETURNED)
+    place(b, d, status=Status.PENDING)
+
+    services.compute_recommendations()
+
+    assert lists() == EXPECTED  # any two of these would have made B-D a pair
+
+
+def test_every_paid_status_counts(shop):
+    b, d = shop["B"], shop["D"]
+    for status in (Status.PACKED, Status.SHIPPED, Status.DELIVERED):
+        place(b, d, status=status)
+
+    services.compute_recommendations()
+
+    assert lists()["B"][0][:1] == ("D",) and lists()["B"][0][2] == 4
+
+
+def test_orders_over_the_cap_are_skipped_entirely(shop):
+    a, b, c, d = shop["A"], shop["B"], shop["C"], shop["D"]
+    for _ in range(3):
+        place(a, b, c, d)  # 4 distinct products > cap 3: would pair all six combinations
+    place(b, d, d)  # the same product twice is one product: 2 distinct, within the cap
+
+    run = services.compute_recommendations()
+
+    assert run.skipped_orders == 3 and run.baskets == 12
+    assert lists()["B"] == [("D", round(2 / math.sqrt(4 * 4), 4), 2), ("A", round(2 / math.sqrt(8 * 4), 4), 2)]
+
+
+def test_orders_outside_the_window_are_not_read(shop, settings):
+    settings.RECOMMENDATIONS_WINDOW_DAYS = 30
+    old = timezone.now() - timedelta(days=31)
+    for _ in range(2):
+        place(shop["B"], shop["D"], created_at=old)
+
+    services.compute_recommendations()
+
+    assert lists() == EXPECTED
+
+
+def test_the_list_keeps_the_best_list_length_entries(shop, settings):
+    settings.RECOMMENDATIONS_LIST_LENGTH = 1
+
+    services.compute_recommendations()
+
+    assert lists() == {title: entries[:1] for title, entries in EXPECTED.items()}
+
+
+def test_the_sql_and_python_paths_agree(shop, settings):
+    """The evaluation scores with the Python path; production with SQL. Same rules, same lists, same floats."""
+    settings.RECOMMENDATIONS_MAX_ORDER_ITEMS = 50
+    a, b, c, d, e = (shop[name] for name in "ABCDE")
+    place(a, b, c, d, e)  # now within the cap: more pairs, and ties to break
+    place(b, c, d)
+    place(d, e)
+    place(d, e)
+
+    services.compute_recommendations()
+    baskets = [basket.products for basket in selectors.paid_baskets()]
+    model = also_bought_lists(baskets, Rules.from_settings())
+    sharded = also_bought_lists(baskets, Rules.from_settings(), shards=3)
+
+    in_database = {}
+    for row in Recommendation.objects.filter(run__is_current=True).order_by("product_id", "rank"):
+        in_database.setdefault(row.product_id, []).append((row.recommended_id, row.score, row.co_count))
+    in_python = {p: [(n.product_id, n.score, n.co_count) for n in entries] for p, entries in model.lists.items()}
+    assert in_database == in_python
+    assert sharded.lists == model.lists
+    assert Run.objects.get(is_current=True).bestsellers == model.bestsellers(20)
+
+
+def test_bestsellers_per_category_include_descendants_and_the_store(shop):
+    parent = CategoryFactory(name="Electronics")
+    shop["category"].parent = parent
+    shop["category"].save()
+    elsewhere = stocked_product(5, category=CategoryFactory(name="Books"))
+    for _ in range(4):
+        place(elsewhere)
+
+    run = services.compute_recommendations()
+
+    def bestsellers_of(category):
+        rows = CategoryBestseller.objects.filter(run=run, category=category).order_by("rank")
+        return [(row.product.title, row.orders) for row in rows.select_related("product")]
+
+    gadgets = [("A", 8), ("C", 5), ("B", 3), ("D", 3)]
+    assert bestsellers_of(shop["category"]) == gadgets
+    assert bestsellers_of(parent) == gadgets
+    assert bestsellers_of(elsewhere.category) == [(elsewhere.title, 4)]
+    assert run.bestsellers == [shop["A"].pk, shop["C"].pk, elsewhere.pk, shop["B"].pk, shop["D"].pk]
+
+
+def test_a_new_run_replaces_the_old_one_and_its_rows(shop):
+    first = services.compute_recommendations()
+    place(shop["B"], shop["D"])
+
+    second = services.compute_recommendations()
+
+    assert list(Run.objects.values_list("pk", "is_current")) == [(second.pk, True)]
+    assert not Recommendation.objects.filter(run=first).exists()
+    assert not CategoryBestseller.objects.filter(run=first).exists()
+    assert lists()["B"][0] == ("D", round(2 / math.sqrt(4 * 4), 4), 2)
+
+
+def test_a_failed_run_leaves_the_current_lists_as_they_were(shop, monkeypatch):
+    services.compute_recommendations()
+    place(shop["B"], shop["D"])
+
+    def broken(run, rules):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(services, "_write_bestsellers", broken)
+    with pytest.raises(RuntimeError):
+        services.compute_recommendations()
+
+    assert Run.objects.count() == 1
+    assert lists() == EXPECTED
+    assert Recommendation.objects.count() == sum(len(entries) for entries in EXPECTED.values())
+
+
+def test_the_run_fills_the_cache_the_way_readers_look_it_up(shop):
+    run = services.compute_recommendations()
+
+    a, b, c, d = (shop[name].pk for name in "ABCD")
+    assert cache.get(selectors.product_key(a)) == [(c, 3 / math.sqrt(40)), (b, 2 / math.sqrt(24))]
+    assert [product for product, _ in selectors.also_bought([c])[c]] == [d, a]
+    assert cache.get(selectors.product_key(shop["E"].pk)) is None  # no list: cached on first read
+    assert cache.get(selectors.category_key(shop["category"].pk)) == [shop[t].pk for t in "ACBD"]
+    assert cache.get(selectors.BESTSELLERS_KEY) == run.bestsellers
+
+
+def test_the_nightly_task_computes_and_is_scheduled(shop, settings):
+    run_id = tasks.compute_recommendations.delay().get()
+
+    assert Run.objects.get(is_current=True).pk == run_id
+    entry = settings.CELERY_BEAT_SCHEDULE["recommendations-compute"]
+    assert entry["task"] == tasks.compute_recommendations.name
