@@ -40,6 +40,9 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "amazon_site.events",
     "catalog",
     "django_elasticsearch_dsl",
@@ -210,9 +213,43 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    # The session serves the site's own JS; a token (POST /api/auth/token/) any other client.
+    # Session first: a request without either is refused with 403, never a 401 challenge.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 24,
+    "DEFAULT_THROTTLE_CLASSES": ["amazon_site.api.AnonRateThrottle", "amazon_site.api.UserRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("API_THROTTLE_ANON", default="100/min"),  # per client IP
+        "user": env.str("API_THROTTLE_USER", default="1000/min"),  # per account
+    },
+    # Proxies in front of the site that append to X-Forwarded-For; 0 trusts only
+    # the socket's address, so a client cannot pick its own throttling key.
+    "NUM_PROXIES": env.int("API_NUM_PROXIES", default=0),
+    "EXCEPTION_HANDLER": "amazon_site.api.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Store API",
+    "DESCRIPTION": "The catalog, the visitor's cart, checkout and orders. Errors are "
+    '`{"detail": "...", "errors": {field: [messages]}}` (`errors` for invalid input only).',
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/",
+    # Separate request and response components: read-only and write-only fields differ.
+    "COMPONENT_SPLIT_REQUEST": True,
+    # PATCH bodies are what the serializer requires, not all-optional.
+    "COMPONENT_SPLIT_PATCH": False,
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "amazon_site.api.document_errors"],
+    # Orders and their timeline share the status choices: one enum.
+    "ENUM_NAME_OVERRIDES": {"OrderStatusEnum": "orders.models.Status"},
+    # Swagger UI and ReDoc from the installed static files: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Store rules ---

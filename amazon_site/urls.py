@@ -1,18 +1,31 @@
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.settings import api_settings
 
-from . import views
+from . import api, views
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/signup/", views.signup, name="signup"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("cart/", include("cart.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # DRF leaves this view unthrottled; throttled, it does not take password guesses at any speed.
+    path(
+        "api/auth/token/",
+        ObtainAuthToken.as_view(throttle_classes=api_settings.DEFAULT_THROTTLE_CLASSES),
+        name="api-token",
+    ),
+    path("api/cart/", include("cart.api_urls")),
     path("", include("orders.urls")),
     path("", include("recommendations.urls")),
     path("", include("catalog.urls")),
+    re_path(r"^api/", api.not_found),
 ]
 
 if settings.DEBUG:

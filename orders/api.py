@@ -1,18 +1,111 @@
-"""The orders API: a shopper's own orders, and staff moving orders through the state machine.
+"""The orders API: checkout, a shopper's own orders, and staff moving orders through the state machine.
 
-Every move goes through ``orders.services``; a move the order's state does
-not allow is a 409 with the reason, as the pages show it.
+Everything goes through ``orders.services``, as the pages do. A move the
+order's state does not allow is a 409 with the reason; so is a checkout the
+cart or the prices do not allow (with the lines to fix): the request was fine,
+the state of the cart was not, and the same request may succeed once it is
+fixed. A declined card is a 402.
 """
-from django.http import Http404
+import uuid
+
 from django.shortcuts import get_object_or_404
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_variables
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAdminUser, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from amazon_site.api import error_response
+from cart.api import visitor_cart_id
+
 from . import selectors, services
 from .models import Order
-from .serializers import OrderSerializer, OrderSummarySerializer, ReturnSerializer, ShipSerializer
+from .payments import Card
+from .serializers import (
+    CheckoutConflictSerializer,
+    CheckoutSerializer,
+    CheckoutSummarySerializer,
+    OrderSerializer,
+    OrderSummarySerializer,
+    PaymentDeclinedSerializer,
+    ReturnSerializer,
+    ShipSerializer,
+    StaffMoveSerializer,
+)
+
+MOVE_REFUSED = error_response("The order's state does not allow this; `detail` says why.")
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.UUID,
+    OpenApiParameter.HEADER,
+    required=True,
+    description="A new UUID per checkout; the same one again (a retry) returns the first answer and never charges twice.",
+)
+
+
+def _checkout_key(request) -> uuid.UUID:
+    try:
+        return uuid.UUID(request.headers.get("Idempotency-Key", ""))
+    except ValueError:
+        raise ValidationError(
+            {"Idempotency-Key": ["Send a new UUID for each checkout, and the same one to retry it."]}
+        ) from None
+
+
+class CheckoutView(APIView):
+    """GET /api/checkout/: what checkout would charge. POST: place the order and charge the card."""
+
+    permission_classes = [IsAuthenticated]
+    parser_classes = [JSONParser]
+
+    @extend_schema(responses=CheckoutSummarySerializer)
+    def get(self, request):
+        summary = selectors.checkout_summary(user=request.user, cart_id=visitor_cart_id(request))
+        addresses = selectors.saved_addresses(request.user)
+        return Response(CheckoutSummarySerializer({"summary": summary, "addresses": addresses}).data)
+
+    @extend_schema(
+        parameters=[IDEMPOTENCY_KEY],
+        request=CheckoutSerializer,
+        responses={
+            201: OrderSerializer,
+            402: OpenApiResponse(
+                PaymentDeclinedSerializer, "The card was declined: the order is cancelled, its items are back in the cart."
+            ),
+            409: OpenApiResponse(
+                CheckoutConflictSerializer,
+                "Nothing was placed: the cart is empty, a line is short of stock (`lines` names it), "
+                "the total is not expected_total any more, or the key is another shopper's.",
+            ),
+        },
+    )
+    @method_decorator(sensitive_variables())  # error reports show no frame's locals: they hold the card
+    def post(self, request):
+        checkout_key = _checkout_key(request)
+        serializer = CheckoutSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        address = data.get("address_id") or services.save_address(user=request.user, data=data["address"])
+        try:
+            result = services.place_order(
+                user=request.user,
+                cart_id=visitor_cart_id(request),
+                address=address,
+                card=Card(**data["card"]),
+                checkout_key=checkout_key,
+                expected_total=data["expected_total"],
+            )
+        except services.CheckoutError as error:
+            return Response({"detail": str(error), "lines": error.lines}, status=status.HTTP_409_CONFLICT)
+        order = OrderSerializer(result.order).data
+        if result.declined_message:
+            return Response({"detail": result.declined_message, "order": order}, status=status.HTTP_402_PAYMENT_REQUIRED)
+        return Response(order, status=status.HTTP_201_CREATED)
 
 
 class OrderListView(generics.ListAPIView):
@@ -30,6 +123,7 @@ class OrderDetailView(APIView):
 
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(responses=OrderSerializer)
     def get(self, request, number):
         return Response(OrderSerializer(selectors.order_for_user(request.user, number)).data)
 
@@ -39,6 +133,7 @@ class OrderCancelView(APIView):
 
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(request=None, responses={200: OrderSerializer, 409: MOVE_REFUSED})
     def post(self, request, number):
         order = selectors.order_for_user(request.user, number)
         try:
@@ -60,9 +155,12 @@ class StaffMoveView(APIView):
         "return": (ReturnSerializer, lambda order, actor, data: services.return_order(order.pk, actor=actor, **data)),
     }
 
+    @extend_schema(
+        parameters=[OpenApiParameter("move", str, OpenApiParameter.PATH, enum=list(MOVES))],
+        request=StaffMoveSerializer,
+        responses={200: OrderSerializer, 409: MOVE_REFUSED},
+    )
     def post(self, request, number, move):
-        if move not in self.MOVES:
-            raise Http404("No such move.")
         order = get_object_or_404(Order, number=number)
         input_serializer, apply = self.MOVES[move]
         data = {}

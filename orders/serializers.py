@@ -1,6 +1,11 @@
+import re
+
+from django.utils import timezone
 from rest_framework import serializers
 
-from .models import Order, OrderEvent, OrderItem, Payment
+from .models import ADDRESS_FIELDS, Address, Order, OrderEvent, OrderItem, Payment
+from .payments import luhn_valid
+from .selectors import saved_addresses
 
 
 class OrderItemSerializer(serializers.ModelSerializer):
@@ -47,3 +52,104 @@ class ShipSerializer(serializers.Serializer):
 
 class ReturnSerializer(serializers.Serializer):
     restockable = serializers.BooleanField(default=True)
+
+
+class StaffMoveSerializer(serializers.Serializer):
+    """A staff move's body, as the schema shows it: ``ship`` takes the carrier and
+    tracking number, ``return`` whether the goods can be sold again, the others nothing."""
+
+    carrier = serializers.CharField(max_length=50, required=False, help_text="ship: required.")
+    tracking_number = serializers.CharField(max_length=64, required=False, help_text="ship: required.")
+    restockable = serializers.BooleanField(default=True, help_text="return: restock the warehouses (default true).")
+
+
+class AddressSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Address
+        fields = ("id", *ADDRESS_FIELDS)
+        read_only_fields = ("id",)
+
+
+class CardSerializer(serializers.Serializer):
+    """The card, checked as the checkout page's form checks it; never stored, logged or sent back."""
+
+    number = serializers.CharField(max_length=30, write_only=True, help_text="Spaces and dashes are ignored.")
+    exp_month = serializers.IntegerField(min_value=1, max_value=12, write_only=True)
+    exp_year = serializers.IntegerField(write_only=True)
+    cvc = serializers.RegexField(
+        r"^\d{3,4}$", write_only=True, error_messages={"invalid": "The security code is 3 or 4 digits."}
+    )
+
+    def validate_number(self, value):
+        number = re.sub(r"[\s-]", "", value)
+        if not luhn_valid(number):
+            raise serializers.ValidationError("Enter a valid card number.")
+        return number
+
+    def validate_exp_year(self, value):
+        # The page offers this year and the next fifteen.
+        year = timezone.localdate().year
+        if not year <= value <= year + 15:
+            raise serializers.ValidationError(f"Enter a year from {year} to {year + 15}.")
+        return value
+
+    def validate(self, data):
+        today = timezone.localdate()
+        # A card is good through the last day of its expiry month.
+        if (data["exp_year"], data["exp_month"]) < (today.year, today.month):
+            raise serializers.ValidationError({"exp_month": "This card has expired."})
+        return data
+
+
+class CheckoutSerializer(serializers.Serializer):
+    address = AddressSerializer(required=False, help_text="A new shipping address; it is saved for next time.")
+    address_id = serializers.IntegerField(required=False, help_text="Or one of the addresses GET /api/checkout/ lists.")
+    card = CardSerializer()
+    expected_total = serializers.DecimalField(
+        max_digits=12, decimal_places=2, help_text="The total the shopper reviewed (GET /api/checkout/); any other is refused."
+    )
+
+    def validate_address_id(self, value):
+        address = saved_addresses(self.context["request"].user).filter(pk=value).first()
+        if address is None:
+            raise serializers.ValidationError("Choose one of your addresses.")
+        return address
+
+    def validate(self, data):
+        if ("address" in data) == ("address_id" in data):
+            raise serializers.ValidationError("Send either address or address_id.")
+        return data
+
+
+class SummaryLineSerializer(serializers.Serializer):
+    product_id = serializers.IntegerField()
+    title = serializers.CharField()
+    quantity = serializers.IntegerField()
+    unit_price = serializers.DecimalField(max_digits=10, decimal_places=2, help_text="The price now: what the order charges.")
+    price_when_added = serializers.DecimalField(max_digits=10, decimal_places=2, allow_null=True)
+    price_changed = serializers.BooleanField()
+    line_total = serializers.DecimalField(max_digits=12, decimal_places=2)
+    blocked = serializers.BooleanField(help_text="Short of stock or no longer sold: fix it in the cart.")
+
+
+class CheckoutSummarySerializer(serializers.Serializer):
+    lines = SummaryLineSerializer(source="summary.lines", many=True)
+    subtotal = serializers.DecimalField(source="summary.subtotal", max_digits=12, decimal_places=2)
+    shipping = serializers.DecimalField(source="summary.shipping", max_digits=12, decimal_places=2)
+    tax = serializers.DecimalField(source="summary.tax", max_digits=12, decimal_places=2)
+    total = serializers.DecimalField(
+        source="summary.total", max_digits=12, decimal_places=2, help_text="Send it back as expected_total."
+    )
+    blocked = serializers.BooleanField(source="summary.blocked")
+    price_changed = serializers.BooleanField(source="summary.price_changed")
+    addresses = AddressSerializer(many=True, help_text="The shopper's saved addresses, newest first.")
+
+
+class CheckoutConflictSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    lines = serializers.ListField(child=serializers.CharField(), help_text="Titles of the cart lines to fix, if any.")
+
+
+class PaymentDeclinedSerializer(serializers.Serializer):
+    detail = serializers.CharField(help_text="The processor's answer.")
+    order = OrderSerializer(help_text="The order, cancelled; its items are back in the cart.")

@@ -1,3 +1,5 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -10,8 +12,9 @@ from .serializers import ShelfSerializer
 class ProductRecommendationsView(APIView):
     """GET /api/products/{id}/recommendations/: what the product page shows under "also bought"."""
 
-    permission_classes = []
+    permission_classes = [AllowAny]
 
+    @extend_schema(responses=ShelfSerializer)
     def get(self, request, pk):
         product = catalog_selectors.product_detail(pk)
         return Response(ShelfSerializer(selectors.for_product(product)).data)
@@ -20,7 +23,8 @@ class ProductRecommendationsView(APIView):
 class ShopperRecommendationsView(APIView):
     """GET /api/recommendations/: the signed-in shopper's "Recommended for you", bestsellers for anyone else."""
 
-    permission_classes = []
+    permission_classes = [AllowAny]
 
+    @extend_schema(responses=ShelfSerializer)
     def get(self, request):
         return Response(ShelfSerializer(selectors.for_shopper(request.user)).data)

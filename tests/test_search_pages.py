@@ -94,3 +94,7 @@ def test_a_planner_that_expects_many_matches_but_finds_few_still_counts_exactly(
     assert data["exact"] is True
     assert data["total"] == 2
     assert {value["key"]: value["count"] for value in data["facets"]["price"]}["25-50"] == 1
+
+
+def test_a_nul_byte_in_the_query_string_is_dropped_not_an_error(client, catalog):
+    assert client.get("/search/?q=cab%00le&brand=ac%00me").status_code == 200

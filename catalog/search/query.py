@@ -73,7 +73,7 @@ class SearchRequest:
                 raw = [raw]
             seen = []
             for value in raw:
-                for part in str(value).split(","):
+                for part in _clean(value).split(","):
                     part = part.strip()
                     if part and part not in seen:
                         seen.append(part)
@@ -133,7 +133,12 @@ def _text(params, name):
     value = getter(name, "") if getter else ""
     if isinstance(value, list):
         value = value[0] if value else ""
-    return str(value)
+    return _clean(value)
+
+
+def _clean(value) -> str:
+    # NUL cannot be stored or compared in PostgreSQL text; no shopper types one.
+    return str(value).replace("\x00", "")
 
 
 def _decimal(value):
