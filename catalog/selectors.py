@@ -3,13 +3,15 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.paginator import Page
+from django.core.paginator import InvalidPage, Page, Paginator
 from django.db import connection
 from django.db.models import F, Sum
 from django.shortcuts import get_object_or_404
 
+from orders.selectors import has_received
+
 from . import stock
-from .models import Category, Inventory, Product
+from .models import Category, Inventory, Product, Review
 from .pagination import BoundedPaginator
 
 CATEGORY_TREE_CACHE_KEY = "catalog:category-tree:v1"
@@ -24,6 +26,14 @@ BROWSE_SORTS = {
     "rating": ("Avg. customer review", ["-rating", "-review_count", "id"]),
 }
 DEFAULT_BROWSE_SORT = "newest"
+
+REVIEWS_PAGE_SIZE = 5
+NOT_RECEIVED = "Only customers who received this product can review it."
+ALREADY_REVIEWED = "You reviewed this product."
+
+RECENTLY_VIEWED_SESSION_KEY = "recently_viewed"
+RECENTLY_VIEWED_KEPT = 10
+RECENTLY_VIEWED_SHOWN = 8
 
 
 @dataclass(frozen=True)
@@ -226,3 +236,32 @@ def _product_page(ids, page_number) -> Page:
     page = paginator.get_page(page_number)
     page.object_list = products_by_ids(list(page.object_list))
     return page
+
+
+def product_reviews(product_id, page_number) -> Page:
+    """One page of a product's reviews, newest first; a page that does not exist shows the first."""
+    reviews = Review.objects.filter(product_id=product_id).select_related("user").order_by("-created_at", "-id")
+    paginator = Paginator(reviews, REVIEWS_PAGE_SIZE)
+    try:
+        return paginator.page(page_number)
+    except InvalidPage:
+        return paginator.page(1)
+
+
+def review_refusal(user, product_id) -> str | None:
+    """Why the shopper may not review the product, or None when they may.
+
+    One review per shopper and product, and only from shoppers who received
+    it; ``services.add_review`` asks again under the product's lock.
+    """
+    if user.is_authenticated and Review.objects.filter(product_id=product_id, user=user).exists():
+        return ALREADY_REVIEWED
+    if not has_received(user, product_id):
+        return NOT_RECEIVED
+    return None
+
+
+def recently_viewed(session, *, leaving_out=None) -> list[Product]:
+    """Cards of the products the visitor looked at last, most recent first; inactive ones drop out."""
+    ids = [pk for pk in session.get(RECENTLY_VIEWED_SESSION_KEY, ()) if pk != leaving_out][:RECENTLY_VIEWED_SHOWN]
+    return products_by_ids(ids) if ids else []

@@ -7,7 +7,7 @@ from django.http import Http404
 
 from cart.selectors import cart_detail
 
-from .models import Address, Order, Status
+from .models import Address, Order, OrderItem, Status
 
 CENTS = Decimal("0.01")
 
@@ -106,3 +106,15 @@ def order_for_user(user, number) -> Order:
 def can_cancel(order) -> bool:
     """Shoppers may cancel until the parcel is packed; staff until it ships."""
     return order.status in (Status.PENDING, Status.PAID)
+
+
+def has_received(user, product_id) -> bool:
+    """Whether the shopper has an order holding the product that is now delivered.
+
+    Only delivered orders count, so reviews come from shoppers who have the
+    product: an order returned for a refund no longer does (a review written
+    before the return stays).
+    """
+    if not user.is_authenticated:
+        return False
+    return OrderItem.objects.filter(order__user=user, order__status=Status.DELIVERED, product_id=product_id).exists()

@@ -120,3 +120,23 @@ class OrderFactory(factory.django.DjangoModelFactory):
     shipping = Decimal("4.99")
     tax = Decimal("0.00")
     total = Decimal("24.98")
+
+
+class OrderItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "orders.OrderItem"
+
+    order = factory.SubFactory(OrderFactory)
+    product = factory.SubFactory(ProductFactory)
+    title = factory.LazyAttribute(lambda item: item.product.title)
+    unit_price = Decimal("19.99")
+    quantity = 1
+    line_total = Decimal("19.99")
+
+
+def order_of(user, *products, status="delivered"):
+    """An order of ``user`` holding ``products``, already in ``status`` (written directly, not through checkout)."""
+    order = OrderFactory(user=user, status=status)
+    for product in products:
+        OrderItemFactory(order=order, product=product)
+    return order

@@ -17,7 +17,7 @@ def placeholder_image(product):
     hue = (product.pk or 0) * 47 % 360
     initials = "".join(word[0] for word in product.brand.name.split()[:2]).upper() or "?"
     return format_html(
-        '<svg class="product-image placeholder" viewBox="0 0 200 200" role="img" aria-label="{}">'
+        '<svg class="product-image placeholder" viewBox="0 0 200 200" width="200" height="200" role="img" aria-label="{}">'
         '<rect width="200" height="200" fill="hsl({}, 45%, 88%)"/>'
         '<text x="100" y="115" text-anchor="middle" font-size="56" font-family="sans-serif" '
         'fill="hsl({}, 35%, 35%)">{}</text></svg>',
