@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_PRODUCTS ?= 3000
 
-.PHONY: run test migrate
+.PHONY: run test e2e migrate
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,3 +29,7 @@ run: $(VENV)/.installed
 
 test: $(VENV)/.installed-dev
 	$(PY) -m pytest
+
+# The browser tests alone (also part of `make test`); they need Debian's Chromium at /usr/bin/chromium.
+e2e: $(VENV)/.installed-dev
+	$(PY) -m pytest tests/e2e -q
