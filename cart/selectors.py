@@ -8,6 +8,7 @@ from django.core.cache import cache
 from django.db.models import Min, Sum
 from django.utils import timezone
 
+from amazon_site.cache import forget_on_commit
 from catalog.models import Product
 
 from .models import Cart, CartLine, Reservation
@@ -38,7 +39,8 @@ def cart_item_count(cart_id) -> int:
 
 
 def forget_item_counts(cart_ids) -> None:
-    cache.delete_many([ITEM_COUNT_CACHE_KEY.format(cart_id) for cart_id in cart_ids])
+    """Drop the header counts of these carts once the current transaction commits."""
+    forget_on_commit(ITEM_COUNT_CACHE_KEY.format(cart_id) for cart_id in cart_ids)
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,6 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from catalog import stock as stock_api
-from catalog.models import Product
 
 from .models import Cart, Reservation
 from .selectors import forget_item_counts
@@ -100,10 +99,11 @@ def add_to_cart(cart_id, product_id, quantity, *, now=None) -> LineChange:
     """Add units of a product, reserving them; takes what stock allows up to the line limit."""
     quantity = validate_quantity(quantity)
     with _cart_transaction():
-        product = Product.objects.filter(pk=product_id, is_active=True).values_list("title", "price").first()
-        if product is None:
+        found = _sql("SELECT title, price FROM catalog_product WHERE id = %s AND is_active", [product_id])
+        if not found:
             raise CartError("This product is not available.")
-        title, price = product
+        [(title, price)] = found
+        price = _money(price)
         work = _Work.open([cart_id], now)
         work.lock_stock([product_id])
         line = work.line_for_product(cart_id, product_id)
@@ -409,7 +409,7 @@ class _Work:
             )
             for row_id, line_id, warehouse_id, quantity in extended:
                 work.lines[line_id].rows[warehouse_id] = _Held(row_id, warehouse_id, quantity)
-        transaction.on_commit(lambda: forget_item_counts(carts))
+        forget_item_counts(carts)
         return work
 
     def lock_stock(self, product_ids):

@@ -22,9 +22,10 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import F, Sum
 
+from amazon_site.cache import forget_on_commit
 from amazon_site.events.services import record
 
 from .models import Inventory
@@ -206,5 +207,4 @@ def cached_available(product_id) -> int:
 
 
 def _forget_available(product_ids) -> None:
-    keys = [AVAILABLE_CACHE_KEY.format(product_id) for product_id in product_ids]
-    transaction.on_commit(lambda: cache.delete_many(keys))
+    forget_on_commit(AVAILABLE_CACHE_KEY.format(product_id) for product_id in product_ids)
