@@ -98,7 +98,10 @@ def cart_detail(cart_id, *, now=None) -> CartView:
         .values("line_id")
         .annotate(reserved=Sum("quantity"), until=Min("reserved_until"))
     }
-    lines = CartLine.objects.filter(cart_id=cart_id).select_related("product")
+    # What a cart line shows of its product; not the description, the widest column.
+    lines = CartLine.objects.filter(cart_id=cart_id).select_related("product").only(
+        "quantity", "unit_price", "product__title", "product__slug", "product__price", "product__is_active"
+    )
     return CartView(
         lines=[
             CartLineView(
