@@ -5,6 +5,8 @@ from functools import cached_property
 from django.contrib import admin
 from django.core.paginator import Paginator
 
+from amazon_site.admin import ReadOnlyModelAdmin
+
 from .models import OutboxEvent
 
 MAX_COUNTED = 10_000
@@ -48,18 +50,9 @@ class PublishedFilter(admin.SimpleListFilter):
 
 
 @admin.register(OutboxEvent)
-class OutboxEventAdmin(admin.ModelAdmin):
+class OutboxEventAdmin(ReadOnlyModelAdmin):
     list_display = ("id", "topic", "key", "created_at", "published_at")
     list_filter = (TopicFilter, PublishedFilter)
     ordering = ("-id",)
     show_full_result_count = False
     paginator = CappedPaginator
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
