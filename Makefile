@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_PRODUCTS ?= 3000
 
-.PHONY: run test e2e migrate
+.PHONY: run serve serve-env test e2e migrate audit
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,9 +27,31 @@ run: $(VENV)/.installed
 	$(PY) manage.py seed_catalog --products $(DEMO_PRODUCTS) --if-empty
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
+# Production mode: gunicorn, a Celery worker and beat, and the Kafka relay
+# (the Procfile), run by honcho. It needs the real services, so DATABASE_URL
+# (and SECRET_KEY, ALLOWED_HOSTS...) must come from the environment; see the
+# README's "Operating".
+serve: serve-env $(VENV)/.installed
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start -f Procfile
+
+serve-env:
+	@if [ -z "$$DATABASE_URL" ]; then \
+		echo "make serve: DATABASE_URL is not set. Production mode runs on the real services (PostgreSQL, and"; \
+		echo "VALKEY_URL, CELERY_BROKER_URL, ELASTICSEARCH_URL, KAFKA_BOOTSTRAP_SERVERS); use 'make run' for development."; \
+		exit 1; \
+	fi
+
 test: $(VENV)/.installed-dev
 	$(PY) -m pytest
 
 # The browser tests alone (also part of `make test`); they need Debian's Chromium at /usr/bin/chromium.
 e2e: $(VENV)/.installed-dev
 	$(PY) -m pytest tests/e2e -q
+
+# Known vulnerabilities in requirements.txt (network: the PyPI JSON API, or
+# AUDIT_SERVICE=osv for api.osv.dev). --strict: a package it could not look up fails too.
+AUDIT_SERVICE ?= pypi
+audit: $(VENV)/.installed-dev
+	$(VENV)/bin/pip-audit -r requirements.txt --strict --progress-spinner off --vulnerability-service $(AUDIT_SERVICE)

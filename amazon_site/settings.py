@@ -49,10 +49,16 @@ INSTALLED_APPS = [
     "cart",
     "orders",
     "recommendations",
+    "django_prometheus",
 ]
 
 MIDDLEWARE = [
+    # First and last: django-prometheus times the whole request (see the README's "Operating").
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # A request id on every log line and response (X-Request-ID), redirects included.
+    "amazon_site.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "amazon_site.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -60,6 +66,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "amazon_site.urls"
@@ -90,7 +97,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # JIT compilation costs tens of milliseconds per query and pays off only
     # for long analytical queries, which a store does not serve.
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+    # A statement running longer than DB_STATEMENT_TIMEOUT_MS is cancelled, so one
+    # slow query cannot pin a worker; the nightly recommendations job and the
+    # seeders lift it for themselves (statement_timeout = 0; see the README's "Operating").
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+        f"-c jit=off -c statement_timeout={env.int('DB_STATEMENT_TIMEOUT_MS', default=15000)}"
+    )
+    # Seconds to wait for a connection (libpq's minimum is 2): a dead server fails fast.
+    DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=5))
 else:
     VAR_DIR.mkdir(exist_ok=True)
     # Wait for a writer instead of failing with "database is locked".
@@ -211,6 +225,37 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Cookies: never readable by scripts (the CSRF token is read from the form, not the cookie),
+# sent on top-level navigations from other sites (Lax) but not on their POSTs.
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = env.bool("CSRF_COOKIE_HTTPONLY", default=False)
+CSRF_COOKIE_SAMESITE = "Lax"
+# Content-Security-Policy (amazon_site/security.py): no inline scripts or styles anywhere;
+# only the Swagger UI at /api/docs/ adds 'unsafe-inline' to style-src (see urls.py).
+CONTENT_SECURITY_POLICY = {
+    "default-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "style-src": ["'self'"],
+    "script-src": ["'self'"],
+    "frame-ancestors": ["'none'"],
+    "form-action": ["'self'"],
+    "base-uri": ["'self'"],
+    "object-src": ["'none'"],
+}
+
+# --- Rate limits (amazon_site/ratelimit.py): fixed windows counted in the cache ---
+# "N/period" with period s, min, h or d. With the cache down they fail open (no limit).
+RATELIMIT_ENABLED = env.bool("RATELIMIT_ENABLED", default=True)
+RATELIMIT_LOGIN_IP = env.str("RATELIMIT_LOGIN_IP", default="10/min")  # log-in attempts per client IP
+# Failed log-ins per username before it is locked for the rest of the window.
+RATELIMIT_LOGIN_FAILURES = env.str("RATELIMIT_LOGIN_FAILURES", default="5/15min")
+RATELIMIT_SIGNUP_IP = env.str("RATELIMIT_SIGNUP_IP", default="5/h")  # sign-ups per client IP
+RATELIMIT_CHECKOUT_USER = env.str("RATELIMIT_CHECKOUT_USER", default="20/min")  # checkout POSTs per account
+# Proxies in front of the site appending to X-Forwarded-For (as API_NUM_PROXIES); 0 uses REMOTE_ADDR.
+RATELIMIT_NUM_PROXIES = env.int("RATELIMIT_NUM_PROXIES", default=env.int("API_NUM_PROXIES", default=0))
 
 REST_FRAMEWORK = {
     # The session serves the site's own JS; a token (POST /api/auth/token/) any other client.
@@ -297,11 +342,32 @@ CELERY_BEAT_SCHEDULE["recommendations-compute"] = {
     "schedule": crontab(hour=2, minute=30),
 }
 
+# --- Operations (see the README's "Operating") ---
+# Logs: one JSON object per line with DEBUG off (LOG_FORMAT=json|text overrides),
+# readable text in development; every record carries the request id.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "amazon_site.logging.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "amazon_site.logging.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # kafka-python logs every connection attempt at INFO; the relay logs what matters.
     "loggers": {"kafka": {"level": "WARNING"}},
 }
+# /metrics answers only "Authorization: Bearer <METRICS_TOKEN>" when it is set.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# Probes and scrapes come over plain HTTP from inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+# Celery workers log through LOGGING too (JSON lines in production) instead of their own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False

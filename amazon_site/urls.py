@@ -2,19 +2,32 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.settings import api_settings
 
-from . import api, views
+from . import api, health, metrics, views
+from .security import csp_update
 
 urlpatterns = [
+    # Operations: probes and Prometheus metrics (see the README's "Operating").
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.export, name="prometheus-django-metrics"),
     path("admin/", admin.site.urls),
     path("accounts/signup/", views.signup, name="signup"),
+    # Before the auth URLs: log-in with rate limits and lockout (amazon_site/views.py).
+    path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("cart/", include("cart.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # The split view serves Swagger UI's start-up script as a file (script-src 'self');
+    # its page keeps one <style> block, so only this view allows inline styles.
+    path(
+        "api/docs/",
+        csp_update(style_src=["'unsafe-inline'"])(SpectacularSwaggerSplitView.as_view(url_name="api-schema")),
+        name="api-docs",
+    ),
     # DRF leaves this view unthrottled; throttled, it does not take password guesses at any speed.
     path(
         "api/auth/token/",

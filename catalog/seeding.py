@@ -158,6 +158,12 @@ class Leaf:
 def seed_catalog(products: int, *, seed: int = 1, batch_size: int = 2000, progress=None) -> int:
     """Add ``products`` products (and their stock); returns how many were added."""
     rng = random.Random(seed)
+    if connection.vendor == "postgresql":
+        # Index builds, bulk inserts and VACUUM over a million rows outlast the
+        # request-sized DB_STATEMENT_TIMEOUT_MS, and some cannot run in a
+        # transaction (SET LOCAL): lift it for the seeding command's session.
+        with connection.cursor() as cursor:
+            cursor.execute("SET statement_timeout = 0")
     reference = _seed_reference_data(rng)
     with _secondary_indexes_deferred(enabled=products >= BULK_LOAD_THRESHOLD):
         created = _load(rng, reference, products, batch_size, progress)

@@ -26,6 +26,7 @@ from django.db import connection
 from django.db.models import F, Sum
 
 from amazon_site.cache import forget_on_commit
+from amazon_site import metrics
 from amazon_site.events.services import record
 
 from .models import Inventory
@@ -188,6 +189,7 @@ def _changed(change, product_id, allocations) -> None:
         },
     )
     _forget_available([product_id])
+    metrics.stock_changed(change, allocations)
 
 
 def cached_available(product_id) -> int:

@@ -14,12 +14,13 @@ from django.views.decorators.debug import sensitive_variables
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAdminUser, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from amazon_site import ratelimit
 from amazon_site.api import error_response
 from cart.api import visitor_cart_id
 
@@ -86,6 +87,9 @@ class CheckoutView(APIView):
     )
     @method_decorator(sensitive_variables())  # error reports show no frame's locals: they hold the card
     def post(self, request):
+        limit = ratelimit.limit("checkout", request.user.pk, "RATELIMIT_CHECKOUT_USER")
+        if not limit.hit():  # shared with the checkout page: one budget per account
+            raise Throttled(wait=limit.retry_after(), detail="Too many checkout attempts. Please wait and try again.")
         checkout_key = _checkout_key(request)
         serializer = CheckoutSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django_fsm import TransitionNotAllowed
 
+from amazon_site import metrics
 from amazon_site.events.services import record
 from cart import services as cart_services
 from catalog import stock
@@ -74,6 +75,7 @@ def place_order(*, user, cart_id, address: Address, card: Card, checkout_key, ex
             return _result_of(existing)
         if isinstance(error, IntegrityError):
             raise
+        metrics.checkout("refused")
         raise CheckoutError(str(error), error.lines) from error
     return _charge(order, card, user=user, cart_id=cart_id)
 
@@ -98,6 +100,7 @@ def _place(user, cart_id, address, checkout_key, expected_total) -> Order:
     subtotal = sum((line.price * line.quantity for line in sold), Decimal("0.00"))
     totals = order_totals(subtotal)
     if totals.total != expected_total:
+        metrics.checkout("refused")
         raise CheckoutError(
             f"Prices changed since you reviewed your order: the total is now {totals.total}. "
             "Please review it and confirm again."
@@ -161,7 +164,9 @@ def _charge(order, card: Card, *, user, cart_id) -> PlaceResult:
             _cancel(order, CancelReason.PAYMENT_FAILED, actor=user, note=charge.message)
     if not charge.succeeded:
         _return_to_cart(order, cart_id)
+        metrics.checkout("declined")
         return PlaceResult(order, declined_message=charge.message)
+    metrics.checkout("placed")
     return PlaceResult(order)
 
 

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods, require_POST
 
+from amazon_site import ratelimit
 from cart.selectors import CART_SESSION_KEY, visitor_cart_id
 
 from . import selectors, services
@@ -59,6 +60,14 @@ def checkout_address(request):
 @sensitive_post_parameters("card_number", "cvc")
 @require_http_methods(["GET", "POST"])
 def checkout_review(request):
+    if request.method == "POST":
+        limit = ratelimit.limit("checkout", request.user.pk, "RATELIMIT_CHECKOUT_USER")
+        if not limit.hit():
+            # Nothing placed, nothing charged: the review page comes back with a fresh form.
+            messages.error(
+                request, f"Too many checkout attempts. Please wait {limit.retry_after()} seconds and try again."
+            )
+            return redirect("checkout-review")
     cart_id, summary = _summary(request)
     address = selectors.saved_addresses(request.user).filter(pk=request.session.get(ADDRESS_SESSION_KEY)).first()
     form = PaymentForm(request.POST) if request.method == "POST" else None

@@ -94,6 +94,12 @@ class Shelf:
 def seed_orders(orders: int, *, seed: int = 1, progress=None) -> int:
     """Add ``orders`` synthetic orders; returns how many were added."""
     rng = random.Random(seed)
+    if connection.vendor == "postgresql":
+        # Index builds, bulk inserts and VACUUM over a million rows outlast the
+        # request-sized DB_STATEMENT_TIMEOUT_MS, and some cannot run in a
+        # transaction (SET LOCAL): lift it for the seeding command's session.
+        with connection.cursor() as cursor:
+            cursor.execute("SET statement_timeout = 0")
     shelves = _load_shelves()
     if not shelves:
         raise ValueError("The catalog has no active products: run seed_catalog first.")

@@ -57,6 +57,9 @@ def compute_recommendations(*, progress: Callable[[str], None] | None = None) ->
             if connection.vendor == "postgresql":
                 with connection.cursor() as cursor:
                     cursor.execute("SELECT set_config('work_mem', %s, true)", [settings.RECOMMENDATIONS_WORK_MEM])
+                    # The nightly job outlasts the request-sized DB_STATEMENT_TIMEOUT_MS
+                    # (SET LOCAL: for this transaction only).
+                    cursor.execute("SET LOCAL statement_timeout = 0")
             run = Run.objects.create()
             since = run.started_at - timedelta(days=settings.RECOMMENDATIONS_WINDOW_DAYS)
             with timer.step("baskets"):

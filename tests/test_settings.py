@@ -32,3 +32,32 @@ def test_deploy_check_is_clean_with_production_settings():
     )
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+def test_production_cookies_and_headers_are_strict():
+    script = (
+        "import json; from django.conf import settings as s; print(json.dumps({k: getattr(s, k) for k in ["
+        "'SESSION_COOKIE_HTTPONLY', 'SESSION_COOKIE_SECURE', 'SESSION_COOKIE_SAMESITE', 'CSRF_COOKIE_SECURE', "
+        "'CSRF_COOKIE_SAMESITE', 'SECURE_HSTS_SECONDS', 'SECURE_CONTENT_TYPE_NOSNIFF', 'SECURE_REFERRER_POLICY', "
+        "'X_FRAME_OPTIONS', 'SECURE_SSL_REDIRECT', 'RATELIMIT_ENABLED']}))"
+    )
+    result = run_manage(
+        "shell", "-c", script, DEBUG="0", SECRET_KEY="a-long-random-production-secret-" + "x" * 40,
+        ALLOWED_HOSTS="store.example.com",
+    )
+    assert result.returncode == 0, result.stderr
+    import json
+
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == {
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SECURE": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "CSRF_COOKIE_SECURE": True,
+        "CSRF_COOKIE_SAMESITE": "Lax",
+        "SECURE_HSTS_SECONDS": 31536000,
+        "SECURE_CONTENT_TYPE_NOSNIFF": True,
+        "SECURE_REFERRER_POLICY": "strict-origin-when-cross-origin",
+        "X_FRAME_OPTIONS": "DENY",
+        "SECURE_SSL_REDIRECT": True,
+        "RATELIMIT_ENABLED": True,
+    }

@@ -1,0 +1,44 @@
+"""gunicorn settings for `make serve` / the Procfile's web process (see the README's "Operating").
+
+Everything can be overridden from the environment: WEB_CONCURRENCY (workers,
+default 2 x CPUs + 1), HOST/PORT (bind, default 0.0.0.0:8000), GUNICORN_TIMEOUT.
+"""
+import multiprocessing
+import os
+import shutil
+import tempfile
+
+bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count() + 1))
+# Sync workers: the store's requests are short database round trips; a slow
+# one is cut by the database's statement timeout first.
+worker_class = "sync"
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
+graceful_timeout = 30
+keepalive = 5
+# Recycle workers now and then so a slow leak cannot grow without bound.
+max_requests = 2000
+max_requests_jitter = 200
+accesslog = "-"  # stdout
+errorlog = "-"  # stderr
+# The request id (set by RequestIdMiddleware) ends each access line.
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s" %({x-request-id}o)s'
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+# Prometheus: the workers share their counters through files in this directory,
+# so a scrape of any worker sees the totals. It must be set before the app
+# imports prometheus_client, hence here.
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", os.path.join(tempfile.gettempdir(), "amazon-site-prometheus"))
+
+
+def on_starting(server):
+    # Counters start at zero with the server: stale files from the last run go.
+    directory = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    shutil.rmtree(directory, ignore_errors=True)
+    os.makedirs(directory, exist_ok=True)
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

@@ -1,0 +1,236 @@
+"""Content-Security-Policy, cookies, rate limits, log-in lockout and password rules."""
+import re
+from html.parser import HTMLParser
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from amazon_site import ratelimit
+from tests.factories import PASSWORD, UserFactory, stocked_product
+
+pytestmark = pytest.mark.django_db
+
+STRICT = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "frame-ancestors 'none'; form-action 'self'; base-uri 'self'; object-src 'none'"
+)
+
+
+class InlineCode(HTMLParser):
+    """Collects what a CSP without 'unsafe-inline' would block."""
+
+    def __init__(self):
+        super().__init__()
+        self.found = []
+
+    def handle_starttag(self, tag, attrs):
+        for name, _ in attrs:
+            if name == "style" or name.startswith("on"):
+                self.found.append(f"<{tag} {name}=...>")
+        names = dict(attrs)
+        if tag == "script" and not names.get("src"):
+            self.found.append("<script> without src")
+        if tag == "style":
+            self.found.append("<style> block")
+        if tag == "a" and (names.get("href") or "").strip().lower().startswith("javascript:"):
+            self.found.append("javascript: link")
+
+
+def inline_code(html):
+    parser = InlineCode()
+    parser.feed(html)
+    return parser.found
+
+
+@pytest.fixture
+def shopper_with_cart(client):
+    user = UserFactory()
+    client.force_login(user)
+    product = stocked_product(5)
+    client.post("/cart/add/", {"product": product.pk, "quantity": 1})
+    return user, product
+
+
+def test_pages_send_the_strict_policy_and_hold_no_inline_code(client, shopper_with_cart):
+    _, product = shopper_with_cart
+    client.post(
+        "/checkout/",
+        {"form": "new", "full_name": "Ada Lovelace", "line1": "1 Analytical Way", "line2": "", "city": "London",
+         "postal_code": "N1 9GU", "country": "GB", "phone": ""},
+    )
+    pages = ["/", "/search/?q=product", f"/c/{product.category.slug}/", product.get_absolute_url(), "/cart/",
+             "/checkout/", "/checkout/review/", "/orders/"]
+    for url in pages:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert response["Content-Security-Policy"] == STRICT, url
+        assert inline_code(response.content.decode()) == [], url
+        assert 'src="/static/js/site.js"' in response.content.decode(), url
+
+
+def test_anonymous_pages_and_errors_carry_the_policy_too(client):
+    for url in ["/accounts/login/", "/accounts/signup/", "/no-such-page/"]:
+        response = client.get(url)
+        assert response["Content-Security-Policy"] == STRICT, url
+        assert inline_code(response.content.decode()) == [], url
+
+
+def test_sort_select_submits_through_the_site_script_and_keeps_a_button_without_it(client):
+    product = stocked_product(1)
+    for url in ["/search/?q=product", f"/c/{product.category.slug}/"]:
+        html = client.get(url).content.decode()
+        assert re.search(r'<select id="sort" name="sort" data-autosubmit>', html), url
+        assert '<noscript><button type="submit">Sort</button></noscript>' in html, url
+
+
+def test_api_docs_run_their_script_from_a_file_and_only_relax_styles(client):
+    response = client.get("/api/docs/")
+    assert response.status_code == 200
+    policy = response["Content-Security-Policy"]
+    assert "style-src 'self' 'unsafe-inline'" in policy
+    assert "script-src 'self';" in policy and "unsafe-eval" not in policy
+    html = response.content.decode()
+    assert [found for found in inline_code(html) if found != "<style> block"] == []
+    script = re.search(r'<script src="([^"]*script[^"]*)"', html).group(1).replace("&amp;", "&")
+    js = client.get(script)
+    assert js.status_code == 200 and js["Content-Type"].startswith("application/javascript")
+    assert "SwaggerUIBundle" in js.content.decode()
+
+
+def test_cookies_are_http_only_and_same_site_lax(client, settings):
+    assert settings.SESSION_COOKIE_HTTPONLY is True
+    assert settings.SESSION_COOKIE_SAMESITE == "Lax" and settings.CSRF_COOKIE_SAMESITE == "Lax"
+    user = UserFactory()
+    response = client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
+    session = response.cookies[settings.SESSION_COOKIE_NAME]
+    assert session["httponly"] and session["samesite"] == "Lax"
+    assert response["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+# --- Rate limits and lockout ---
+
+
+@pytest.fixture
+def tight_limits(settings):
+    settings.RATELIMIT_LOGIN_IP = "100/min"
+    settings.RATELIMIT_LOGIN_FAILURES = "3/15min"
+    settings.RATELIMIT_SIGNUP_IP = "2/h"
+    settings.RATELIMIT_CHECKOUT_USER = "2/min"
+    return settings
+
+
+def log_in(client, username, password):
+    return client.post("/accounts/login/", {"username": username, "password": password})
+
+
+def test_a_username_is_locked_after_repeated_failures_without_checking_the_password(client, tight_limits, monkeypatch):
+    user = UserFactory()
+    for _ in range(3):
+        failed = log_in(client, user.username, "wrong password")
+        assert failed.status_code == 200 and "enter a correct username and password" in failed.content.decode()
+
+    checked = []
+    from django.contrib.auth.backends import ModelBackend
+
+    original = ModelBackend.authenticate
+    monkeypatch.setattr(ModelBackend, "authenticate", lambda *a, **k: checked.append(1) or original(*a, **k))
+    locked = log_in(client, user.username.upper(), PASSWORD)  # the right password, another spelling
+    assert locked.status_code == 429
+    assert "Too many failed log-ins for this account" in locked.content.decode()
+    assert checked == [] and "_auth_user_id" not in client.session
+    # Another account from the same client is not locked.
+    other = UserFactory()
+    assert log_in(client, other.username, PASSWORD).status_code == 302
+
+
+def test_a_successful_log_in_clears_the_failures(client, tight_limits):
+    user = UserFactory()
+    for _ in range(2):
+        log_in(client, user.username, "wrong password")
+    assert log_in(client, user.username, PASSWORD).status_code == 302
+    client.logout()
+    for _ in range(2):
+        assert log_in(client, user.username, "wrong password").status_code == 200
+    assert log_in(client, user.username, PASSWORD).status_code == 302
+
+
+def test_log_in_attempts_per_ip_are_limited(client, tight_limits):
+    tight_limits.RATELIMIT_LOGIN_IP = "3/min"
+    for n in range(3):
+        assert log_in(client, f"nobody{n}", "x").status_code == 200
+    refused = log_in(client, "nobody9", "x")
+    assert refused.status_code == 429 and "Too many log-in attempts from your network" in refused.content.decode()
+    # Another client address still logs in.
+    user = UserFactory()
+    assert client.post(
+        "/accounts/login/", {"username": user.username, "password": PASSWORD}, REMOTE_ADDR="10.0.0.9"
+    ).status_code == 302
+
+
+def signup(client, username, password="a much longer passphrase 9"):
+    return client.post("/accounts/signup/", {"username": username, "password1": password, "password2": password})
+
+
+def test_sign_ups_per_ip_are_limited(client, tight_limits):
+    assert signup(client, "first").status_code == 302
+    client.logout()
+    assert signup(client, "second").status_code == 302
+    client.logout()
+    refused = signup(client, "third")
+    assert refused.status_code == 429
+    assert "Too many accounts were created from your network" in refused.content.decode()
+    assert not get_user_model().objects.filter(username="third").exists()
+
+
+def test_sign_up_rejects_a_common_password(client, settings):
+    names = [validator["NAME"].rsplit(".", 1)[1] for validator in settings.AUTH_PASSWORD_VALIDATORS]
+    assert names == [
+        "UserAttributeSimilarityValidator", "MinimumLengthValidator", "CommonPasswordValidator", "NumericPasswordValidator"
+    ]
+    response = signup(client, "newcomer", "password")
+    assert response.status_code == 200
+    assert "This password is too common." in response.content.decode()
+    assert not get_user_model().objects.filter(username="newcomer").exists()
+
+
+def test_checkout_attempts_per_account_are_limited_with_a_clear_message(client, tight_limits, shopper_with_cart):
+    for _ in range(2):  # invalid payment forms: counted, nothing placed
+        assert client.post("/checkout/review/", {}).status_code in (200, 302)
+    refused = client.post("/checkout/review/", {}, follow=True)
+    assert refused.status_code == 200
+    assert "Too many checkout attempts" in refused.content.decode()
+
+    api = APIClient()
+    api.force_authenticate(shopper_with_cart[0])
+    throttled = api.post("/api/checkout/", {}, format="json", HTTP_IDEMPOTENCY_KEY="3fa85f64-5717-4562-b3fc-2c963f66afa6")
+    assert throttled.status_code == 429
+    assert "Too many checkout attempts" in throttled.json()["detail"] and int(throttled["Retry-After"]) >= 1
+
+
+def test_limits_fail_open_when_the_cache_is_down(monkeypatch, settings):
+    settings.RATELIMIT_LOGIN_IP = "1/min"
+
+    def down(*args, **kwargs):
+        raise ConnectionError("cache down")
+
+    for name in ("add", "incr", "get"):
+        monkeypatch.setattr(cache, name, down)
+    limit = ratelimit.limit("login-ip", "1.2.3.4", "RATELIMIT_LOGIN_IP")
+    assert all(limit.hit() for _ in range(5))
+    assert not limit.exceeded()
+
+
+def test_rates_parse_and_the_client_ip_ignores_forged_forwarding(rf, settings):
+    assert ratelimit.Rate.parse("5/15min") == ratelimit.Rate(5, 900)
+    assert ratelimit.Rate.parse("10/min") == ratelimit.Rate(10, 60)
+    assert ratelimit.Rate.parse("5/h") == ratelimit.Rate(5, 3600)
+    with pytest.raises(ValueError):
+        ratelimit.Rate.parse("often")
+    request = rf.get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.7")
+    settings.RATELIMIT_NUM_PROXIES = 0
+    assert ratelimit.client_ip(request) == "10.0.0.1"
+    settings.RATELIMIT_NUM_PROXIES = 1
+    assert ratelimit.client_ip(request) == "203.0.113.7"
