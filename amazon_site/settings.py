@@ -337,6 +337,16 @@ RECOMMENDATIONS_CACHE_SECONDS = 24 * 3600
 # Memory PostgreSQL may use per sort or hash in the nightly job's transaction:
 # less spills to temporary files and runs a little slower (see the README).
 RECOMMENDATIONS_WORK_MEM = env.str("RECOMMENDATIONS_WORK_MEM", default="64MB")
+# Published events stay this long in the outbox (visible in the admin), then a daily task prunes them.
+EVENTS_KEEP_PUBLISHED_DAYS = env.int("EVENTS_KEEP_PUBLISHED_DAYS", default=7)
+CELERY_BEAT_SCHEDULE["events-prune-published"] = {
+    "task": "amazon_site.events.tasks.prune_published_events",
+    "schedule": crontab(hour=3, minute=30),
+}
+CELERY_BEAT_SCHEDULE["sessions-clear-expired"] = {
+    "task": "amazon_site.clear_expired_sessions",
+    "schedule": crontab(hour=4, minute=0),
+}
 CELERY_BEAT_SCHEDULE["recommendations-compute"] = {
     "task": "recommendations.tasks.compute_recommendations",
     "schedule": crontab(hour=2, minute=30),

@@ -1,11 +1,15 @@
 """The outbox: an event exists if and only if the change it describes committed."""
+from datetime import timedelta
 from datetime import timezone as dt_timezone
 from decimal import Decimal
 
 import pytest
+from django.contrib.sessions.models import Session
 from django.core.management import CommandError, call_command
 from django.db import transaction
+from django.utils import timezone
 
+from amazon_site.celery import clear_expired_sessions
 from amazon_site.events import services, tasks
 from amazon_site.events.models import OutboxEvent
 from tests.factories import UserFactory
@@ -103,3 +107,28 @@ def test_staff_see_events_but_cannot_add_change_or_delete(client):
     assert detail.status_code == 200 and b'name="_save"' not in detail.content
     assert client.post(f"{changelist}{published}/delete/").status_code == 403
     assert OutboxEvent.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_pruning_deletes_only_events_published_long_enough_ago():
+    now = timezone.now()
+    old = OutboxEvent.objects.create(topic="orders", key="1", payload={}, published_at=now - timedelta(days=8))
+    recent = OutboxEvent.objects.create(topic="orders", key="1", payload={}, published_at=now - timedelta(days=1))
+    waiting = OutboxEvent.objects.create(topic="orders", key="1", payload={}, created_at=now - timedelta(days=30))
+
+    assert services.prune_published(older_than=timedelta(days=7), batch_size=1) == 1
+
+    assert set(OutboxEvent.objects.values_list("pk", flat=True)) == {recent.pk, waiting.pk}
+    assert not OutboxEvent.objects.filter(pk=old.pk).exists()
+
+
+@pytest.mark.django_db
+def test_the_daily_jobs_are_scheduled_and_clear_expired_sessions(settings):
+    schedule = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert {"amazon_site.events.tasks.prune_published_events", "amazon_site.clear_expired_sessions"} <= schedule
+    Session.objects.create(session_key="gone", session_data="", expire_date=timezone.now() - timedelta(days=1))
+    Session.objects.create(session_key="kept", session_data="", expire_date=timezone.now() + timedelta(days=1))
+
+    clear_expired_sessions.delay()
+
+    assert list(Session.objects.values_list("session_key", flat=True)) == ["kept"]

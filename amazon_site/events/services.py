@@ -83,6 +83,23 @@ def _check(payload: dict) -> None:
         raise ValueError(f"The relay sets {sorted(reserved)} itself; rename these payload keys.")
 
 
+def prune_published(*, older_than, batch_size: int = 10_000) -> int:
+    """Delete events published before ``now - older_than``; unpublished ones are never touched.
+
+    In batches of ``batch_size`` rows, one short transaction each, so the
+    relay and the writers never wait long on the pruning.
+    """
+    cutoff = timezone.now() - older_than
+    deleted = 0
+    while True:
+        ids = list(
+            OutboxEvent.objects.filter(published_at__lt=cutoff).order_by("id").values_list("id", flat=True)[:batch_size]
+        )
+        if not ids:
+            return deleted
+        deleted += OutboxEvent.objects.filter(pk__in=ids, published_at__lt=cutoff).delete()[0]
+
+
 def publish_pending(producer, *, batch_size: int = 500) -> int:
     """Send the oldest unpublished events to Kafka and mark them; return how many.
 
