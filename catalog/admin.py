@@ -174,7 +174,7 @@ class ProductAdmin(admin.ModelAdmin):
         try:
             with transaction.atomic():
                 formset.save()
-        except services.StockError as error:
+        except stock.StockError as error:
             # A cart reserved units between validation and save: keep the
             # product's other changes, leave stock as it was, and say why.
             formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []

@@ -3,7 +3,6 @@ from types import SimpleNamespace
 
 from django.conf import settings
 from django.core.validators import ProhibitNullCharactersValidator
-from django.db import connection
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics
@@ -15,7 +14,6 @@ from rest_framework.views import APIView
 
 from . import search as catalog_search
 from . import selectors
-from .models import Product
 from .pagination import BoundedPaginator
 from .search.facets import build_facets
 from .search.query import PRICE_BUCKETS, RATING_THRESHOLDS, SORTS, SearchRequest
@@ -49,46 +47,6 @@ class BoundedPagination(PageNumberPagination):
         return schema
 
 
-# A price range sorted by date or rating is merged only when at least this many
-# products match: then each category's scan soon finds a page's worth (sparser
-# matches would make the scans skip most of their rows), and fewer are sorted
-# cheaply. Counting up to it is an index-only scan.
-DENSE_MATCHES = 20_000
-
-
-def product_ids(*, sort, category=None, brand=None, price_min=None, price_max=None):
-    """Ordered ids of the matching active products, read the way ``selectors.browse_products`` reads a category.
-
-    The browse indexes lead with the category, so the list names its
-    categories (all of them when none is asked for), and one ordered index
-    scan per category, merged, reads about a page from each. A brand's
-    products are read through its index and sorted instead.
-    """
-    ordering = selectors.BROWSE_SORTS[sort][1]
-    tree = selectors.category_tree()
-    category_ids = tree.descendant_ids(category.pk) if category is not None else list(tree.nodes)
-    ids = Product.objects.filter(is_active=True, category_id__in=category_ids)
-    if brand is not None:
-        ids = ids.filter(brand=brand)
-    if price_min is not None:
-        ids = ids.filter(price__gte=price_min)
-    if price_max is not None:
-        ids = ids.filter(price__lte=price_max)
-    ids = ids.order_by(*ordering).values_list("id", flat=True)
-    if (
-        brand is None
-        and 1 < len(category_ids) <= selectors.MAX_MERGED_CATEGORIES
-        and connection.features.supports_slicing_ordering_in_compound
-        and (
-            (price_min is None and price_max is None)
-            or sort in ("price", "-price")  # the price index serves the range in order
-            or ids.order_by()[:DENSE_MATCHES].count() == DENSE_MATCHES
-        )
-    ):
-        return selectors.MergedCategoryIds(ids, category_ids, ordering)
-    return ids
-
-
 @extend_schema(parameters=[ProductFilterSerializer])
 class ProductListView(generics.ListAPIView):
     """GET /api/products/?category=&brand=&price_min=&price_max=&sort=&page=: active products, newest first."""
@@ -100,7 +58,7 @@ class ProductListView(generics.ListAPIView):
     def get_queryset(self):
         filters = ProductFilterSerializer(data=self.request.query_params)
         filters.is_valid(raise_exception=True)
-        return product_ids(**filters.validated_data)
+        return selectors.product_list_ids(**filters.validated_data)
 
     def paginate_queryset(self, queryset):
         # The list is paged on ids alone; only the page's products are read in full.

@@ -155,6 +155,46 @@ class MergedCategoryIds:
         return [row[0] for row in merged[window]]
 
 
+# A price range sorted by date or rating is merged only when at least this many
+# products match: then each category's scan soon finds a page's worth (sparser
+# matches would make the scans skip most of their rows), and fewer are sorted
+# cheaply. Counting up to it is an index-only scan.
+DENSE_MATCHES = 20_000
+
+
+def product_list_ids(*, sort, category=None, brand=None, price_min=None, price_max=None):
+    """Ordered ids of the API's product list, read the way ``browse_products`` reads a category.
+
+    The browse indexes lead with the category, so the list names its
+    categories (all of them when none is asked for), and one ordered index
+    scan per category, merged, reads about a page from each. A brand's
+    products are read through its index and sorted instead.
+    """
+    ordering = BROWSE_SORTS[sort][1]
+    tree = category_tree()
+    category_ids = tree.descendant_ids(category.pk) if category is not None else list(tree.nodes)
+    ids = Product.objects.filter(is_active=True, category_id__in=category_ids)
+    if brand is not None:
+        ids = ids.filter(brand=brand)
+    if price_min is not None:
+        ids = ids.filter(price__gte=price_min)
+    if price_max is not None:
+        ids = ids.filter(price__lte=price_max)
+    ids = ids.order_by(*ordering).values_list("id", flat=True)
+    if (
+        brand is None
+        and 1 < len(category_ids) <= MAX_MERGED_CATEGORIES
+        and connection.features.supports_slicing_ordering_in_compound
+        and (
+            (price_min is None and price_max is None)
+            or sort in ("price", "-price")  # the price index serves the range in order
+            or ids.order_by()[:DENSE_MATCHES].count() == DENSE_MATCHES
+        )
+    ):
+        return MergedCategoryIds(ids, category_ids, ordering)
+    return ids
+
+
 def products_by_ids(ids) -> list[Product]:
     """Active products for listing cards, in the order given, with their stock."""
     products = Product.objects.filter(is_active=True).select_related("brand").in_bulk(ids)

@@ -2,9 +2,6 @@
 
 Stock rows are also written by carts and checkout; staff edits therefore lock
 the row and change only ``quantity``, never a ``reserved`` value read earlier.
-
-``catalog.selectors`` is imported inside the functions that need it: it
-imports ``catalog.stock``, which imports this module.
 """
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -14,10 +11,8 @@ from django.utils import timezone
 from amazon_site.events.services import record
 
 from .models import Inventory, Product, Review
-
-
-class StockError(Exception):
-    """A stock change that would break ``0 <= reserved <= quantity``."""
+from .selectors import RECENTLY_VIEWED_KEPT, RECENTLY_VIEWED_SESSION_KEY, review_refusal
+from .stock import StockError
 
 
 class ReviewError(Exception):
@@ -94,8 +89,6 @@ def add_review(*, user, product_id, rating: int, title: str, body: str) -> Revie
     seeded catalog) count as earlier reviews: the total starts at
     rating × review_count.
     """
-    from .selectors import review_refusal
-
     product = (
         Product.objects.select_for_update(no_key=True)
         .only("rating", "review_count", "rating_total")
@@ -124,8 +117,6 @@ def remember_viewed(session, product_id) -> None:
     The session is left untouched when the product is first already, so
     reloading a page writes nothing.
     """
-    from .selectors import RECENTLY_VIEWED_KEPT, RECENTLY_VIEWED_SESSION_KEY
-
     viewed = session.get(RECENTLY_VIEWED_SESSION_KEY, [])
     if viewed[:1] != [product_id]:
         others = [pk for pk in viewed if pk != product_id]

@@ -25,14 +25,17 @@ from django.core.cache import cache
 from django.db import connection
 from django.db.models import F, Sum
 
-from amazon_site.cache import forget_on_commit
 from amazon_site import metrics
+from amazon_site.cache import forget_on_commit
 from amazon_site.events.services import record
 
 from .models import Inventory
-from .services import StockError
 
 AVAILABLE_CACHE_KEY = "catalog:available:v1:{}"
+
+
+class StockError(Exception):
+    """A stock change that would break ``0 <= reserved <= quantity``."""
 
 
 @dataclass(frozen=True)

@@ -137,8 +137,9 @@ def _new_number() -> str:
 
 
 def _charge(order, card: Card, *, user, cart_id) -> PlaceResult:
+    gateway = get_gateway()
     # The idempotency key makes a retried charge of this order return the first answer.
-    charge = get_gateway().charge(
+    charge = gateway.charge(
         amount=order.total, currency=order.currency, card=card, idempotency_key=f"order-{order.number}"
     )
     with transaction.atomic():
@@ -149,7 +150,7 @@ def _charge(order, card: Card, *, user, cart_id) -> PlaceResult:
             order=order,
             kind=Payment.Kind.CHARGE,
             outcome=Payment.Outcome.SUCCEEDED if charge.succeeded else Payment.Outcome.DECLINED,
-            gateway=get_gateway().name,
+            gateway=gateway.name,
             reference=charge.reference,
             amount=order.total,
             card_brand=card.brand,

@@ -10,7 +10,7 @@ from cart import selectors, services, tasks
 from cart.models import Cart, CartLine, Reservation
 from catalog import stock
 from catalog.models import Inventory
-from catalog.services import StockError
+from catalog.stock import StockError
 from tests.factories import (
     InventoryFactory,
     ProductFactory,
