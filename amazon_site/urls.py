@@ -41,5 +41,7 @@ urlpatterns = [
     re_path(r"^api/", api.not_found),
 ]
 
+handler500 = "amazon_site.errors.server_error"
+
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
