@@ -3,10 +3,8 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
-from rest_framework.authtoken.views import ObtainAuthToken
-from rest_framework.settings import api_settings
 
-from . import api, health, metrics, views
+from . import api, health, login, metrics, views
 from .security import csp_update
 
 urlpatterns = [
@@ -16,8 +14,8 @@ urlpatterns = [
     path("metrics", metrics.export, name="prometheus-django-metrics"),
     path("admin/", admin.site.urls),
     path("accounts/signup/", views.signup, name="signup"),
-    # Before the auth URLs: log-in with rate limits and lockout (amazon_site/views.py).
-    path("accounts/login/", views.LoginView.as_view(), name="login"),
+    # Before the auth URLs: log-in with rate limits and lockout (amazon_site/login.py).
+    path("accounts/login/", login.LoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("cart/", include("cart.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -28,12 +26,7 @@ urlpatterns = [
         csp_update(style_src=["'unsafe-inline'"])(SpectacularSwaggerSplitView.as_view(url_name="api-schema")),
         name="api-docs",
     ),
-    # DRF leaves this view unthrottled; throttled, it does not take password guesses at any speed.
-    path(
-        "api/auth/token/",
-        ObtainAuthToken.as_view(throttle_classes=api_settings.DEFAULT_THROTTLE_CLASSES),
-        name="api-token",
-    ),
+    path("api/auth/token/", login.ObtainTokenView.as_view(), name="api-token"),
     path("api/cart/", include("cart.api_urls")),
     path("", include("orders.urls")),
     path("", include("recommendations.urls")),

@@ -5,6 +5,7 @@ from html.parser import HTMLParser
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from amazon_site import ratelimit
@@ -234,3 +235,36 @@ def test_rates_parse_and_the_client_ip_ignores_forged_forwarding(rf, settings):
     assert ratelimit.client_ip(request) == "10.0.0.1"
     settings.RATELIMIT_NUM_PROXIES = 1
     assert ratelimit.client_ip(request) == "203.0.113.7"
+
+
+def obtain_token(username, password):
+    return APIClient().post("/api/auth/token/", {"username": username, "password": password}, format="json")
+
+
+def test_the_api_token_shares_the_log_in_lockout(client, tight_limits, monkeypatch):
+    user = UserFactory()
+    for _ in range(2):
+        assert obtain_token(user.username, "wrong password").status_code == 400
+    assert log_in(client, user.username, "wrong password").status_code == 200  # the third failure, on the page
+
+    checked = []
+    from django.contrib.auth.backends import ModelBackend
+
+    original = ModelBackend.authenticate
+    monkeypatch.setattr(ModelBackend, "authenticate", lambda *a, **k: checked.append(1) or original(*a, **k))
+    locked = obtain_token(user.username, PASSWORD)
+    assert locked.status_code == 429
+    assert locked.json()["detail"].startswith("Too many failed log-ins for this account.")
+    assert int(locked["Retry-After"]) > 0
+    assert checked == []
+    assert not Token.objects.filter(user=user).exists()
+
+
+def test_a_token_clears_the_failures(tight_limits):
+    user = UserFactory()
+    for _ in range(2):
+        obtain_token(user.username, "wrong password")
+    assert obtain_token(user.username, PASSWORD).status_code == 200
+    for _ in range(2):
+        assert obtain_token(user.username, "wrong password").status_code == 400
+    assert obtain_token(user.username, PASSWORD).status_code == 200
