@@ -31,6 +31,8 @@ from .selectors import forget_item_counts
 
 
 CENTS = Decimal("0.01")
+# The largest id a BigAutoField holds; a larger number from a form is no product, not a database error.
+MAX_ID = 2**63 - 1
 
 
 class CartError(Exception):
@@ -98,6 +100,8 @@ def get_or_create_cart(*, user=None, cart_id=None) -> Cart:
 def add_to_cart(cart_id, product_id, quantity, *, now=None) -> LineChange:
     """Add units of a product, reserving them; takes what stock allows up to the line limit."""
     quantity = validate_quantity(quantity)
+    if type(product_id) is not int or not 1 <= product_id <= MAX_ID:
+        raise CartError("This product is not available.")
     with _cart_transaction():
         found = _sql("SELECT title, price FROM catalog_product WHERE id = %s AND is_active", [product_id])
         if not found:

@@ -84,7 +84,7 @@ def test_bad_quantities_get_a_clear_message_and_change_nothing(client, quantity)
     assert not CartLine.objects.exists() and reserved(product) == 0
 
 
-@pytest.mark.parametrize("product_id", ["987654", "abc", ""])
+@pytest.mark.parametrize("product_id", ["987654", "abc", "", str(2**63), "-1"])
 def test_unknown_products_get_a_clear_message(client, product_id):
     response = client.post("/cart/add/", {"product": product_id, "quantity": "1"}, follow=True)
     assert response.status_code == 200

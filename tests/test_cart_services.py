@@ -128,7 +128,7 @@ def test_the_line_limit_is_a_setting(settings):
 def test_unknown_and_inactive_products_cannot_be_added():
     hidden = stocked_product(5, is_active=False)
     cart = new_cart()
-    for product_id in (hidden.pk, 987654):
+    for product_id in (hidden.pk, 987654, 2**63, 0, True, "1"):
         with pytest.raises(services.CartError, match="not available"):
             services.add_to_cart(cart, product_id, 1, now=NOW)
     assert not CartLine.objects.exists()
