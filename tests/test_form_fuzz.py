@@ -1,0 +1,167 @@
+"""Fuzzing every HTML form the site renders: no input makes a 5xx, and the stock books balance.
+
+The forms are not listed here: the test opens the pages a shopper and a
+visitor see, and fuzzes each ``<form>`` it finds there, and each link with a
+query string (facets, sorting, pages), so a form added to a page is fuzzed
+without anyone remembering to add it. Each field gets a value
+the page offered (a select's option, a hidden id) or something hostile:
+arbitrary text, NUL bytes, huge or negative numbers, a repeated field, or no
+field at all. The API gets the same treatment from schemathesis
+(tests/test_api_schema.py).
+"""
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from urllib.parse import parse_qsl, urljoin, urlsplit
+
+import pytest
+from django.test import Client
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from tests.factories import CategoryFactory, UserFactory, order_of, stock_invariant_violations, stocked_product
+
+pytestmark = pytest.mark.django_db
+
+CSRF_FIELD = "csrfmiddlewaretoken"
+
+
+@dataclass
+class Form:
+    page: str
+    action: str
+    method: str
+    signed_in: bool
+    fields: dict[str, list[str]] = field(default_factory=dict)  # name -> values the page offered
+
+    def __str__(self):
+        return f"{self.method.upper()} {self.action} (from {self.page})"
+
+
+class FormParser(HTMLParser):
+    def __init__(self, page, signed_in):
+        super().__init__()
+        self.page, self.signed_in = page, signed_in
+        self.forms: list[Form] = []
+        self.current: Form | None = None
+        self.select: str | None = None
+
+    def offer(self, name, value):
+        if self.current is not None and name and name != CSRF_FIELD:
+            self.current.fields.setdefault(name, []).append(value or "")
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            action = urlsplit(urljoin(self.page, attrs.get("action") or self.page)).path
+            self.current = Form(self.page, action, (attrs.get("method") or "get").lower(), self.signed_in)
+        elif tag == "a" and "?" in (attrs.get("href") or ""):
+            link = urlsplit(urljoin(self.page, attrs["href"]))
+            query = Form(self.page, link.path, "get", self.signed_in)
+            for name, value in parse_qsl(link.query, keep_blank_values=True):
+                query.fields.setdefault(name, []).append(value)
+            self.forms.append(query)
+        elif tag == "input" and attrs.get("type") not in ("submit", "reset", "image") or tag == "button":
+            self.offer(attrs.get("name"), attrs.get("value"))
+        elif tag == "textarea":
+            self.offer(attrs.get("name"), "")
+        elif tag == "select":
+            self.select = attrs.get("name")
+            if self.current is not None and self.select:
+                self.current.fields.setdefault(self.select, [])
+        elif tag == "option" and self.select:
+            self.offer(self.select, attrs.get("value"))
+
+    def handle_endtag(self, tag):
+        if tag == "form" and self.current is not None:
+            self.forms.append(self.current)
+            self.current = None
+        elif tag == "select":
+            self.select = None
+
+
+def forms_on(client, paths, *, signed_in):
+    """Every form and query link on the pages, one per (method, action, field names), offers merged."""
+    found: dict[tuple, Form] = {}
+    for path in paths:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        parser = FormParser(path, signed_in)
+        parser.feed(response.content.decode())
+        for form in parser.forms:
+            same = found.setdefault((form.method, form.action, tuple(sorted(form.fields))), form)
+            if same is not form:
+                for name, offered in form.fields.items():
+                    same.fields[name] = sorted(set(same.fields[name] + offered))
+    return list(found.values())
+
+
+HOSTILE = st.sampled_from([
+    "", " ", "0", "-1", "1.5", "1e9", "99999999999999999999999", "NaN", "Infinity", "\x00", "1\x00",
+    "💥", "' OR 1=1 --", "<script>alert(1)</script>", "../../etc/passwd", "%00", "x" * 5000, "2147483648",
+])
+TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=40)
+MISSING = object()
+
+
+def values_for(offered: list[str]):
+    one = st.one_of(st.sampled_from(offered), HOSTILE, TEXT, st.integers().map(str)) if offered else st.one_of(
+        HOSTILE, TEXT, st.integers().map(str)
+    )
+    return st.one_of(one, st.lists(one, min_size=2, max_size=3), st.just(MISSING))
+
+
+@pytest.fixture
+def store(settings):
+    """A shopper mid-checkout with an order to review and one to cancel, so every form is on some page."""
+    settings.RATELIMIT_ENABLED = False  # the fuzz reaches the forms' handlers, not the limits
+    category = CategoryFactory(slug="kitchen", name="Kitchen")
+    kettle = stocked_product(40, 3, title="Steel kettle", category=category)
+    stocked_product(5, title="Teapot", category=category)
+    shopper = UserFactory()
+    order_of(shopper, kettle, status="delivered")  # may review the kettle
+    cancellable = order_of(shopper, kettle, status="paid")
+    client = Client()
+    client.force_login(shopper)
+    client.post("/cart/add/", {"product": kettle.pk, "quantity": 2})
+    client.post("/checkout/", {
+        "form": "new", "full_name": "Ada Lovelace", "line1": "1 Analytical Way", "line2": "", "city": "London",
+        "postal_code": "N1 9GU", "country": "GB", "phone": "",
+    })
+    shopper_pages = [
+        "/", "/c/kitchen/", kettle.get_absolute_url(), "/search/?q=kettle", "/cart/", "/checkout/",
+        "/checkout/review/", "/orders/", f"/orders/{cancellable.number}/",
+    ]
+    forms = forms_on(client, shopper_pages, signed_in=True)
+    forms += forms_on(Client(), ["/accounts/login/", "/accounts/signup/", "/accounts/password_reset/"], signed_in=False)
+    return shopper, forms
+
+
+def test_no_form_input_makes_a_server_error(store):
+    shopper, forms = store
+    found = {(form.method, form.action) for form in forms}
+    # The discovery itself is checked: a page that stopped rendering its forms would make this test vacuous.
+    assert {("post", "/cart/add/"), ("post", "/checkout/"), ("post", "/checkout/review/"), ("get", "/search/"),
+            ("post", "/accounts/signup/"), ("post", "/accounts/login/")} <= found
+    assert any(action.startswith("/cart/lines/") for _, action in found)
+    assert any(action.endswith("/reviews/new/") for _, action in found)
+    assert any(action.endswith("/cancel/") for _, action in found)
+
+    @hypothesis_settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(data=st.data())
+    def fuzz(data):
+        form = data.draw(st.sampled_from(forms), label="form")
+        sent = {}
+        for name, offered in form.fields.items():
+            value = data.draw(values_for(offered), label=name)
+            if value is not MISSING:
+                sent[name] = value
+        client = Client()
+        if form.signed_in:
+            client.force_login(shopper)
+        request = client.post if form.method == "post" else client.get
+        response = request(form.action, sent)
+        assert response.status_code < 500, f"{form}: {sent!r} -> {response.status_code}"
+
+    fuzz()
+    assert stock_invariant_violations() == []
