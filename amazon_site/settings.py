@@ -310,6 +310,9 @@ CART_RESERVATION_MINUTES = env.int("CART_RESERVATION_MINUTES", default=30)
 CART_MAX_LINE_QUANTITY = env.int("CART_MAX_LINE_QUANTITY", default=10)
 # Expired reservations released per transaction by the beat task.
 CART_EXPIRY_BATCH_SIZE = 500
+# A visitor's cart lives in the session; once every session that could point at it
+# has expired (SESSION_COOKIE_AGE, two weeks), a daily task deletes it.
+CART_ABANDONED_DAYS = env.int("CART_ABANDONED_DAYS", default=30)
 # Short TTLs: changes clear these entries, the TTL only bounds what other
 # writers (staff stock edits) leave stale.
 CART_COUNT_CACHE_SECONDS = 60
@@ -346,6 +349,10 @@ CELERY_BEAT_SCHEDULE["events-prune-published"] = {
 CELERY_BEAT_SCHEDULE["sessions-clear-expired"] = {
     "task": "amazon_site.clear_expired_sessions",
     "schedule": crontab(hour=4, minute=0),
+}
+CELERY_BEAT_SCHEDULE["carts-delete-abandoned"] = {
+    "task": "cart.tasks.delete_abandoned_carts",
+    "schedule": crontab(hour=4, minute=30),
 }
 CELERY_BEAT_SCHEDULE["recommendations-compute"] = {
     "task": "recommendations.tasks.compute_recommendations",

@@ -300,6 +300,36 @@ def release_expired_reservations(*, now=None, batch_size=None) -> int:
         total += released
 
 
+def delete_abandoned_carts(*, now=None, batch_size=1000) -> int:
+    """Delete visitors' carts nobody can reach any more; returns how many.
+
+    A cart without an account is found only through a session, and sessions
+    end long before ``CART_ABANDONED_DAYS``. Only carts holding no reservation
+    rows go (the expiry task released them long ago), so the stock books are
+    untouched; each batch locks its carts first, like every cart operation,
+    and re-checks them under the lock.
+    """
+    cutoff = (now or timezone.now()) - timedelta(days=settings.CART_ABANDONED_DAYS)
+    abandoned = (
+        Cart.objects.filter(user=None, created_at__lt=cutoff)
+        .exclude(lines__added_at__gte=cutoff)
+        .exclude(lines__reservations__isnull=False)
+    )
+    total = 0
+    while True:
+        with transaction.atomic():
+            ids = list(abandoned.order_by("pk").values_list("pk", flat=True)[:batch_size])
+            if not ids:
+                return total
+            locked = list(Cart.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
+            still_abandoned = list(abandoned.filter(pk__in=locked).values_list("pk", flat=True))
+            _, by_model = Cart.objects.filter(pk__in=still_abandoned).delete()
+        deleted = by_model.get(Cart._meta.label, 0)
+        if not deleted:
+            return total
+        total += deleted
+
+
 def _release_expired(stock, product_ids, now, *, limit=None) -> int:
     """Release expired reservations of these products whose stock rows are locked."""
     expired = (

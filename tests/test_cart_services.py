@@ -285,6 +285,32 @@ def test_the_beat_task_runs_the_service_every_minute(settings):
     assert entry["task"] in celery_app.tasks and entry["schedule"] == 60.0
 
 
+def test_visitors_carts_nobody_can_reach_are_deleted_daily_without_touching_stock(settings):
+    product = stocked_product(20)
+    long_ago = timezone.now() - timedelta(days=settings.CART_ABANDONED_DAYS + 1)
+
+    def cart_with_line(*, user=None, added=long_ago):
+        cart = Cart.objects.create(user=user, created_at=long_ago)
+        services.add_to_cart(cart.pk, product.pk, 1, now=added)
+        return cart.pk
+
+    abandoned = cart_with_line()
+    empty = Cart.objects.create(created_at=long_ago).pk
+    accounts = cart_with_line(user=UserFactory())
+    returned = cart_with_line(added=timezone.now() - timedelta(days=1))  # the visitor came back lately
+    services.release_expired_reservations()
+    holding = cart_with_line()  # its reservation ran out but was not released yet
+
+    assert tasks.delete_abandoned_carts.delay().get() == 2
+
+    remaining = set(Cart.objects.values_list("pk", flat=True))
+    assert abandoned not in remaining and empty not in remaining
+    assert {accounts, returned, holding} <= remaining
+    assert reserved(product) == 1 and stock_invariant_violations() == []
+    entry = settings.CELERY_BEAT_SCHEDULE["carts-delete-abandoned"]
+    assert entry["task"] in celery_app.tasks
+
+
 def test_merging_adds_quantities_within_the_limit_and_keeps_the_stock_held():
     shared, only_visitor = stocked_product(20), stocked_product(5)
     user = UserFactory()
