@@ -1,8 +1,9 @@
 """Keep caches and the search index in step with catalog writes."""
 from django.conf import settings
-from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
+
+from amazon_site.celery import enqueue_on_commit
 
 from .models import Category, Product
 from .selectors import forget_category_tree
@@ -20,4 +21,4 @@ def product_deleted(instance, **kwargs):
         from .tasks import remove_from_search_index
 
         product_id = instance.pk
-        transaction.on_commit(lambda: remove_from_search_index.delay([product_id]))
+        enqueue_on_commit(remove_from_search_index, [product_id])

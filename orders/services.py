@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django_fsm import TransitionNotAllowed
 
 from amazon_site import metrics
+from amazon_site.celery import enqueue_on_commit
 from amazon_site.events.services import record
 from cart import services as cart_services
 from catalog import stock
@@ -160,7 +161,7 @@ def _charge(order, card: Card, *, user, cart_id) -> PlaceResult:
         if charge.succeeded:
             _move(order, "pay", actor=user, note=f"Paid with {card.brand} ending {card.last4}")
             if user.email:
-                transaction.on_commit(lambda: tasks.send_order_confirmation.delay(order.pk))
+                enqueue_on_commit(tasks.send_order_confirmation, order.pk)
         else:
             _cancel(order, CancelReason.PAYMENT_FAILED, actor=user, note=charge.message)
     if not charge.succeeded:
@@ -214,7 +215,7 @@ def ship(order_id, *, actor, carrier: str, tracking_number: str) -> Order:
     with transaction.atomic():
         order = _locked(order_id)
         _move(order, "ship", actor=actor, note=f"{carrier}, tracking number {tracking_number}")
-        transaction.on_commit(lambda: tasks.send_shipping_notice.delay(order.pk))
+        enqueue_on_commit(tasks.send_shipping_notice, order.pk)
         return order
 
 
