@@ -1,4 +1,4 @@
-"""Fuzzing every HTML form the site renders: no input makes a 5xx, and the stock books balance.
+"""Every HTML form the site renders: CSRF-protected, and no input makes a 5xx or unbalances the stock books.
 
 The forms are not listed here: the test opens the pages a shopper and a
 visitor see, and fuzzes each ``<form>`` it finds there, and each link with a
@@ -14,11 +14,15 @@ from html.parser import HTMLParser
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.test import Client
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from cart.models import CartLine
+from catalog.models import Review
+from orders.models import Address, Order
 from tests.factories import CategoryFactory, UserFactory, order_of, stock_invariant_violations, stocked_product
 
 pytestmark = pytest.mark.django_db
@@ -33,6 +37,7 @@ class Form:
     method: str
     signed_in: bool
     fields: dict[str, list[str]] = field(default_factory=dict)  # name -> values the page offered
+    has_csrf_token: bool = False
 
     def __str__(self):
         return f"{self.method.upper()} {self.action} (from {self.page})"
@@ -47,7 +52,11 @@ class FormParser(HTMLParser):
         self.select: str | None = None
 
     def offer(self, name, value):
-        if self.current is not None and name and name != CSRF_FIELD:
+        if self.current is None or not name:
+            return
+        if name == CSRF_FIELD:
+            self.current.has_csrf_token = True
+        else:
             self.current.fields.setdefault(name, []).append(value or "")
 
     def handle_starttag(self, tag, attrs):
@@ -165,3 +174,24 @@ def test_no_form_input_makes_a_server_error(store):
 
     fuzz()
     assert stock_invariant_violations() == []
+
+
+def test_every_post_form_carries_a_csrf_token_and_is_refused_without_it(store):
+    shopper, forms = store
+    posts = [form for form in forms if form.method == "post"]
+    assert [str(form) for form in posts if not form.has_csrf_token] == []
+
+    def state():
+        return (
+            sorted(CartLine.objects.values_list("id", "quantity")), Order.objects.count(), Review.objects.count(),
+            Address.objects.count(), get_user_model().objects.count(),
+        )
+
+    before = state()
+    for form in posts:
+        client = Client(enforce_csrf_checks=True)  # a forged post from another site: the session, no token
+        if form.signed_in:
+            client.force_login(shopper)
+        data = {name: offered[-1] if offered else "x" for name, offered in form.fields.items()}
+        assert client.post(form.action, data).status_code == 403, str(form)
+    assert state() == before
