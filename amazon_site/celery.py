@@ -38,7 +38,7 @@ def _enqueue(task, args) -> None:
 
 @app.task(name="amazon_site.clear_expired_sessions")
 def clear_expired_sessions():
-    """Daily: expired sessions leave the database (crawlers start one per product view)."""
+    """Daily: expired sessions leave the database."""
     from django.core.management import call_command
 
     call_command("clearsessions")

@@ -1,4 +1,4 @@
-"""Log-in for people (the page) and for programs (the API token), under one set of limits.
+"""Log-in for people (the page) and for programs (the API token), under one set of limits; log-out.
 
 Both count attempts per client IP and lock a username after repeated
 failures. A locked username is refused before its password is checked, so
@@ -14,6 +14,8 @@ from rest_framework import exceptions, serializers
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.settings import api_settings
+
+from catalog import recently_viewed
 
 from . import ratelimit
 
@@ -83,6 +85,15 @@ class LoginView(auth_views.LoginView):
         response = super().form_invalid(form)
         if form.rate_limited:
             response.status_code = 429
+        return response
+
+
+class LogoutView(auth_views.LogoutView):
+    """Log-out also forgets the browser's recently viewed products, as it ends the session."""
+
+    def post(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
+        recently_viewed.forget(response)
         return response
 
 

@@ -16,6 +16,7 @@ urlpatterns = [
     path("accounts/signup/", views.signup, name="signup"),
     # Before the auth URLs: log-in with rate limits and lockout (amazon_site/login.py).
     path("accounts/login/", login.LoginView.as_view(), name="login"),
+    path("accounts/logout/", login.LogoutView.as_view(), name="logout"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("cart/", include("cart.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

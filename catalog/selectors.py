@@ -31,8 +31,6 @@ REVIEWS_PAGE_SIZE = 5
 NOT_RECEIVED = "Only customers who received this product can review it."
 ALREADY_REVIEWED = "You reviewed this product."
 
-RECENTLY_VIEWED_SESSION_KEY = "recently_viewed"
-RECENTLY_VIEWED_KEPT = 10
 RECENTLY_VIEWED_SHOWN = 8
 
 
@@ -301,7 +299,7 @@ def review_refusal(user, product_id) -> str | None:
     return None
 
 
-def recently_viewed(session, *, leaving_out=None) -> list[Product]:
+def recently_viewed(viewed_ids, *, leaving_out=None) -> list[Product]:
     """Cards of the products the visitor looked at last, most recent first; inactive ones drop out."""
-    ids = [pk for pk in session.get(RECENTLY_VIEWED_SESSION_KEY, ()) if pk != leaving_out][:RECENTLY_VIEWED_SHOWN]
+    ids = [pk for pk in viewed_ids if pk != leaving_out][:RECENTLY_VIEWED_SHOWN]
     return products_by_ids(ids) if ids else []

@@ -11,7 +11,7 @@ from django.utils import timezone
 from amazon_site.events.services import record
 
 from .models import Inventory, Product, Review
-from .selectors import RECENTLY_VIEWED_KEPT, RECENTLY_VIEWED_SESSION_KEY, review_refusal
+from .selectors import review_refusal
 from .stock import StockError
 
 
@@ -109,15 +109,3 @@ def add_review(*, user, product_id, rating: int, title: str, body: str) -> Revie
         updated_at=timezone.now(),
     )
     return review
-
-
-def remember_viewed(session, product_id) -> None:
-    """Put the product first in the visitor's recently viewed list.
-
-    The session is left untouched when the product is first already, so
-    reloading a page writes nothing.
-    """
-    viewed = session.get(RECENTLY_VIEWED_SESSION_KEY, [])
-    if viewed[:1] != [product_id]:
-        others = [pk for pk in viewed if pk != product_id]
-        session[RECENTLY_VIEWED_SESSION_KEY] = [product_id, *others][:RECENTLY_VIEWED_KEPT]

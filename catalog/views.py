@@ -9,7 +9,7 @@ from django.views.decorators.http import require_http_methods
 from recommendations import selectors as recommendations
 
 from . import search as catalog_search
-from . import selectors, services
+from . import recently_viewed, selectors, services
 from .forms import ReviewForm
 from .search.facets import build_facets, paging_query, result_page
 from .search.query import SORTS, SearchRequest
@@ -23,7 +23,7 @@ def home(request):
             "categories": selectors.top_categories(),
             "featured": selectors.featured_products(),
             "recommendations": recommendations.for_shopper(request.user),
-            "recently_viewed": selectors.recently_viewed(request.session),
+            "recently_viewed": selectors.recently_viewed(recently_viewed.viewed_ids(request)),
         },
     )
 
@@ -52,8 +52,9 @@ def product_detail(request, pk, slug=None):
     product = selectors.product_detail(pk)
     if product.slug and slug != product.slug:
         return redirect(product, permanent=True)
-    services.remember_viewed(request.session, product.pk)
-    return _product_page(request, product, ReviewForm())
+    response = _product_page(request, product, ReviewForm())
+    recently_viewed.remember(request, response, product.pk)
+    return response
 
 
 @login_required
@@ -86,7 +87,7 @@ def _product_page(request, product, review_form):
             "reviews": selectors.product_reviews(product.pk, request.GET.get("reviews_page")),
             "review_refusal": selectors.review_refusal(request.user, product.pk),
             "review_form": review_form,
-            "recently_viewed": selectors.recently_viewed(request.session, leaving_out=product.pk),
+            "recently_viewed": selectors.recently_viewed(recently_viewed.viewed_ids(request), leaving_out=product.pk),
         },
     )
 
