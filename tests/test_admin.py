@@ -82,6 +82,30 @@ def test_price_is_editable_in_the_list(staff_client):
     assert product.price == Decimal("12.50")
 
 
+@pytest.mark.parametrize(
+    "price, error",
+    [
+        ("-1.00", "Ensure this value is greater than or equal to 0."),
+        ("12.345", "Ensure that there are no more than 2 decimal places."),
+        ("100000000.00", "Ensure that there are no more than 10 digits in total."),
+        ("ten", "Enter a number."),
+    ],
+)
+def test_a_bad_price_in_the_list_is_an_error_and_changes_nothing(staff_client, price, error):
+    product = ProductFactory(price=Decimal("10.00"))
+    data = {
+        "form-TOTAL_FORMS": "1",
+        "form-INITIAL_FORMS": "1",
+        "form-0-id": str(product.pk),
+        "form-0-price": price,
+        "_save": "Save",
+    }
+    response = staff_client.post(CHANGELIST, data)
+    assert response.status_code == 200 and error in response.content.decode()
+    product.refresh_from_db()
+    assert product.price == Decimal("10.00")
+
+
 def _inline_post(product, row, quantity, **extra):
     return {
         "seller": product.seller_id,
