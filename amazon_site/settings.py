@@ -324,6 +324,14 @@ PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="orders.payments.TestGatewa
 ORDER_SHIPPING_FEE = Decimal(env.str("ORDER_SHIPPING_FEE", default="4.99"))
 ORDER_FREE_SHIPPING_FROM = Decimal(env.str("ORDER_FREE_SHIPPING_FROM", default="35.00"))
 ORDER_TAX_RATE = Decimal(env.str("ORDER_TAX_RATE", default="0"))  # a fraction of subtotal + shipping
+# An order still pending without a payment this long after it was placed had its
+# checkout stopped half-way; a task asks the gateway and settles it.
+ORDER_UNFINISHED_CHECKOUT_MINUTES = env.int("ORDER_UNFINISHED_CHECKOUT_MINUTES", default=15)
+CELERY_BEAT_SCHEDULE["orders-settle-unfinished-checkouts"] = {
+    "task": "orders.tasks.settle_unfinished_checkouts",
+    "schedule": 300.0,
+    "options": {"expires": 290},
+}
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="orders@amazon-site.example")
 

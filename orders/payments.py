@@ -7,9 +7,11 @@ back.
 """
 import hashlib
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.cache import cache
 from django.utils.module_loading import import_string
 
 
@@ -54,6 +56,15 @@ class Gateway:
     def refund(self, *, amount: Decimal, currency: str, charge_reference: str, idempotency_key: str) -> Charge:
         raise NotImplementedError
 
+    def find_charge(self, *, idempotency_key: str) -> Charge | None:
+        """The answer a charge with this key got, or None if the gateway never saw one.
+
+        How the store settles an order whose checkout stopped (a killed
+        process, a lost connection) after asking for the charge and before
+        recording the answer.
+        """
+        raise NotImplementedError
+
 
 def luhn_valid(number: str) -> bool:
     """The check digit every card number carries; catches typos before any gateway call."""
@@ -68,22 +79,40 @@ def luhn_valid(number: str) -> bool:
 
 
 class TestGateway(Gateway):
-    """A card processor's test mode: fixed card numbers give fixed answers."""
+    """A card processor's test mode: fixed card numbers give fixed answers.
+
+    Like a processor it keeps its answers (in the cache, for a week), so a
+    retried charge returns the first answer and ``find_charge`` can look one
+    up. Without the cache it forgets them: a test mode's records are not money.
+    """
 
     name = "test"
     SUCCEEDS = "4242424242424242"
     DECLINED = "4000000000000002"
     INSUFFICIENT_FUNDS = "4000000000009995"
+    KEPT = timedelta(days=7)
 
     def charge(self, *, amount, currency, card, idempotency_key):
+        if (first := self.find_charge(idempotency_key=idempotency_key)) is not None:
+            return first
         reference = "test_ch_" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:24]
         if card.number == self.SUCCEEDS:
-            return Charge(True, reference)
-        if card.number == self.DECLINED:
-            return Charge(False, reference, "Your card was declined.")
-        if card.number == self.INSUFFICIENT_FUNDS:
-            return Charge(False, reference, "Your card has insufficient funds.")
-        return Charge(False, reference, "Your card was declined: the test gateway accepts test card numbers only.")
+            answer = Charge(True, reference)
+        elif card.number == self.DECLINED:
+            answer = Charge(False, reference, "Your card was declined.")
+        elif card.number == self.INSUFFICIENT_FUNDS:
+            answer = Charge(False, reference, "Your card has insufficient funds.")
+        else:
+            answer = Charge(False, reference, "Your card was declined: the test gateway accepts test card numbers only.")
+        cache.set(self._record_key(idempotency_key), answer, timeout=int(self.KEPT.total_seconds()))
+        return answer
+
+    def find_charge(self, *, idempotency_key):
+        return cache.get(self._record_key(idempotency_key))
+
+    @staticmethod
+    def _record_key(idempotency_key: str) -> str:
+        return "test-gateway:charge:" + hashlib.sha256(idempotency_key.encode()).hexdigest()
 
     def refund(self, *, amount, currency, charge_reference, idempotency_key):
         return Charge(True, "test_re_" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:24])

@@ -11,10 +11,12 @@ processor must not hold the stock locks of every product in the cart.
 """
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django_fsm import TransitionNotAllowed
 
 from amazon_site import metrics
@@ -27,6 +29,10 @@ from . import tasks
 from .models import ADDRESS_FIELDS, Address, CancelReason, Order, OrderEvent, OrderItem, Payment, Status
 from .payments import Card, get_gateway
 from .selectors import can_cancel, order_totals
+
+# Timeline notes of orders settled after their checkout stopped half-way.
+UNFINISHED_NOTHING_CHARGED = "Checkout did not finish; nothing was charged."
+UNFINISHED_PAID = "Checkout did not finish; the card had been charged."
 
 
 class CheckoutError(Exception):
@@ -137,27 +143,24 @@ def _new_number() -> str:
     return f"{digits[:3]}-{digits[3:10]}-{digits[10:]}"
 
 
+def _charge_key(order_number: str) -> str:
+    # The idempotency key makes a retried charge of this order return the first answer.
+    return f"order-{order_number}"
+
+
 def _charge(order, card: Card, *, user, cart_id) -> PlaceResult:
     gateway = get_gateway()
-    # The idempotency key makes a retried charge of this order return the first answer.
-    charge = gateway.charge(
-        amount=order.total, currency=order.currency, card=card, idempotency_key=f"order-{order.number}"
-    )
+    charge = gateway.charge(amount=order.total, currency=order.currency, card=card, idempotency_key=_charge_key(order.number))
     with transaction.atomic():
         order = _locked(order.pk)
-        if order.status != Status.PENDING:  # settled meanwhile (staff cancelled it)
+        if order.status != Status.PENDING:
+            # Settled meanwhile: staff cancelled it, or it was taken for an
+            # unfinished checkout. A charge that went through goes back.
+            if charge.succeeded and not order.payments.filter(kind=Payment.Kind.CHARGE).exists():
+                _record_payment(order, charge, gateway=gateway.name, card_brand=card.brand, card_last4=card.last4)
+                _refund(order)
             return PlaceResult(order)
-        Payment.objects.create(
-            order=order,
-            kind=Payment.Kind.CHARGE,
-            outcome=Payment.Outcome.SUCCEEDED if charge.succeeded else Payment.Outcome.DECLINED,
-            gateway=gateway.name,
-            reference=charge.reference,
-            amount=order.total,
-            card_brand=card.brand,
-            card_last4=card.last4,
-            message=charge.message,
-        )
+        _record_payment(order, charge, gateway=gateway.name, card_brand=card.brand, card_last4=card.last4)
         if charge.succeeded:
             _move(order, "pay", actor=user, note=f"Paid with {card.brand} ending {card.last4}")
             if user.email:
@@ -170,6 +173,54 @@ def _charge(order, card: Card, *, user, cart_id) -> PlaceResult:
         return PlaceResult(order, declined_message=charge.message)
     metrics.checkout("placed")
     return PlaceResult(order)
+
+
+def _record_payment(order, charge, *, gateway: str, card_brand="", card_last4="") -> Payment:
+    return Payment.objects.create(
+        order=order,
+        kind=Payment.Kind.CHARGE,
+        outcome=Payment.Outcome.SUCCEEDED if charge.succeeded else Payment.Outcome.DECLINED,
+        gateway=gateway,
+        reference=charge.reference,
+        amount=order.total,
+        card_brand=card_brand,
+        card_last4=card_last4,
+        message=charge.message,
+    )
+
+
+def settle_unfinished_checkouts(*, now=None) -> int:
+    """Settle orders whose checkout stopped between placing and paying; returns how many.
+
+    Placing commits the order (its stock sold) before the card is charged, so
+    a process killed or a connection lost in between leaves an order pending
+    with no payment row. After ``ORDER_UNFINISHED_CHECKOUT_MINUTES`` (far
+    longer than any charge takes) the gateway is asked what became of the
+    charge, by its idempotency key: one that went through pays the order, a
+    declined one or none at all cancels it and puts the stock back.
+    """
+    cutoff = (now or timezone.now()) - timedelta(minutes=settings.ORDER_UNFINISHED_CHECKOUT_MINUTES)
+    unfinished = Order.objects.filter(status=Status.PENDING, created_at__lt=cutoff).exclude(
+        payments__kind=Payment.Kind.CHARGE
+    )
+    gateway = get_gateway()
+    settled = 0
+    for order_id, number in unfinished.values_list("pk", "number"):
+        charge = gateway.find_charge(idempotency_key=_charge_key(number))
+        with transaction.atomic():
+            order = _locked(order_id)
+            if order.status != Status.PENDING or order.payments.filter(kind=Payment.Kind.CHARGE).exists():
+                continue  # its checkout finished after all
+            if charge is None:
+                _cancel(order, CancelReason.PAYMENT_FAILED, actor=None, note=UNFINISHED_NOTHING_CHARGED)
+            else:
+                _record_payment(order, charge, gateway=gateway.name)
+                if charge.succeeded:
+                    _move(order, "pay", actor=None, note=UNFINISHED_PAID)
+                else:
+                    _cancel(order, CancelReason.PAYMENT_FAILED, actor=None, note=charge.message)
+        settled += 1
+    return settled
 
 
 def _return_to_cart(order, cart_id) -> None:

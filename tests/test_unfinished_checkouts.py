@@ -1,0 +1,136 @@
+"""Checkouts that stop between placing the order and recording its payment, and the job that settles them.
+
+Placing commits the order (its stock sold) before the card is charged; a
+process killed, a lost connection or a gateway that never answers leaves the
+order pending without a payment row. Here the gateway call fails, which
+stops checkout at exactly that point.
+"""
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from amazon_site.celery import app as celery_app
+from amazon_site.events.models import OutboxEvent
+from cart import services as cart_services
+from catalog.models import Inventory
+from orders import services, tasks
+from orders.models import CancelReason, Order, Payment, Status
+from orders.payments import TestGateway
+from tests.factories import stock_invariant_violations, stocked_product
+from tests.test_orders_services import BROKE, DECLINED, GOOD, checkout, shopper  # noqa: F401 (fixture)
+
+pytestmark = pytest.mark.django_db
+
+LATER = timedelta(minutes=16)
+
+
+def on_shelf(product):
+    return sum(Inventory.objects.filter(product=product).values_list("quantity", flat=True))
+
+
+def unfinished_checkout(shopper, monkeypatch, card=GOOD, *, charged):
+    """A checkout whose gateway call fails: before reaching the gateway, or after it charged (the answer lost)."""
+    user, cart_id, address = shopper
+    product = stocked_product(5, price=Decimal("20.00"))
+    cart_services.add_to_cart(cart_id, product.pk, 2)
+    real_charge = TestGateway.charge
+
+    def failing_charge(gateway, **kwargs):
+        if charged:
+            real_charge(gateway, **kwargs)
+            raise TimeoutError("the gateway's answer never arrived")
+        raise ConnectionError("the gateway could not be reached")
+
+    monkeypatch.setattr(TestGateway, "charge", failing_charge)
+    with pytest.raises((TimeoutError, ConnectionError)):
+        checkout(user, cart_id, address, card=card)
+    monkeypatch.setattr(TestGateway, "charge", real_charge)
+    order = Order.objects.get(user=user)
+    assert order.status == Status.PENDING and not order.payments.exists()
+    assert on_shelf(product) == 3
+    return order, product
+
+
+def test_an_order_nothing_was_charged_for_is_cancelled_and_restocked_after_the_timeout(shopper, monkeypatch):
+    order, product = unfinished_checkout(shopper, monkeypatch, charged=False)
+
+    assert services.settle_unfinished_checkouts() == 0  # its checkout may still be finishing
+    assert services.settle_unfinished_checkouts(now=timezone.now() + LATER) == 1
+
+    order.refresh_from_db()
+    assert (order.status, order.cancel_reason) == (Status.CANCELLED, CancelReason.PAYMENT_FAILED)
+    assert not order.payments.exists()
+    assert on_shelf(product) == 5
+    assert order.events.last().note == services.UNFINISHED_NOTHING_CHARGED
+    assert OutboxEvent.objects.filter(topic="orders", key=str(order.pk), payload__type="order.cancelled").exists()
+    assert services.settle_unfinished_checkouts(now=timezone.now() + LATER) == 0  # settled once
+    assert stock_invariant_violations() == []
+
+
+def test_an_order_whose_charge_went_through_is_paid(shopper, monkeypatch):
+    order, product = unfinished_checkout(shopper, monkeypatch, charged=True)
+
+    assert services.settle_unfinished_checkouts(now=timezone.now() + LATER) == 1
+
+    order.refresh_from_db()
+    assert order.status == Status.PAID
+    [payment] = order.payments.all()
+    assert (payment.kind, payment.outcome, payment.amount) == ("charge", "succeeded", Decimal("40.00"))
+    assert on_shelf(product) == 3
+    assert order.events.last().note == services.UNFINISHED_PAID
+
+
+@pytest.mark.parametrize("card, message", [(DECLINED, "Your card was declined."), (BROKE, "Your card has insufficient funds.")])
+def test_an_order_whose_charge_was_declined_is_cancelled_with_the_gateways_answer(shopper, monkeypatch, card, message):
+    order, product = unfinished_checkout(shopper, monkeypatch, card, charged=True)
+
+    services.settle_unfinished_checkouts(now=timezone.now() + LATER)
+
+    order.refresh_from_db()
+    assert (order.status, order.cancel_reason) == (Status.CANCELLED, CancelReason.PAYMENT_FAILED)
+    assert list(order.payments.values_list("outcome", "message")) == [("declined", message)]
+    assert on_shelf(product) == 5
+
+
+def test_a_charge_that_answers_after_the_order_was_settled_is_refunded(shopper, monkeypatch):
+    """The gateway is slow enough for the job to cancel the order while the card is being charged."""
+    user, cart_id, address = shopper
+    product = stocked_product(5, price=Decimal("20.00"))
+    cart_services.add_to_cart(cart_id, product.pk, 2)
+    real_charge = TestGateway.charge
+
+    def slow_charge(gateway, **kwargs):
+        assert services.settle_unfinished_checkouts(now=timezone.now() + LATER) == 1
+        return real_charge(gateway, **kwargs)
+
+    monkeypatch.setattr(TestGateway, "charge", slow_charge)
+    result = checkout(user, cart_id, address)
+
+    order = Order.objects.get(pk=result.order.pk)
+    assert order.status == Status.CANCELLED
+    assert sorted(order.payments.values_list("kind", "outcome", "amount")) == [
+        ("charge", "succeeded", Decimal("40.00")), ("refund", "succeeded", Decimal("40.00")),
+    ]
+    assert on_shelf(product) == 5  # restocked once
+    assert stock_invariant_violations() == []
+
+
+def test_the_job_runs_every_five_minutes(settings, shopper, monkeypatch):
+    entry = settings.CELERY_BEAT_SCHEDULE["orders-settle-unfinished-checkouts"]
+    assert entry["task"] in celery_app.tasks and entry["schedule"] == 300.0
+    order, _ = unfinished_checkout(shopper, monkeypatch, charged=False)
+    Order.objects.filter(pk=order.pk).update(created_at=timezone.now() - LATER)
+    assert tasks.settle_unfinished_checkouts.delay().get() == 1
+    assert Order.objects.get(pk=order.pk).status == Status.CANCELLED
+
+
+def test_the_test_gateway_answers_a_retried_charge_with_its_first_answer():
+    gateway = TestGateway()
+    first = gateway.charge(amount=Decimal("5.00"), currency="USD", card=DECLINED, idempotency_key="order-1")
+    retry = gateway.charge(amount=Decimal("5.00"), currency="USD", card=GOOD, idempotency_key="order-1")
+    assert retry == first and not retry.succeeded
+    assert gateway.find_charge(idempotency_key="order-1") == first
+    assert gateway.find_charge(idempotency_key="order-2") is None
+    assert Payment.objects.count() == 0
