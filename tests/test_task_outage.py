@@ -23,11 +23,13 @@ def shopper(client):
 def dead_broker():
     """Tasks go to a broker nothing listens on, as in production with RabbitMQ down."""
     saved = {key: celery_app.conf[key] for key in ("task_always_eager", "broker_url")}
+    # Celery's own reset for a new process: its connection and producer pools
+    # are dropped, so the next ones are made for the broker configured now.
+    celery_app._after_fork()
     celery_app.conf.update(task_always_eager=False, broker_url="amqp://guest:guest@127.0.0.1:1//")
-    celery_app.pool.force_close_all()
     yield
     celery_app.conf.update(saved)
-    celery_app.pool.force_close_all()
+    celery_app._after_fork()
 
 
 def checkout(client, django_capture_on_commit_callbacks):
