@@ -1,6 +1,6 @@
 """The store's business metrics, served with django-prometheus's at ``/metrics``.
 
-- ``store_checkouts_total{outcome}``: placed (paid), declined (the card was),
+- ``store_checkouts_total{outcome}``: placed (paid), declined (the card was), unconfirmed (the gateway did not answer),
   refused (the cart could not become an order: stock, changed prices);
 - ``store_stock_units_total{change}``: units reserved, released, sold,
   restocked, counted when their transaction commits;
@@ -27,7 +27,8 @@ logger = logging.getLogger(__name__)
 
 CHECKOUTS = Counter(
     "store_checkouts",
-    "Checkouts by outcome: placed (paid), declined (the card was), refused (the cart could not become an order).",
+    "Checkouts by outcome: placed (paid), declined (the card was), unconfirmed (the gateway did not answer), "
+    "refused (the cart could not become an order).",
     ["outcome"],
 )
 STOCK_UNITS = Counter("store_stock_units", "Units of stock reserved, released, sold or restocked.", ["change"])

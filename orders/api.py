@@ -34,6 +34,7 @@ from .serializers import (
     OrderSerializer,
     OrderSummarySerializer,
     PaymentDeclinedSerializer,
+    PaymentUnconfirmedSerializer,
     ReturnSerializer,
     ShipSerializer,
     StaffMoveSerializer,
@@ -75,6 +76,11 @@ class CheckoutView(APIView):
         request=CheckoutSerializer,
         responses={
             201: OrderSerializer,
+            202: OpenApiResponse(
+                PaymentUnconfirmedSerializer,
+                "The card processor did not answer: the order is pending until it is settled, paid or cancelled "
+                "with nothing charged, within about 20 minutes (GET /api/orders/{number}/).",
+            ),
             402: OpenApiResponse(
                 PaymentDeclinedSerializer, "The card was declined: the order is cancelled, its items are back in the cart."
             ),
@@ -107,6 +113,8 @@ class CheckoutView(APIView):
         except services.CheckoutError as error:
             return Response({"detail": str(error), "lines": error.lines}, status=status.HTTP_409_CONFLICT)
         order = OrderSerializer(result.order).data
+        if result.payment_unconfirmed:
+            return Response({"detail": services.payment_unconfirmed_message(), "order": order}, status=status.HTTP_202_ACCEPTED)
         if result.declined_message:
             return Response({"detail": result.declined_message, "order": order}, status=status.HTTP_402_PAYMENT_REQUIRED)
         return Response(order, status=status.HTTP_201_CREATED)

@@ -37,6 +37,10 @@ class Card:
         return "Card"
 
 
+class GatewayUnavailable(Exception):
+    """The gateway could not be reached or its answer was lost: whether the card was charged is not known yet."""
+
+
 @dataclass(frozen=True)
 class Charge:
     succeeded: bool
@@ -50,7 +54,10 @@ class Gateway:
     name = "gateway"
 
     def charge(self, *, amount: Decimal, currency: str, card: Card, idempotency_key: str) -> Charge:
-        """Charge the card once per idempotency key: a retry returns the first answer."""
+        """Charge the card once per idempotency key: a retry returns the first answer.
+
+        Raises GatewayUnavailable when it cannot tell whether the card was charged.
+        """
         raise NotImplementedError
 
     def refund(self, *, amount: Decimal, currency: str, charge_reference: str, idempotency_key: str) -> Charge:

@@ -150,6 +150,11 @@ class CheckoutConflictSerializer(serializers.Serializer):
     lines = serializers.ListField(child=serializers.CharField(), help_text="Titles of the cart lines to fix, if any.")
 
 
+class PaymentUnconfirmedSerializer(serializers.Serializer):
+    detail = serializers.CharField(help_text="What happens next.")
+    order = OrderSerializer(help_text="The order, pending.")
+
+
 class PaymentDeclinedSerializer(serializers.Serializer):
     detail = serializers.CharField(help_text="The processor's answer.")
     order = OrderSerializer(help_text="The order, cancelled; its items are back in the cart.")

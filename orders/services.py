@@ -9,6 +9,7 @@ order's timeline (``OrderEvent``) and an ``orders`` event to the outbox.
 Gateways are called outside the transaction that places an order: a slow
 processor must not hold the stock locks of every product in the cart.
 """
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -27,12 +28,21 @@ from catalog import stock
 
 from . import tasks
 from .models import ADDRESS_FIELDS, Address, CancelReason, Order, OrderEvent, OrderItem, Payment, Status
-from .payments import Card, get_gateway
+from .payments import Card, GatewayUnavailable, get_gateway
 from .selectors import can_cancel, order_totals
+
+log = logging.getLogger(__name__)
 
 # Timeline notes of orders settled after their checkout stopped half-way.
 UNFINISHED_NOTHING_CHARGED = "Checkout did not finish; nothing was charged."
 UNFINISHED_PAID = "Checkout did not finish; the card had been charged."
+
+
+def payment_unconfirmed_message() -> str:
+    return (
+        "We could not confirm your payment with the card processor yet. Your order is held for you: within about "
+        f"{settings.ORDER_UNFINISHED_CHECKOUT_MINUTES + 5} minutes it will be paid, or cancelled with nothing charged."
+    )
 
 
 class CheckoutError(Exception):
@@ -51,6 +61,8 @@ class OrderError(Exception):
 class PlaceResult:
     order: Order
     declined_message: str | None = None  # set when the card was declined; the order is then cancelled
+    # The gateway did not answer: the order stays pending until settle_unfinished_checkouts asks again.
+    payment_unconfirmed: bool = False
 
 
 def save_address(*, user, data: dict) -> Address:
@@ -89,6 +101,8 @@ def place_order(*, user, cart_id, address: Address, card: Card, checkout_key, ex
 
 def _result_of(order) -> PlaceResult:
     """What the first submission of a checkout form ended with, for a repeat of it."""
+    if order.status == Status.PENDING and not order.payments.exists():
+        return PlaceResult(order, payment_unconfirmed=True)
     if order.cancel_reason == CancelReason.PAYMENT_FAILED:
         declined = order.payments.filter(kind=Payment.Kind.CHARGE, outcome=Payment.Outcome.DECLINED).last()
         return PlaceResult(order, declined_message=declined.message if declined else "The payment was declined.")
@@ -150,7 +164,14 @@ def _charge_key(order_number: str) -> str:
 
 def _charge(order, card: Card, *, user, cart_id) -> PlaceResult:
     gateway = get_gateway()
-    charge = gateway.charge(amount=order.total, currency=order.currency, card=card, idempotency_key=_charge_key(order.number))
+    try:
+        charge = gateway.charge(
+            amount=order.total, currency=order.currency, card=card, idempotency_key=_charge_key(order.number)
+        )
+    except GatewayUnavailable:
+        log.warning("order %s: the gateway did not answer; the order stays pending until it is settled", order.number)
+        metrics.checkout("unconfirmed")
+        return PlaceResult(order, payment_unconfirmed=True)
     with transaction.atomic():
         order = _locked(order.pk)
         if order.status != Status.PENDING:

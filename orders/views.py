@@ -101,6 +101,9 @@ def _place(request, cart_id, address, form):
         # Stock problems are fixed in the cart; anything else needs a fresh look at the review.
         _, summary = _summary(request)
         return redirect("cart" if summary.is_empty or summary.blocked else "checkout-review")
+    if result.payment_unconfirmed:
+        messages.warning(request, services.payment_unconfirmed_message())
+        return redirect("order", number=result.order.number)
     if result.declined_message:
         # Also a form sent again after its card was declined (the back button): its key found the cancelled order.
         messages.error(request, f"{result.declined_message} Your items are back in your cart: please check out again.")

@@ -3,13 +3,17 @@
 Placing commits the order (its stock sold) before the card is charged; a
 process killed, a lost connection or a gateway that never answers leaves the
 order pending without a payment row. Here the gateway call fails, which
-stops checkout at exactly that point.
+stops checkout at exactly that point: with an unexpected error (as if the
+process died), or with GatewayUnavailable, which the pages and the API
+answer with "not confirmed yet".
 """
+import uuid
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from amazon_site.celery import app as celery_app
 from amazon_site.events.models import OutboxEvent
@@ -17,8 +21,10 @@ from cart import services as cart_services
 from catalog.models import Inventory
 from orders import services, tasks
 from orders.models import CancelReason, Order, Payment, Status
-from orders.payments import TestGateway
-from tests.factories import stock_invariant_violations, stocked_product
+from orders.payments import GatewayUnavailable, TestGateway
+from tests.factories import UserFactory, stock_invariant_violations, stocked_product
+from tests.test_api_checkout import ADDRESS, card
+from tests.test_orders_pages import page_messages, pay_data, to_review
 from tests.test_orders_services import BROKE, DECLINED, GOOD, checkout, shopper  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db
@@ -134,3 +140,51 @@ def test_the_test_gateway_answers_a_retried_charge_with_its_first_answer():
     assert gateway.find_charge(idempotency_key="order-1") == first
     assert gateway.find_charge(idempotency_key="order-2") is None
     assert Payment.objects.count() == 0
+
+
+def gateway_does_not_answer(monkeypatch):
+    def no_answer(gateway, **kwargs):
+        raise GatewayUnavailable("timed out")
+
+    monkeypatch.setattr(TestGateway, "charge", no_answer)
+
+
+def test_the_checkout_page_says_the_payment_is_not_confirmed_yet_and_the_job_settles_it(client, monkeypatch):
+    user = UserFactory()
+    client.force_login(user)
+    kettle = stocked_product(5, price=Decimal("20.00"))
+    review = to_review(client, kettle)
+    gateway_does_not_answer(monkeypatch)
+
+    response = client.post("/checkout/review/", pay_data(review), follow=True)
+
+    order = Order.objects.get(user=user)
+    assert response.redirect_chain[-1][0] == f"/orders/{order.number}/"
+    assert page_messages(response) == [services.payment_unconfirmed_message()]
+    assert order.status == Status.PENDING and "Pending" in response.content.decode()
+    again = client.post("/checkout/review/", pay_data(review), follow=True)  # the same form sent again
+    assert again.redirect_chain[-1][0] == f"/orders/{order.number}/" and Order.objects.count() == 1
+    assert page_messages(again) == [services.payment_unconfirmed_message()]
+
+    assert services.settle_unfinished_checkouts(now=timezone.now() + LATER) == 1
+    assert Order.objects.get(pk=order.pk).status == Status.CANCELLED
+    assert on_shelf(kettle) == 5
+
+
+def test_the_api_answers_202_with_the_pending_order(monkeypatch):
+    user = UserFactory()
+    api = APIClient()
+    api.force_authenticate(user)
+    kettle = stocked_product(5, price=Decimal("20.00"))
+    api.post("/api/cart/lines/", {"product": kettle.pk, "quantity": 1}, format="json")
+    total = api.get("/api/checkout/").json()["total"]
+    gateway_does_not_answer(monkeypatch)
+
+    response = api.post(
+        "/api/checkout/", {"address": ADDRESS, "card": card(), "expected_total": total}, format="json",
+        headers={"Idempotency-Key": str(uuid.uuid4())},
+    )
+
+    assert response.status_code == 202
+    assert response.json()["detail"] == services.payment_unconfirmed_message()
+    assert response.json()["order"]["status"] == "pending"
