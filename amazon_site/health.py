@@ -57,7 +57,7 @@ def check_search():
 
 
 def check_broker():
-    if not settings.CELERY_BROKER_URL:
+    if settings.CELERY_TASK_ALWAYS_EAGER:
         return {"status": NOT_CONFIGURED, "backend": "eager"}
     from kombu import Connection
 

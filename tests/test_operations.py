@@ -68,6 +68,7 @@ def test_readyz_fails_without_the_database(client, monkeypatch):
 
 def test_readyz_reports_a_dead_broker_and_search_as_degraded_within_the_timeout(monkeypatch, settings):
     settings.CELERY_BROKER_URL = "amqp://guest:guest@127.0.0.1:1//"
+    settings.CELERY_TASK_ALWAYS_EAGER = False
     monkeypatch.setattr(health, "check_search", lambda: {"status": "degraded"})
     response = health.readyz(_get("/readyz"))
     body = json.loads(response.content)
