@@ -2,6 +2,8 @@
 which keeps the stock's ``reserved`` counts in step with the reservations."""
 from django.contrib import admin
 
+from amazon_site.admin import StoreModelAdmin
+
 from .models import Cart, CartLine, Reservation
 
 
@@ -23,7 +25,7 @@ class CartLineInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Cart)
-class CartAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class CartAdmin(ReadOnlyAdminMixin, StoreModelAdmin):
     list_display = ("id", "user", "created_at")
     list_select_related = ("user",)
     show_full_result_count = False
@@ -31,7 +33,7 @@ class CartAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Reservation)
-class ReservationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ReservationAdmin(ReadOnlyAdminMixin, StoreModelAdmin):
     list_display = ("id", "product_id", "warehouse", "quantity", "reserved_until")
     list_select_related = ("warehouse",)
     list_filter = ("warehouse",)

@@ -9,6 +9,8 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import Q
 
+from amazon_site.admin import StoreModelAdmin
+
 from . import services, stock
 from .models import Brand, Category, Inventory, Product, Review, Seller, Warehouse
 from .pagination import BoundedPaginator
@@ -17,21 +19,21 @@ ADMIN_MAX_COUNTED = 10_000
 
 
 @admin.register(Seller)
-class SellerAdmin(admin.ModelAdmin):
+class SellerAdmin(StoreModelAdmin):
     list_display = ("name", "slug", "created_at")
     search_fields = ("name",)
     prepopulated_fields = {"slug": ("name",)}
 
 
 @admin.register(Brand)
-class BrandAdmin(admin.ModelAdmin):
+class BrandAdmin(StoreModelAdmin):
     list_display = ("name", "slug")
     search_fields = ("name",)
     prepopulated_fields = {"slug": ("name",)}
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(StoreModelAdmin):
     list_display = ("name", "parent", "slug", "position")
     list_select_related = ("parent",)
     list_filter = (("parent", admin.EmptyFieldListFilter),)
@@ -41,7 +43,7 @@ class CategoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(Warehouse)
-class WarehouseAdmin(admin.ModelAdmin):
+class WarehouseAdmin(StoreModelAdmin):
     list_display = ("code", "name")
     search_fields = ("code", "name")
 
@@ -117,8 +119,19 @@ class InStockFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ProductForm(forms.ModelForm):
+    class Meta:
+        model = Product
+        fields = "__all__"
+
+    def clean_attributes(self):
+        # An emptied box means no attributes: {}, not NULL, which the column refuses.
+        return self.cleaned_data["attributes"] or {}
+
+
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(StoreModelAdmin):
+    form = ProductForm
     list_display = ("title", "brand", "category", "price", "rating", "is_active", "created_at")
     list_display_links = ("title",)
     list_editable = ("price",)
@@ -182,7 +195,7 @@ class ProductAdmin(admin.ModelAdmin):
 
 
 @admin.register(Review)
-class ReviewAdmin(admin.ModelAdmin):
+class ReviewAdmin(StoreModelAdmin):
     """Staff read reviews and may edit their words; the stars stay as posted.
 
     Reviews are added only by shoppers (catalog.services.add_review) and never

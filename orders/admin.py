@@ -8,6 +8,8 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.template.response import TemplateResponse
 
+from amazon_site.admin import StoreModelAdmin
+
 from . import services
 from .forms import ShipForm
 from .models import Address, Order, OrderEvent, OrderItem, Payment
@@ -42,7 +44,7 @@ class PaymentInline(_RecordInline):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(StoreModelAdmin):
     list_display = ("number", "user", "status", "total", "created_at")
     list_filter = ("status", "created_at")
     list_select_related = ("user",)
@@ -116,7 +118,7 @@ class OrderAdmin(admin.ModelAdmin):
 
 
 @admin.register(Address)
-class AddressAdmin(admin.ModelAdmin):
+class AddressAdmin(StoreModelAdmin):
     list_display = ("full_name", "user", "city", "postal_code", "country", "created_at")
     list_select_related = ("user",)
     list_filter = ("country",)

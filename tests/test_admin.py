@@ -165,3 +165,39 @@ def _listed(client, **params):
     response = client.get(CHANGELIST, params)
     assert response.status_code == 200
     return [product.title for product in response.context["cl"].result_list]
+
+
+# --- hand-made requests: a message or a form error, never a 500 (found by tests/test_form_fuzz.py) ---
+
+
+def test_emptying_the_attributes_box_saves_no_attributes(staff_client):
+    row = InventoryFactory(quantity=10)
+    Product.objects.filter(pk=row.product_id).update(attributes={"color": "Black"})
+    response = staff_client.post(change_url(row.product), _inline_post(row.product, row, 10, attributes=""))
+    assert response.status_code == 302
+    assert Product.objects.get(pk=row.product_id).attributes == {}
+
+
+@pytest.mark.parametrize("brand", [":", "99999999999999999999999", "-1"])
+def test_a_brand_that_is_no_id_is_a_form_error(staff_client, brand):
+    row = InventoryFactory(quantity=10)
+    response = staff_client.post(change_url(row.product), _inline_post(row.product, row, 10, brand=brand))
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+    assert Product.objects.get(pk=row.product_id).brand_id == row.product.brand_id
+
+
+@pytest.mark.parametrize("selected", ["", "abc", str(2**63)])
+def test_an_action_on_ids_that_are_no_ids_changes_nothing(staff_client, selected):
+    product = ProductFactory()
+    response = staff_client.post(
+        CHANGELIST, {"action": "deactivate", "_selected_action": [str(product.pk), selected], "index": "0"}, follow=True
+    )
+    assert response.status_code == 200
+    assert "Items must be selected by their ids. No items have been changed." in response.content.decode()
+    assert Product.objects.get(pk=product.pk).is_active
+
+
+def test_an_order_list_for_an_impossible_year_is_refused_like_any_bad_filter(staff_client):
+    response = staff_client.get("/admin/orders/order/", {"created_at__year": "99999999999999999999999"})
+    assert response.status_code == 302 and response["Location"].endswith("?e=1")
