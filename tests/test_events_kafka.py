@@ -10,7 +10,6 @@ import json
 import logging
 import os
 import signal
-import socket
 import threading
 import time
 import uuid
@@ -26,6 +25,7 @@ from django.db import connection, transaction
 from amazon_site.events import services, tasks
 from amazon_site.events.kafka import KafkaError, make_producer
 from amazon_site.events.models import OutboxEvent
+from tests.processes import free_port
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)  # see amazon_site/events/kafka.py
@@ -112,12 +112,6 @@ def by_key(messages):
     return dict(keys)
 
 
-def closed_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def unpublished():
     return OutboxEvent.objects.filter(published_at__isnull=True).count()
 
@@ -160,6 +154,9 @@ class ProducerProxy:
 
     def flush(self, timeout=None):
         self.producer.flush(timeout)
+
+    def close(self):
+        self.producer.close()
 
 
 class KilledAfterFlush(ProducerProxy):
@@ -213,7 +210,7 @@ def test_a_refused_send_leaves_the_whole_batch_unpublished(kafka, producer):
 
 def test_unreachable_kafka_keeps_every_event_and_the_relay_recovers(kafka, caplog):
     ids = record(*[("orders", order, {"step": step}) for step in range(3) for order in (1, 2)])
-    unreachable = f"127.0.0.1:{closed_port()}"
+    unreachable = f"127.0.0.1:{free_port()}"
 
     dead = make_producer(bootstrap_servers=[unreachable], max_block_ms=200)
     with pytest.raises(KafkaError):
@@ -256,7 +253,7 @@ def test_unreachable_kafka_keeps_every_event_and_the_relay_recovers(kafka, caplo
 
 def test_relay_once_raises_when_kafka_is_unreachable(kafka):
     record(("orders", 1, {}))
-    kafka.KAFKA_BOOTSTRAP_SERVERS = f"127.0.0.1:{closed_port()}"
+    kafka.KAFKA_BOOTSTRAP_SERVERS = f"127.0.0.1:{free_port()}"
 
     with pytest.raises(KafkaError):
         services.relay(once=True, producer_factory=lambda: make_producer(max_block_ms=200))

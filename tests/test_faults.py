@@ -22,7 +22,6 @@ import re
 import runpy
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -55,7 +54,10 @@ from orders.payments import Card, TestGateway
 from orders.selectors import checkout_summary
 from orders.views import ADDRESS_SESSION_KEY
 from tests.factories import PASSWORD, CategoryFactory, UserFactory, stock_invariant_violations, stocked_product
-from tests.test_events_kafka import closed_port, dedupe, kafka, kafka_cluster, read_topic  # noqa: F401 (fixtures)
+from tests.processes import free_port, wait_for
+from tests.test_events_kafka import (  # noqa: F401 (fixtures)
+    ProducerProxy, dedupe, kafka, kafka_cluster, read_topic,
+)
 from tests.test_orders_pages import address_data, pay_data
 
 REPO = Path(__file__).resolve().parent.parent
@@ -65,23 +67,6 @@ ADDRESS = {"full_name": "A B", "line1": "1 Main St", "city": "Springfield", "pos
 requires_postgres = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="a second process needs the test database on a PostgreSQL server"
 )
-
-
-def wait_for(condition, timeout, message):
-    """Poll ``condition`` until it returns something truthy; fail with ``message`` at the deadline."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = condition()
-        if result:
-            return result
-        assert time.monotonic() < deadline, message
-        time.sleep(0.02)
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def stop_process(process):
@@ -230,21 +215,12 @@ def test_a_shopper_keeps_browsing_and_checks_out_after_valkey_is_killed(client, 
 # --- 2. Kafka down during checkouts -----------------------------------------------------------
 
 
-class AcksLost:
+class AcksLost(ProducerProxy):
     """A producer whose sends reach Kafka while the relay never hears back (a network cut, a relay restart)."""
 
-    def __init__(self, producer):
-        self.producer = producer
-
-    def send(self, *args, **kwargs):
-        return self.producer.send(*args, **kwargs)
-
     def flush(self, timeout=None):
-        self.producer.flush(timeout)
+        super().flush(timeout)
         raise KafkaError("the acknowledgements were lost")
-
-    def close(self):
-        self.producer.close()
 
 
 def unpublished():
@@ -254,7 +230,7 @@ def unpublished():
 @pytest.mark.django_db(transaction=True)
 def test_events_of_checkouts_made_while_kafka_is_down_reach_it_once_each_in_order_when_it_returns(kafka):
     cluster = kafka.KAFKA_BOOTSTRAP_SERVERS
-    kafka.KAFKA_BOOTSTRAP_SERVERS = f"127.0.0.1:{closed_port()}"  # Kafka is down
+    kafka.KAFKA_BOOTSTRAP_SERVERS = f"127.0.0.1:{free_port()}"  # Kafka is down
     shared = stocked_product(10, 10)  # its stock events from every checkout share one key
     orders, backlog = [], unpublished()
 

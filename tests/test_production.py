@@ -13,7 +13,6 @@ import os
 import signal
 import socket
 import subprocess
-import time
 import uuid
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from rest_framework.authtoken.models import Token
 from amazon_site.events.models import OutboxEvent
 from orders.models import Order, Status
 from tests.factories import UserFactory, stocked_product
+from tests.processes import free_port, wait_for
 from tests.test_api_checkout import ADDRESS, card
 from tests.test_events_kafka import API_VERSION, kafka, kafka_cluster, read_topic  # noqa: F401 (fixtures)
 
@@ -45,22 +45,6 @@ pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="production mode runs on PostgreSQL"),
     pytest.mark.skipif(not rabbitmq_answers(), reason="needs RabbitMQ on 127.0.0.1:5672"),
 ]
-
-
-def wait_for(condition, timeout, message):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = condition()
-        if result:
-            return result
-        assert time.monotonic() < deadline, message
-        time.sleep(0.2)
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -105,7 +89,7 @@ def served(kafka, tmp_path):
             return None
 
     try:
-        readiness = wait_for(ready, 90, "make serve did not become ready")
+        readiness = wait_for(ready, 90, "make serve did not become ready", interval=0.2)
         yield base, readiness, output, process
     finally:
         if process.poll() is None:
