@@ -5,11 +5,7 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.admin.widgets import AutocompleteSelect
 
-MAX_ID = 2**63 - 1  # the largest BigAutoField
-
-
-def is_id(value: str) -> bool:
-    return value.isascii() and value.isdigit() and 0 < int(value) <= MAX_ID
+from .ids import is_id
 
 
 class StoreChangeList(ChangeList):

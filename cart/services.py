@@ -24,6 +24,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from amazon_site.ids import is_id
 from catalog import stock as stock_api
 
 from .models import Cart, Reservation
@@ -31,8 +32,6 @@ from .selectors import forget_item_counts
 
 
 CENTS = Decimal("0.01")
-# The largest id a BigAutoField holds; a larger number from a form is no product, not a database error.
-MAX_ID = 2**63 - 1
 
 
 class CartError(Exception):
@@ -100,7 +99,7 @@ def get_or_create_cart(*, user=None, cart_id=None) -> Cart:
 def add_to_cart(cart_id, product_id, quantity, *, now=None) -> LineChange:
     """Add units of a product, reserving them; takes what stock allows up to the line limit."""
     quantity = validate_quantity(quantity)
-    if type(product_id) is not int or not 1 <= product_id <= MAX_ID:
+    if type(product_id) is not int or not is_id(product_id):  # ints only: forms and the API convert
         raise CartError("This product is not available.")
     with _cart_transaction():
         found = _sql("SELECT title, price FROM catalog_product WHERE id = %s AND is_active", [product_id])

@@ -7,22 +7,22 @@ first (``"12.7.3"``). It only chooses which cards its own visitor sees, so it
 is not signed; anything in it that is not an id is ignored. Logging out
 deletes it, as it ends the session (``amazon_site.login.LogoutView``).
 """
-import re
 from datetime import timedelta
 
 from django.conf import settings
 
+from amazon_site.ids import is_id
+
 COOKIE = "recently_viewed"
 KEPT = 10
 MAX_AGE = timedelta(days=30)
-_ID = re.compile(r"[1-9][0-9]{0,17}")  # ids a BigAutoField can hold, and nothing else
 
 
 def viewed_ids(request) -> list[int]:
     """The ids in the visitor's cookie, most recent first, each once."""
     ids = []
     for part in request.COOKIES.get(COOKIE, "").split(".")[:KEPT]:
-        if _ID.fullmatch(part) and int(part) not in ids:
+        if is_id(part) and int(part) not in ids:
             ids.append(int(part))
     return ids
 

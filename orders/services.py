@@ -41,6 +41,7 @@ UNFINISHED_PAID = "Checkout did not finish; the card had been charged."
 def payment_unconfirmed_message() -> str:
     return (
         "We could not confirm your payment with the card processor yet. Your order is held for you: within about "
+        # + 5: the settling job runs every five minutes.
         f"{settings.ORDER_UNFINISHED_CHECKOUT_MINUTES + 5} minutes it will be paid, or cancelled with nothing charged."
     )
 
