@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_PRODUCTS ?= 3000
 
-.PHONY: run serve serve-env test e2e migrate audit
+.PHONY: run serve serve-env test test-fast e2e migrate audit
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ serve-env:
 
 test: $(VENV)/.installed-dev
 	$(PY) -m pytest
+
+# Everything but the browser and system tests (servers started, services broken): for the edit-test loop.
+test-fast: $(VENV)/.installed-dev
+	$(PY) -m pytest -m "not e2e and not system"
 
 # The browser tests alone (also part of `make test`); they need Debian's Chromium at /usr/bin/chromium.
 e2e: $(VENV)/.installed-dev

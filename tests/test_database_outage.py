@@ -9,7 +9,7 @@ from cart.models import CartLine, Reservation
 from catalog.models import Inventory
 from tests.factories import InventoryFactory, ProductFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.system, pytest.mark.django_db]
 
 
 @pytest.fixture

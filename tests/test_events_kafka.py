@@ -31,7 +31,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)  # see amazon_site/events/kafka.py
     from kafka import KafkaConsumer, TopicPartition
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.system, pytest.mark.django_db(transaction=True)]
 
 # kafka-python cannot detect the mock cluster's version (its bootstrap times out), so it is given.
 API_VERSION = (2, 1, 0)

@@ -60,6 +60,8 @@ from tests.test_events_kafka import (  # noqa: F401 (fixtures)
 )
 from tests.test_orders_pages import address_data, pay_data
 
+pytestmark = pytest.mark.system
+
 REPO = Path(__file__).resolve().parent.parent
 CARD = Card(TestGateway.SUCCEEDS, 12, 2099, "123")
 ADDRESS = {"full_name": "A B", "line1": "1 Main St", "city": "Springfield", "postal_code": "12345", "country": "US"}

@@ -41,6 +41,7 @@ def rabbitmq_answers():
 
 
 pytestmark = [
+    pytest.mark.system,
     pytest.mark.django_db(transaction=True),  # the served processes must see the test's rows
     pytest.mark.skipif(connection.vendor != "postgresql", reason="production mode runs on PostgreSQL"),
     pytest.mark.skipif(not rabbitmq_answers(), reason="needs RabbitMQ on 127.0.0.1:5672"),

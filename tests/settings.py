@@ -1,0 +1,9 @@
+"""Settings for the test suite: the store's own settings with a fast password hasher.
+
+Django's PBKDF2 costs most of a second per user made, several per test. MD5
+proves nothing about password storage, which is why
+``tests/test_password_hashing.py`` runs the production hashers.
+"""
+from amazon_site.settings import *  # noqa: F401,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
