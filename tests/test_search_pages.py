@@ -98,3 +98,32 @@ def test_a_planner_that_expects_many_matches_but_finds_few_still_counts_exactly(
 
 def test_a_nul_byte_in_the_query_string_is_dropped_not_an_error(client, catalog):
     assert client.get("/search/?q=cab%00le&brand=ac%00me").status_code == 200
+
+
+@pytest.fixture
+def departments():
+    electronics = CategoryFactory(name="Electronics", slug="electronics")
+    cables = CategoryFactory(name="Cables", slug="cables", parent=electronics)
+    audio = CategoryFactory(name="Audio", slug="audio", parent=electronics)
+    for title, category in (("Radio", electronics), ("HDMI Cable", cables), ("Speaker", audio)):
+        ProductFactory(title=title, category=category)
+
+
+def test_choosing_a_subcategory_narrows_the_department(client, departments):
+    body = client.get("/search/?category=electronics").content.decode()
+    assert 'href="?category=cables"' in body  # the subcategory replaces its department
+    assert "category=electronics&amp;category=cables" not in body
+
+    response = client.get("/search/?category=electronics&category=cables")
+    assert [product.title for product in response.context["products"]] == ["HDMI Cable"]
+    assert [chip.label for chip in response.context["facets"].selected] == ["Cables"]
+    body = response.content.decode()
+    assert "1–1 of 1 results" in body
+    assert 'href="?category=electronics"' in body  # the department widens back
+    assert 'href="?category=cables&amp;category=audio"' in body  # a sibling is OR-ed
+
+
+def test_the_api_reads_a_department_and_its_subcategory_as_the_subcategory(client, departments):
+    data = client.get("/api/search/?category=cables&category=electronics").json()
+    assert [hit["title"] for hit in data["results"]] == ["HDMI Cable"]
+    assert data["total"] == 1

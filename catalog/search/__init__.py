@@ -49,10 +49,14 @@ def _search(backend, request, scope):
 
 
 def _resolve(request: SearchRequest) -> tuple[SearchRequest, Scope]:
-    """Facet slugs to ids; unknown values are dropped from the request."""
+    """Facet slugs to ids; unknown values, and categories beside their descendants, are dropped."""
     tree = category_tree()
     by_slug = {node.slug: node.id for node in tree.nodes.values()}
-    categories = tuple(slug for slug in request.categories if slug in by_slug)
+    known = tuple(slug for slug in request.categories if slug in by_slug)
+    # A category named beside one of its descendants is read as the descendant:
+    # values of one facet are OR-ed, so keeping the ancestor would not narrow.
+    covered = {ancestor.id for slug in known for ancestor in tree.ancestors(by_slug[slug])}
+    categories = tuple(slug for slug in known if by_slug[slug] not in covered)
     brand_ids = dict(Brand.objects.filter(slug__in=request.brands).values_list("slug", "id"))
     brands = tuple(slug for slug in request.brands if slug in brand_ids)
     scope = Scope(
