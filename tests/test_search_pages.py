@@ -127,3 +127,13 @@ def test_the_api_reads_a_department_and_its_subcategory_as_the_subcategory(clien
     data = client.get("/api/search/?category=cables&category=electronics").json()
     assert [hit["title"] for hit in data["results"]] == ["HDMI Cable"]
     assert data["total"] == 1
+
+
+def test_a_page_that_does_not_exist_shows_the_first(client, catalog, settings):
+    settings.CATALOG_PAGE_SIZE = 2
+    first = [p.title for p in client.get("/search/?q=cable&sort=price").context["products"]]
+    for bad in ("0", "-1", "3", "99999999999"):
+        response = client.get(f"/search/?q=cable&sort=price&page={bad}")
+        assert [p.title for p in response.context["products"]] == first, bad
+        assert "Page 1 of 2" in response.content.decode(), bad
+    assert client.get("/api/search/?q=cable&sort=price&page=3").json()["results"][0]["title"] == first[0]

@@ -30,11 +30,12 @@ def get_backend():
 def search(request: SearchRequest) -> SearchResult:
     request, scope = _resolve(request)
     max_results = settings.CATALOG_MAX_PAGES * request.page_size
-    request = replace(request, page=min(request.page, settings.CATALOG_MAX_PAGES))
+    if request.page > settings.CATALOG_MAX_PAGES:  # a page that does not exist is the first, as on every list
+        request = replace(request, page=1)
     result = _search(get_backend(), request, scope)
     last_page = max(1, -(-min(result.total, max_results) // request.page_size))
-    if request.page > last_page:  # past the end: show the last page
-        result = _search(get_backend(), replace(request, page=last_page), scope)
+    if request.page > last_page:
+        result = _search(get_backend(), replace(request, page=1), scope)
     if result.total == 0 and request.words:
         result.suggestion = DatabaseBackend().suggest(request.words)
     return result
