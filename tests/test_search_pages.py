@@ -137,3 +137,18 @@ def test_a_page_that_does_not_exist_shows_the_first(client, catalog, settings):
         assert [p.title for p in response.context["products"]] == first, bad
         assert "Page 1 of 2" in response.content.decode(), bad
     assert client.get("/api/search/?q=cable&sort=price&page=3").json()["results"][0]["title"] == first[0]
+
+
+def test_a_capped_result_count_is_never_below_the_facet_counts(client, small_pages):
+    """Browsing stops after 3 pages of 2, but 8 products match: the page says 8, as its departments add up to."""
+    for name, many in (("Electronics", 5), ("Books", 3)):
+        category = CategoryFactory(name=name, slug=name.lower())
+        ProductFactory.create_batch(many, category=category)
+    response = client.get("/search/")
+    body = response.content.decode()
+    departments = sum(value.count for value in response.context["facets"].categories)
+    assert departments == 8
+    assert "1–2 of 8 results" in body
+    assert "over 6" not in body
+    last = client.get("/search/?page=3").content.decode()
+    assert "5–6 of 8 results" in last and "That is as far as browsing goes" in last

@@ -55,6 +55,9 @@ def result_page(result: SearchResult, *, max_pages: int) -> Page:
     shown = min(result.total, max_pages * per_page)
     paginator = Paginator(range(shown), per_page)
     paginator.capped = result.total > shown
+    # The count the page states: the engine's whole total, not the browsing cap,
+    # so it is never below what the facets count.
+    paginator.total = result.total
     paginator.approximate = not result.counts.exact
     return paginator.get_page(result.request.page)
 
