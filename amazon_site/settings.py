@@ -348,7 +348,11 @@ RECOMMENDATIONS_LIST_LENGTH = 20
 # Orders older than this are not read: the nightly job's cost follows the
 # window's order volume, not the store's whole history.
 RECOMMENDATIONS_WINDOW_DAYS = env.int("RECOMMENDATIONS_WINDOW_DAYS", default=90)
-RECOMMENDATIONS_CACHE_SECONDS = 24 * 3600
+# How long readers keep a list cached. Valkey is one cache for every process and
+# each run rewrites its keys, so a day; the local-memory default is per process,
+# and a run made elsewhere (compute_recommendations beside `make run`) reaches a
+# server only as its entries expire, so a minute.
+RECOMMENDATIONS_CACHE_SECONDS = env.int("RECOMMENDATIONS_CACHE_SECONDS", default=24 * 3600 if VALKEY_URL else 60)
 # Memory PostgreSQL may use per sort or hash in the nightly job's transaction:
 # less spills to temporary files and runs a little slower (see the README).
 RECOMMENDATIONS_WORK_MEM = env.str("RECOMMENDATIONS_WORK_MEM", default="64MB")

@@ -106,7 +106,7 @@ class SearchView(APIView):
             OpenApiParameter("rating_min", int, enum=list(RATING_THRESHOLDS)),
             OpenApiParameter("in_stock", bool),
             OpenApiParameter("sort", str, enum=list(SORTS)),
-            OpenApiParameter("page", int, description="Past the last page, the last page is shown."),
+            OpenApiParameter("page", int, description="A page that does not exist (0, past the last) is the first."),
         ],
         responses=SearchResponseSerializer,
     )

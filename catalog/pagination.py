@@ -1,6 +1,17 @@
 from functools import cached_property
 
-from django.core.paginator import Paginator
+from django.core.paginator import InvalidPage, Page, Paginator
+
+
+def page_or_first(paginator: Paginator, number) -> Page:
+    """The page asked for; one that does not exist (0, -1, past the end, not a number) is the first.
+
+    One rule for every listing, so a mistyped or stale link lands where a list starts.
+    """
+    try:
+        return paginator.page(number)
+    except InvalidPage:
+        return paginator.page(1)
 
 
 class BoundedPaginator(Paginator):
@@ -27,3 +38,6 @@ class BoundedPaginator(Paginator):
     @property
     def capped(self):
         return self._bounded_count > self.max_items
+
+    def get_page(self, number):
+        return page_or_first(self, number)

@@ -3,7 +3,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.paginator import InvalidPage, Page, Paginator
+from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import F, Sum
 from django.shortcuts import get_object_or_404
@@ -12,7 +12,7 @@ from orders.selectors import has_received
 
 from . import stock
 from .models import Category, Inventory, Product, Review
-from .pagination import BoundedPaginator
+from .pagination import BoundedPaginator, page_or_first
 
 CATEGORY_TREE_CACHE_KEY = "catalog:category-tree:v1"
 CATEGORY_TREE_TTL = 300
@@ -279,11 +279,7 @@ def _product_page(ids, page_number) -> Page:
 def product_reviews(product_id, page_number) -> Page:
     """One page of a product's reviews, newest first; a page that does not exist shows the first."""
     reviews = Review.objects.filter(product_id=product_id).select_related("user").order_by("-created_at", "-id")
-    paginator = Paginator(reviews, REVIEWS_PAGE_SIZE)
-    try:
-        return paginator.page(page_number)
-    except InvalidPage:
-        return paginator.page(1)
+    return page_or_first(Paginator(reviews, REVIEWS_PAGE_SIZE), page_number)
 
 
 def review_refusal(user, product_id) -> str | None:

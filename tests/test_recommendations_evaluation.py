@@ -25,9 +25,13 @@ then A (ties by id); for E itself it is F1-F9, A.
 3 orders, 7 queries: hit rate 4/7, recall 3/7; baseline 2/7 and 2/7.
 """
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from catalog.models import Product
 from catalog.seeding import seed_catalog
@@ -173,3 +177,100 @@ def test_seed_orders_writes_consistent_orders_for_synthetic_customers():
         assert {item.product_id for item in order.items.all()} <= active
         assert bool(order.cancel_reason) == (order.status == "cancelled")
     assert OrderItem.objects.filter(allocations={}).count() == OrderItem.objects.count()  # no stock taken
+
+
+BAKERY = Path("/work/shared/data/bakery-baskets.csv")  # shared real data, never copied into the repository
+BAKERY_COLUMNS = "order=Transaction,product=Item,time=Date+Time"
+
+
+def market_baskets(tmp_path, *, times):
+    """40 baskets of a bakery, one per customer: 1-10 coffee alone, 11-40 bread and jam (and tea for every third).
+
+    With times, the file lists them newest first, so only the times say which are the latest.
+    """
+    rows = ["Date,Time,Transaction,Item"]
+    for number in range(40, 0, -1):
+        items = ["Coffee", "NONE"] if number <= 10 else ["Bread", "Jam"] + (["Tea"] if number % 3 == 0 else [])
+        moment = f"2017-01-{1 + number // 24:02d},{number % 24:02d}:00:00"
+        rows.extend(f"{moment if times else ','},{number},{item}" for item in items)
+    path = tmp_path / "baskets.csv"
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def test_one_order_per_customer_is_refused_not_scored_as_zeros(tmp_path, capsys):
+    path = tmp_path / "orders.csv"
+    lines = [f"o{number},c{number},{product}" for number in range(20) for product in (1, 2)]
+    path.write_text("order_id,customer_id,product_id\n" + "\n".join(lines))
+
+    refusal = "Nothing to train on: each of the 20 customers has one order.*--split baskets"
+    with pytest.raises(CommandError, match=refusal):
+        call_command("evaluate_recommendations", orders_csv=str(path))
+
+    assert capsys.readouterr().out == ""
+
+
+def test_held_out_orders_with_nothing_to_predict_are_refused(tmp_path):
+    path = tmp_path / "orders.csv"
+    path.write_text("\n".join(["1,c1,1", "1,c1,2", "2,c1,1", "3,c2,1", "3,c2,2", "4,c2,2"]))
+
+    with pytest.raises(evaluation.EvaluationError, match="Nothing to evaluate"):
+        evaluation.evaluate(evaluation.orders_from_csv(path), RULES)
+
+
+def test_the_basket_split_holds_out_the_latest_baskets_when_they_have_times(tmp_path, capsys):
+    path = market_baskets(tmp_path, times=True)
+
+    call_command(
+        "evaluate_recommendations", orders_csv=str(path), columns=BAKERY_COLUMNS, skip_product=["NONE"], split="baskets"
+    )
+
+    result = json.loads(capsys.readouterr().out)
+    # The 8 latest of 40 are baskets 33-40: 33, 36 and 39 with tea (3 queries each), the others 2 each.
+    # The last 8 of the file would be 1-8, coffee alone, with nothing to predict.
+    assert (result["split"], result["train_orders"], result["orders"], result["queries"]) == ("baskets", 32, 8, 19)
+    assert result["hit_rate_at_10"] == 1.0
+
+
+def test_the_basket_split_holds_out_a_seeded_random_share_without_times(tmp_path):
+    path = market_baskets(tmp_path, times=False)
+    orders = evaluation.orders_from_csv(
+        path, columns=evaluation.parse_columns("order=Transaction,product=Item"), skip_products=["NONE"]
+    )
+
+    result = evaluation.evaluate(orders, RULES, split="baskets", holdout=0.25, seed=1)
+
+    assert len(orders) == 40 and all(len(order.products) in (1, 2, 3) for order in orders)
+    assert result["train_orders"] == 30
+    assert result == evaluation.evaluate(orders, RULES, split="baskets", holdout=0.25, seed=1)  # the seed repeats it
+    # Bread and jam always come together in training, so each predicts the other.
+    assert result["orders"] > 0 and result["hit_rate_at_10"] == 1.0
+
+
+def test_a_column_mapping_that_does_not_fit_the_header_is_refused(tmp_path):
+    path = market_baskets(tmp_path, times=True)
+    with pytest.raises(CommandError, match="The header has no column 'Itm'"):
+        call_command("evaluate_recommendations", orders_csv=str(path), columns="order=Transaction,product=Itm")
+    with pytest.raises(CommandError, match="needs product"):
+        call_command("evaluate_recommendations", orders_csv=str(path), columns="order=Transaction")
+
+
+@pytest.mark.skipif(not BAKERY.exists(), reason=f"{BAKERY} is not there (shared data, not in the repository)")
+def test_real_bakery_baskets_evaluate_with_the_basket_split():
+    command = [sys.executable, "manage.py", "evaluate_recommendations", "--orders-csv", str(BAKERY),
+               "--columns", BAKERY_COLUMNS, "--skip-product", "NONE"]
+    environment = {**os.environ, "DEBUG": "1"}
+    root = Path(__file__).resolve().parent.parent
+
+    refused = subprocess.run(command, capture_output=True, text=True, env=environment, cwd=root, timeout=120)
+    assert refused.returncode != 0 and refused.stdout == ""
+    assert "Nothing to train on" in refused.stderr and "--split baskets" in refused.stderr
+
+    answered = subprocess.run(
+        [*command, "--split", "baskets"], capture_output=True, text=True, env=environment, cwd=root, timeout=120
+    )
+    assert answered.returncode == 0, answered.stderr
+    result = json.loads(answered.stdout)
+    assert result["train_orders"] == 7572  # 9,465 baskets, the latest 20% held out
+    assert result["orders"] > 1000 and result["queries"] > 2000
+    assert 0 < result["hit_rate_at_10"] <= 1 and result["coverage"] > 0.9

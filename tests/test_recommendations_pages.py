@@ -1,7 +1,12 @@
 """Recommendations on the pages and the API: the cache, the fallbacks, and personalisation."""
+import os
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+import requests
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -13,7 +18,9 @@ from recommendations import selectors, services
 from recommendations.models import Recommendation
 from recommendations.scoring import score
 from tests.factories import PASSWORD, CategoryFactory, UserFactory, stocked_product
+from tests.processes import free_port, wait_for
 from tests.test_cache_outage import DEAD_VALKEY
+from tests.test_faults import database_url
 from tests.test_recommendations import place
 
 pytestmark = pytest.mark.django_db
@@ -202,3 +209,78 @@ def test_bestseller_cards_are_shared_briefly_and_a_new_run_replaces_them(store):
         place(store["Lens"])
     services.compute_recommendations()
     assert titles(selectors.for_product(store["Strap"])) == ["Lens", "Camera", "Cable", "Case"]
+
+
+REPO = Path(__file__).resolve().parent.parent
+ALSO_BOUGHT = "Customers who bought this also bought"
+
+
+def cache_seconds(**env):
+    """RECOMMENDATIONS_CACHE_SECONDS as a freshly started process reads it."""
+    clean = {k: v for k, v in os.environ.items() if k not in {"VALKEY_URL", "RECOMMENDATIONS_CACHE_SECONDS"}}
+    script = "from django.conf import settings; print(settings.RECOMMENDATIONS_CACHE_SECONDS)"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", script], cwd=REPO, env={**clean, **env},
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return int(result.stdout.split()[-1])
+
+
+def test_a_per_process_cache_keeps_lists_a_minute_and_valkey_a_day():
+    assert cache_seconds() == 60
+    assert cache_seconds(VALKEY_URL="redis://127.0.0.1:1/0") == 24 * 3600  # read, never connected to
+
+
+@pytest.mark.system
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the server process needs the test database on a PostgreSQL server"
+)
+@pytest.mark.django_db(transaction=True)  # the processes must see the test's rows
+def test_a_run_made_by_another_process_reaches_a_running_server(tmp_path):
+    """`make run`'s server (runserver, the local-memory cache) shows a product before any run, caching its
+    empty list; compute_recommendations runs in a second process; the shelf appears on the served page.
+
+    The server's entries last 2 seconds here instead of the default minute; the path is the same.
+    """
+    category = CategoryFactory(name="Cameras")
+    camera, cable = (stocked_product(10, category=category, title=name) for name in ("Camera", "Cable"))
+    for _ in range(3):
+        place(camera, cable)
+    env = {**os.environ, "DATABASE_URL": database_url(), "DEBUG": "1", "RECOMMENDATIONS_CACHE_SECONDS": "2"}
+    env.pop("VALKEY_URL", None)  # the default: each process has its own cache
+    port = free_port()
+    with open(tmp_path / "server.log", "w") as log:
+        server = subprocess.Popen(
+            [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}{camera.get_absolute_url()}"
+
+    def page():
+        assert server.poll() is None, f"runserver exited:\n{(tmp_path / 'server.log').read_text()[-3000:]}"
+        try:
+            return requests.get(url, timeout=10)
+        except requests.ConnectionError:
+            return None  # not listening yet
+
+    try:
+        before = wait_for(page, 60, "runserver did not answer")
+        assert before.status_code == 200
+        assert ALSO_BOUGHT not in before.text  # no run yet
+
+        computed = subprocess.run(
+            [sys.executable, "manage.py", "compute_recommendations", "--verbosity", "0"],
+            cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
+        )
+        assert computed.returncode == 0, computed.stderr
+
+        def with_shelf():
+            response = page()
+            return response if response is not None and ALSO_BOUGHT in response.text else None
+
+        after = wait_for(with_shelf, 30, "the new run never reached the running server", interval=0.2)
+        assert shown(after, ALSO_BOUGHT) == ["Cable"]
+    finally:
+        server.kill()
+        server.wait(timeout=10)

@@ -192,10 +192,13 @@ def test_bad_input_is_ignored_not_an_error(run, catalog):
     assert len(run(q="x" * 5000).request.q) == 200
 
 
-def test_a_page_past_the_end_shows_the_last_page(run, catalog):
-    result = catalog_search.search(SearchRequest.from_params({"category": "electronics", "page": "9"}, page_size=4))
-    assert result.request.page == 2
-    assert len(result.ids) == 2
+def test_a_page_that_does_not_exist_shows_the_first(run, catalog):
+    first = catalog_search.search(SearchRequest.from_params({"category": "electronics"}, page_size=4))
+    for page in ("9", "0", "-1", "99999999999"):
+        result = catalog_search.search(SearchRequest.from_params({"category": "electronics", "page": page}, page_size=4))
+        assert result.request.page == 1, page
+        assert result.ids == first.ids and len(result.ids) == 4, page
+    assert catalog_search.search(SearchRequest.from_params({"category": "electronics", "page": "2"}, page_size=4)).ids
 
 
 def test_no_results_offers_a_spelling_suggestion(run, catalog):

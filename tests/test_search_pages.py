@@ -98,3 +98,57 @@ def test_a_planner_that_expects_many_matches_but_finds_few_still_counts_exactly(
 
 def test_a_nul_byte_in_the_query_string_is_dropped_not_an_error(client, catalog):
     assert client.get("/search/?q=cab%00le&brand=ac%00me").status_code == 200
+
+
+@pytest.fixture
+def departments():
+    electronics = CategoryFactory(name="Electronics", slug="electronics")
+    cables = CategoryFactory(name="Cables", slug="cables", parent=electronics)
+    audio = CategoryFactory(name="Audio", slug="audio", parent=electronics)
+    for title, category in (("Radio", electronics), ("HDMI Cable", cables), ("Speaker", audio)):
+        ProductFactory(title=title, category=category)
+
+
+def test_choosing_a_subcategory_narrows_the_department(client, departments):
+    body = client.get("/search/?category=electronics").content.decode()
+    assert 'href="?category=cables"' in body  # the subcategory replaces its department
+    assert "category=electronics&amp;category=cables" not in body
+
+    response = client.get("/search/?category=electronics&category=cables")
+    assert [product.title for product in response.context["products"]] == ["HDMI Cable"]
+    assert [chip.label for chip in response.context["facets"].selected] == ["Cables"]
+    body = response.content.decode()
+    assert "1–1 of 1 results" in body
+    assert 'href="?category=electronics"' in body  # the department widens back
+    assert 'href="?category=cables&amp;category=audio"' in body  # a sibling is OR-ed
+
+
+def test_the_api_reads_a_department_and_its_subcategory_as_the_subcategory(client, departments):
+    data = client.get("/api/search/?category=cables&category=electronics").json()
+    assert [hit["title"] for hit in data["results"]] == ["HDMI Cable"]
+    assert data["total"] == 1
+
+
+def test_a_page_that_does_not_exist_shows_the_first(client, catalog, settings):
+    settings.CATALOG_PAGE_SIZE = 2
+    first = [p.title for p in client.get("/search/?q=cable&sort=price").context["products"]]
+    for bad in ("0", "-1", "3", "99999999999"):
+        response = client.get(f"/search/?q=cable&sort=price&page={bad}")
+        assert [p.title for p in response.context["products"]] == first, bad
+        assert "Page 1 of 2" in response.content.decode(), bad
+    assert client.get("/api/search/?q=cable&sort=price&page=3").json()["results"][0]["title"] == first[0]
+
+
+def test_a_capped_result_count_is_never_below_the_facet_counts(client, small_pages):
+    """Browsing stops after 3 pages of 2, but 8 products match: the page says 8, as its departments add up to."""
+    for name, many in (("Electronics", 5), ("Books", 3)):
+        category = CategoryFactory(name=name, slug=name.lower())
+        ProductFactory.create_batch(many, category=category)
+    response = client.get("/search/")
+    body = response.content.decode()
+    departments = sum(value.count for value in response.context["facets"].categories)
+    assert departments == 8
+    assert "1–2 of 8 results" in body
+    assert "over 6" not in body
+    last = client.get("/search/?page=3").content.decode()
+    assert "5–6 of 8 results" in last and "That is as far as browsing goes" in last

@@ -30,11 +30,12 @@ def get_backend():
 def search(request: SearchRequest) -> SearchResult:
     request, scope = _resolve(request)
     max_results = settings.CATALOG_MAX_PAGES * request.page_size
-    request = replace(request, page=min(request.page, settings.CATALOG_MAX_PAGES))
+    if request.page > settings.CATALOG_MAX_PAGES:  # a page that does not exist is the first, as on every list
+        request = replace(request, page=1)
     result = _search(get_backend(), request, scope)
     last_page = max(1, -(-min(result.total, max_results) // request.page_size))
-    if request.page > last_page:  # past the end: show the last page
-        result = _search(get_backend(), replace(request, page=last_page), scope)
+    if request.page > last_page:
+        result = _search(get_backend(), replace(request, page=1), scope)
     if result.total == 0 and request.words:
         result.suggestion = DatabaseBackend().suggest(request.words)
     return result
@@ -49,10 +50,14 @@ def _search(backend, request, scope):
 
 
 def _resolve(request: SearchRequest) -> tuple[SearchRequest, Scope]:
-    """Facet slugs to ids; unknown values are dropped from the request."""
+    """Facet slugs to ids; unknown values, and categories beside their descendants, are dropped."""
     tree = category_tree()
     by_slug = {node.slug: node.id for node in tree.nodes.values()}
-    categories = tuple(slug for slug in request.categories if slug in by_slug)
+    known = tuple(slug for slug in request.categories if slug in by_slug)
+    # A category named beside one of its descendants is read as the descendant:
+    # values of one facet are OR-ed, so keeping the ancestor would not narrow.
+    covered = {ancestor.id for slug in known for ancestor in tree.ancestors(by_slug[slug])}
+    categories = tuple(slug for slug in known if by_slug[slug] not in covered)
     brand_ids = dict(Brand.objects.filter(slug__in=request.brands).values_list("slug", "id"))
     brands = tuple(slug for slug in request.brands if slug in brand_ids)
     scope = Scope(

@@ -55,6 +55,9 @@ def result_page(result: SearchResult, *, max_pages: int) -> Page:
     shown = min(result.total, max_pages * per_page)
     paginator = Paginator(range(shown), per_page)
     paginator.capped = result.total > shown
+    # The count the page states: the engine's whole total, not the browsing cap,
+    # so it is never below what the facets count.
+    paginator.total = result.total
     paginator.approximate = not result.counts.exact
     return paginator.get_page(result.request.page)
 
@@ -140,7 +143,7 @@ def _categories(request, direct_counts):
                     node.name,
                     count,
                     node.id in selected_ids,
-                    url(request.refined(categories=_toggle(request.categories, node.slug))),
+                    url(request.refined(categories=_choose_category(tree, request.categories, node))),
                     depth,
                 )
             )
@@ -151,6 +154,17 @@ def _categories(request, direct_counts):
     for root in tree.roots():
         visit(root, 0)
     return values
+
+
+def _choose_category(tree, selected, node):
+    """The selection after clicking ``node``: a selected one is removed; a new one
+    replaces its selected ancestors and descendants (a department's subcategory
+    narrows it, the department widens back), and is OR-ed with the rest."""
+    if node.slug in selected:
+        return tuple(slug for slug in selected if slug != node.slug)
+    related = {ancestor.slug for ancestor in tree.ancestors(node.id)}
+    related.update(tree.nodes[i].slug for i in tree.descendant_ids(node.id))
+    return (*(slug for slug in selected if slug not in related), node.slug)
 
 
 def _brands(request, brand_counts):

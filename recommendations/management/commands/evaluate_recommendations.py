@@ -1,18 +1,30 @@
+import argparse
 import json
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from recommendations import evaluation, selectors
 from recommendations.scoring import Rules
 
 
+def _share(value):
+    try:
+        share = float(value)
+    except ValueError:
+        share = None
+    if share is None or not 0 < share < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a share between 0 and 1 (e.g. 0.2)")
+    return share
+
+
 class Command(BaseCommand):
     help = (
-        "Hold out each customer's last order, learn the also-bought lists from the rest, and print one JSON "
-        "line: hit rate and recall at 10 of the lists and of a popularity baseline."
+        "Hold out some orders (each customer's last, or with --split baskets a share of baskets), learn the "
+        "also-bought lists from the rest, and print one JSON line: hit rate and recall at 10 of the lists and "
+        "of a popularity baseline."
     )
 
     def add_arguments(self, parser):
@@ -22,11 +34,40 @@ class Command(BaseCommand):
             help="Evaluate these orders (order_id,customer_id,product_id[,timestamp]) instead of the store's "
             "paid orders in the recommendations window.",
         )
+        parser.add_argument(
+            "--columns",
+            metavar="MAPPING",
+            help="Read --orders-csv by its header's names, e.g. order=Transaction,product=Item,time=Date+Time "
+            "(customer=... optional; without it every order is its own customer).",
+        )
+        parser.add_argument(
+            "--skip-product",
+            action="append",
+            default=[],
+            metavar="VALUE",
+            help="Leave out rows with this product (a placeholder such as NONE); repeatable.",
+        )
+        parser.add_argument(
+            "--split",
+            choices=evaluation.SPLITS,
+            default="customers",
+            help="customers: hold out each customer's last order (default). baskets: hold out the latest share "
+            "of baskets, or a seeded random share when the orders have no times; for market-basket data.",
+        )
+        parser.add_argument("--holdout", type=_share, default=0.2, help="Share of baskets held out (--split baskets).")
+        parser.add_argument("--seed", type=int, default=0, help="Seed of the random share (--split baskets).")
 
-    def handle(self, *args, orders_csv, **options):
-        if orders_csv:
-            orders = evaluation.orders_from_csv(orders_csv)
-        else:
-            since = timezone.now() - timedelta(days=settings.RECOMMENDATIONS_WINDOW_DAYS)
-            orders = evaluation.orders_from_database(selectors.paid_baskets(since=since))
-        self.stdout.write(json.dumps(evaluation.evaluate(orders, Rules.from_settings())))
+    def handle(self, *args, orders_csv, columns, skip_product, split, holdout, seed, **options):
+        try:
+            if orders_csv:
+                mapping = evaluation.parse_columns(columns) if columns else None
+                orders = evaluation.orders_from_csv(orders_csv, columns=mapping, skip_products=skip_product)
+            else:
+                if columns or skip_product:
+                    raise CommandError("--columns and --skip-product read --orders-csv; give the file too.")
+                since = timezone.now() - timedelta(days=settings.RECOMMENDATIONS_WINDOW_DAYS)
+                orders = evaluation.orders_from_database(selectors.paid_baskets(since=since))
+            result = evaluation.evaluate(orders, Rules.from_settings(), split=split, holdout=holdout, seed=seed)
+        except (evaluation.EvaluationError, OSError) as error:
+            raise CommandError(str(error)) from error
+        self.stdout.write(json.dumps(result))
