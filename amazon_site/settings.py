@@ -250,7 +250,7 @@ CONTENT_SECURITY_POLICY = {
     "object-src": ["'none'"],
 }
 
-# --- Rate limits (amazon_site/ratelimit.py): fixed windows counted in the cache ---
+# --- Rate limits (amazon_site/ratelimit.py): sliding windows counted in the cache ---
 # "N/period" with period s, min, h or d. With the cache down they fail open (no limit).
 RATELIMIT_ENABLED = env.bool("RATELIMIT_ENABLED", default=True)
 RATELIMIT_LOGIN_IP = env.str("RATELIMIT_LOGIN_IP", default="10/min")  # log-in attempts per client IP

@@ -268,3 +268,28 @@ def test_a_token_clears_the_failures(tight_limits):
     for _ in range(2):
         assert obtain_token(user.username, "wrong password").status_code == 400
     assert obtain_token(user.username, PASSWORD).status_code == 200
+
+
+BOUNDARY = 900 * 2_000_000  # a multiple of 15 minutes: where one period ends and the next begins
+
+
+def test_guesses_straddling_a_period_boundary_are_still_limited(settings):
+    settings.RATELIMIT_LOGIN_FAILURES = "5/15min"
+    limit = ratelimit.limit("login-failures", "ada", "RATELIMIT_LOGIN_FAILURES")
+    assert all(limit.hit(now=BOUNDARY - 5 + second) for second in range(5))  # the last seconds of a period
+    for second in range(1, 6):  # the first seconds of the next: still five guesses in the last 15 minutes
+        assert not limit.hit(now=BOUNDARY + second)
+    assert limit.exceeded(now=BOUNDARY + 6)
+
+
+def test_retry_after_says_when_the_next_hit_passes(settings):
+    settings.RATELIMIT_LOGIN_FAILURES = "5/15min"
+    limit = ratelimit.limit("login-failures", "ada", "RATELIMIT_LOGIN_FAILURES")
+    for second in range(5):
+        limit.hit(now=BOUNDARY - 5 + second)
+    for now in (BOUNDARY - 1, BOUNDARY + 1):  # the burst's own period, then the next
+        wait = limit.retry_after(now=now)
+        assert not limit.hit(now=now + wait - 2), now  # refused hits are taken back: they do not move the wait
+        assert limit.retry_after(now=now) == wait
+    now = BOUNDARY + 1
+    assert limit.hit(now=now + limit.retry_after(now=now))
