@@ -10,7 +10,7 @@ from typing import TypeVar
 from django import forms
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
-from rest_framework import exceptions, serializers
+from rest_framework import exceptions
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.settings import api_settings
@@ -40,8 +40,8 @@ class LoginRefused(Exception):
         self.retry_after = retry_after
 
 
-def guarded(request, username, check: Callable[[], T], *, invalid: type[Exception]) -> T:
-    """Run ``check`` (which raises ``invalid`` for wrong credentials) under the limits.
+def guarded(request, username, check: Callable[[], T]) -> T:
+    """Run ``check`` (which raises for wrong credentials) under the limits.
 
     Raises LoginRefused, without calling ``check``, when the client's address
     is over its limit or the username is locked.
@@ -52,16 +52,14 @@ def guarded(request, username, check: Callable[[], T], *, invalid: type[Exceptio
         wait = by_ip.retry_after()
         raise LoginRefused(TOO_MANY_LOGINS.format(minutes=minutes(wait)), "rate_limited", wait)
     failures = ratelimit.limit("login-failures", username, "RATELIMIT_LOGIN_FAILURES")
-    if username and failures.exceeded():
+    # Counted as a failure before the password is checked: parallel guesses each
+    # take a slot, so no more than the limit are ever checked.
+    if username and not failures.hit():
         wait = failures.retry_after()
         raise LoginRefused(LOCKED_OUT.format(minutes=minutes(wait)), "locked_out", wait)
-    try:
-        result = check()
-    except invalid:
-        if username:
-            failures.hit()
-        raise
-    failures.reset()
+    result = check()  # wrong credentials raise: the failure stays counted
+    if username:
+        failures.reset()
     return result
 
 
@@ -70,9 +68,7 @@ class RateLimitedAuthenticationForm(AuthenticationForm):
 
     def clean(self):
         try:
-            return guarded(
-                self.request, self.cleaned_data.get("username"), super().clean, invalid=forms.ValidationError
-            )
+            return guarded(self.request, self.cleaned_data.get("username"), super().clean)
         except LoginRefused as refused:
             self.rate_limited = True
             raise forms.ValidationError(str(refused), code=refused.code) from None
@@ -104,7 +100,6 @@ class RateLimitedAuthTokenSerializer(AuthTokenSerializer):
                 self.context["request"],
                 attrs.get("username"),
                 lambda: super(RateLimitedAuthTokenSerializer, self).validate(attrs),
-                invalid=serializers.ValidationError,
             )
         except LoginRefused as refused:
             raise exceptions.Throttled(wait=refused.retry_after, detail=str(refused)) from None

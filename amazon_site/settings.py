@@ -256,7 +256,9 @@ RATELIMIT_ENABLED = env.bool("RATELIMIT_ENABLED", default=True)
 RATELIMIT_LOGIN_IP = env.str("RATELIMIT_LOGIN_IP", default="10/min")  # log-in attempts per client IP
 # Failed log-ins per username before it is locked for the rest of the window.
 RATELIMIT_LOGIN_FAILURES = env.str("RATELIMIT_LOGIN_FAILURES", default="5/15min")
-RATELIMIT_SIGNUP_IP = env.str("RATELIMIT_SIGNUP_IP", default="5/h")  # sign-ups per client IP
+RATELIMIT_SIGNUP_IP = env.str("RATELIMIT_SIGNUP_IP", default="5/h")  # accounts created per client IP
+# Sign-up form posts per client IP, valid or not: each tells whether a username is taken.
+RATELIMIT_SIGNUP_ATTEMPTS_IP = env.str("RATELIMIT_SIGNUP_ATTEMPTS_IP", default="20/h")
 RATELIMIT_CHECKOUT_USER = env.str("RATELIMIT_CHECKOUT_USER", default="20/min")  # checkout POSTs per account
 # Proxies in front of the site appending to X-Forwarded-For (as API_NUM_PROXIES); 0 uses REMOTE_ADDR.
 RATELIMIT_NUM_PROXIES = env.int("RATELIMIT_NUM_PROXIES", default=env.int("API_NUM_PROXIES", default=0))

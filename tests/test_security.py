@@ -293,3 +293,22 @@ def test_retry_after_says_when_the_next_hit_passes(settings):
         assert limit.retry_after(now=now) == wait
     now = BOUNDARY + 1
     assert limit.hit(now=now + limit.retry_after(now=now))
+
+
+def test_sign_up_attempts_per_ip_are_limited_so_usernames_cannot_be_probed(client, tight_limits):
+    tight_limits.RATELIMIT_SIGNUP_ATTEMPTS_IP = "3/h"
+    taken = UserFactory()
+    for _ in range(3):  # invalid forms create nothing, but each tells whether the name is taken
+        probed = signup(client, taken.username)
+        assert probed.status_code == 200 and "A user with that username already exists" in probed.content.decode()
+    refused = signup(client, taken.username)
+    assert refused.status_code == 429
+    assert "Too many sign-up attempts from your network" in refused.content.decode()
+    assert "already exists" not in refused.content.decode()
+    assert signup(client, "newcomer").status_code == 429
+    assert not get_user_model().objects.filter(username="newcomer").exists()
+    assert client.post(  # another network is not limited
+        "/accounts/signup/",
+        {"username": "newcomer", "password1": "a much longer passphrase 9", "password2": "a much longer passphrase 9"},
+        REMOTE_ADDR="10.0.0.9",
+    ).status_code == 302
