@@ -1,15 +1,20 @@
-"""Log-in for people (the page) and for programs (the API token), under one set of limits; log-out.
+"""Log-in for people (the shop's page, the admin's) and for programs (the API token), under one set of limits;
+log-out; password change and reset under limits of their own.
 
-Both count attempts per client IP and lock a username after repeated
+Every log-in counts per client IP and locks a username after repeated
 failures. A locked username is refused before its password is checked, so
 guesses in the window learn nothing; a successful log-in clears its failures.
+A wrong current password on the password-change pages counts per account, and
+reset requests per client IP and per address.
 """
 from collections.abc import Callable
 from typing import TypeVar
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm, AdminPasswordChangeForm
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
+from django.http import HttpResponseRedirect
 from rest_framework import exceptions
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
@@ -24,6 +29,8 @@ LOCKED_OUT = (
     "Too many failed log-ins for this account. It is locked for {minutes}; "
     "please wait and try again."
 )
+TOO_MANY_PASSWORD_CHANGES = "Too many wrong current passwords. Please wait {minutes} and try again."
+TOO_MANY_RESETS = "Too many password reset requests from your network. Please wait {minutes} and try again."
 
 T = TypeVar("T")
 
@@ -74,14 +81,67 @@ class RateLimitedAuthenticationForm(AuthenticationForm):
             raise forms.ValidationError(str(refused), code=refused.code) from None
 
 
-class LoginView(auth_views.LoginView):
-    form_class = RateLimitedAuthenticationForm
+class RateLimitedAdminAuthenticationForm(RateLimitedAuthenticationForm, AdminAuthenticationForm):
+    """The admin's log-in (staff only), under the same limits as the shop's."""
+
+
+class RefusedIs429:
+    """A form view answering 429, not 200, when its form was refused by a limit."""
 
     def form_invalid(self, form):
         response = super().form_invalid(form)
-        if form.rate_limited:
+        if getattr(form, "rate_limited", False):
             response.status_code = 429
         return response
+
+
+class LoginView(RefusedIs429, auth_views.LoginView):
+    form_class = RateLimitedAuthenticationForm
+
+
+class RateLimitedPasswordChangeForm(PasswordChangeForm):
+    """Wrong current passwords count per account, as on the log-in: a hijacked session could guess it here."""
+
+    rate_limited = False
+
+    def clean_old_password(self):
+        failures = ratelimit.limit("password-change-failures", self.user.pk, "RATELIMIT_PASSWORD_CHANGE_USER")
+        if not failures.hit():  # counted before the check, as log-ins are
+            self.rate_limited = True
+            raise forms.ValidationError(
+                TOO_MANY_PASSWORD_CHANGES.format(minutes=minutes(failures.retry_after())), code="rate_limited"
+            )
+        old_password = super().clean_old_password()
+        failures.reset()
+        return old_password
+
+
+class RateLimitedAdminPasswordChangeForm(RateLimitedPasswordChangeForm, AdminPasswordChangeForm):
+    pass
+
+
+class PasswordChangeView(RefusedIs429, auth_views.PasswordChangeView):
+    form_class = RateLimitedPasswordChangeForm
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Reset requests are limited per client IP and per address, and tell nothing about the address.
+
+    Over the address's limit the answer is the usual "mail sent" page, without
+    a mail: a refusal would say that someone asked for this address before.
+    """
+
+    def form_valid(self, form):
+        by_ip = ratelimit.limit("password-reset-ip", ratelimit.client_ip(self.request), "RATELIMIT_PASSWORD_RESET_IP")
+        if not by_ip.hit():
+            form.add_error("email", TOO_MANY_RESETS.format(minutes=minutes(by_ip.retry_after())))
+            response = self.form_invalid(form)
+            response.status_code = 429
+            return response
+        address = form.cleaned_data["email"].strip().lower()
+        if not ratelimit.limit("password-reset-email", address, "RATELIMIT_PASSWORD_RESET_EMAIL").hit():
+            return HttpResponseRedirect(self.get_success_url())
+        return super().form_valid(form)
 
 
 class LogoutView(auth_views.LogoutView):
