@@ -15,14 +15,18 @@ from django.contrib.admin.forms import AdminAuthenticationForm, AdminPasswordCha
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.http import HttpResponseRedirect
-from rest_framework import exceptions
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions, status
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from catalog import recently_viewed
 
 from . import ratelimit
+from .accounts import tokens
 
 TOO_MANY_LOGINS = "Too many log-in attempts from your network. Please wait {minutes} and try again."
 LOCKED_OUT = (
@@ -166,11 +170,27 @@ class RateLimitedAuthTokenSerializer(AuthTokenSerializer):
 
 
 class ObtainTokenView(ObtainAuthToken):
-    """The caller's API token for a username and password.
+    """The caller's API token for a username and password (POST), or its end (DELETE).
 
     DRF leaves its token view unthrottled; here it has the API's throttles and
-    the log-in limits, so it takes no password guesses at any speed.
+    the log-in limits, so it takes no password guesses at any speed. A token
+    also ends when the account's password changes (amazon_site/accounts/tokens.py).
     """
 
     serializer_class = RateLimitedAuthTokenSerializer
     throttle_classes = api_settings.DEFAULT_THROTTLE_CLASSES
+
+    def get_permissions(self):
+        # Anyone may trade a password for a token; only a signed-in caller revokes one.
+        return [IsAuthenticated()] if self.request.method == "DELETE" else super().get_permissions()
+
+    @extend_schema(
+        operation_id="auth_token_destroy",
+        description="Revoke the caller's API token: it stops working at once. "
+        "POST a username and password for a new one.",
+        request=None,
+        responses={204: OpenApiResponse(description="Revoked (or there was none).")},
+    )
+    def delete(self, request):
+        tokens.revoke_token(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

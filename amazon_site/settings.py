@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "amazon_site.accounts",
     "amazon_site.events",
     "catalog",
     "django_elasticsearch_dsl",
