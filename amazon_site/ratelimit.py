@@ -1,12 +1,23 @@
-"""Fixed-window rate limits counted in Django's cache (local memory or Valkey).
+"""Sliding-window rate limits counted in Django's cache (local memory or Valkey).
 
-A limit is a setting such as ``"5/15min"``: at most 5 hits per 15-minute
-window, the window starting at a multiple of its length. Counts live in the
-default cache, so every process behind the same Valkey shares them (local
-memory counts per process). With the cache down (django-redis with
-IGNORE_EXCEPTIONS) a count cannot be read or written and the limit fails
-open: shoppers are never locked out by an outage, at the price of no limit
-while it lasts.
+A limit is a setting such as ``"5/15min"``: at most 5 hits in any 15 minutes.
+The window slides: each period has its own counter, and a hit is weighed
+against the current period's count plus the previous period's count times the
+share of it still inside the last ``period`` seconds (the sliding-window
+counter). So hits straddling a period boundary still add up, where fixed
+windows let twice the limit through within seconds around each boundary. It
+is an estimate, assuming the previous period's hits were spread evenly: after
+a burst at the end of a period, the next period lets one hit through each
+time another share of the burst slides out (180 s apart for 5/15min).
+
+The atomic increment decides: a hit is counted before the work it guards, so
+parallel requests each see a distinct count and at most the limit get
+through; a refused hit is taken back, so refusals do not push the wait further
+out. Counts live in the default cache, so every process behind the same
+Valkey shares them (local memory counts per process). With the cache down
+(django-redis with IGNORE_EXCEPTIONS) a count cannot be read or written and
+the limit fails open: shoppers are never locked out by an outage, at the
+price of no limit while it lasts.
 """
 import hashlib
 import logging
@@ -46,48 +57,86 @@ class Limit:
     key: str
     rate: Rate
 
-    def _cache_key(self, now: float) -> str:
+    def _cache_key(self, window: int) -> str:
         # Hashed: usernames and IPs may hold characters cache backends refuse.
         digest = hashlib.sha256(self.key.encode()).hexdigest()[:32]
-        return f"ratelimit:{self.scope}:{digest}:{int(now // self.rate.period)}"
+        return f"ratelimit:{self.scope}:{digest}:{window}"
 
-    def retry_after(self, now: float | None = None) -> int:
-        """Seconds until the current window ends."""
+    def _window(self, now: float | None) -> tuple[float, int]:
         now = time.time() if now is None else now
-        return max(1, math.ceil(self.rate.period - now % self.rate.period))
+        return now, int(now // self.rate.period)
 
-    def count(self, now: float | None = None) -> int:
+    def _counts(self, window: int) -> tuple[int, int]:
+        """The previous and the current period's counts (0, 0 with the cache down)."""
+        previous, current = self._cache_key(window - 1), self._cache_key(window)
         try:
-            return int(cache.get(self._cache_key(time.time() if now is None else now)) or 0)
+            counts = cache.get_many([previous, current])
         except Exception:  # the cache is down: fail open
             logger.warning("rate limit %s not read: cache unavailable", self.scope)
-            return 0
+            return 0, 0
+        return int(counts.get(previous) or 0), int(counts.get(current) or 0)
+
+    def _weight(self, now: float) -> float:
+        """The share of the previous period still inside the sliding window."""
+        return 1 - (now % self.rate.period) / self.rate.period
+
+    def count(self, now: float | None = None) -> float:
+        """Hits in the last ``period`` seconds, as the sliding-window counter estimates them."""
+        now, window = self._window(now)
+        previous, current = self._counts(window)
+        return previous * self._weight(now) + current
 
     def exceeded(self, now: float | None = None) -> bool:
-        """True once the window holds ``limit`` hits; asking counts nothing."""
-        return enabled() and self.count(now) >= self.rate.limit
+        """True once the window holds ``limit`` hits, so the next would be refused; asking counts nothing."""
+        return enabled() and self.count(now) + 1 > self.rate.limit
 
     def hit(self, now: float | None = None) -> bool:
-        """Count one hit; False when it is over the limit (the hit is counted anyway)."""
+        """Count one hit; False, with the hit taken back, when it is over the limit."""
         if not enabled():
             return True
-        key = self._cache_key(time.time() if now is None else now)
+        now, window = self._window(now)
+        key = self._cache_key(window)
         try:
-            cache.add(key, 0, timeout=self.rate.period + 1)
+            # Kept two periods: it is the previous period's count for the whole next one.
+            cache.add(key, 0, timeout=2 * self.rate.period + 1)
             count = cache.incr(key)
-        except ValueError:  # expired between add and incr: start the window again
-            cache.set(key, 1, timeout=self.rate.period + 1)
-            count = 1
+            previous = int(cache.get(self._cache_key(window - 1)) or 0)
+        except ValueError:  # deleted between add and incr (a reset, an eviction): count again from 1
+            cache.set(key, 1, timeout=2 * self.rate.period + 1)
+            return 1 <= self.rate.limit
         except Exception:
             logger.warning("rate limit %s not counted: cache unavailable", self.scope)
             return True
         if count is None:  # django-redis ignoring an error: fail open
             return True
-        return count <= self.rate.limit
+        if previous * self._weight(now) + count <= self.rate.limit:
+            return True
+        try:
+            cache.decr(key)
+        except Exception:  # gone or unreachable: nothing left to take back
+            pass
+        return False
+
+    def retry_after(self, now: float | None = None) -> int:
+        """Seconds until a hit would be let through again, if nothing else is counted meanwhile."""
+        now, window = self._window(now)
+        period, room = self.rate.period, self.rate.limit - 1  # a hit passes while the count is <= room
+        if room < 0:
+            return period
+        previous, current = self._counts(window)
+        elapsed = now % period
+        if current <= room:
+            # In this period, once the previous period's weighed share has shrunk enough.
+            wait = period * (1 - (room - current) / previous) - elapsed if previous else 0
+        else:
+            # In the next period, once this period's count, then the previous one, has shrunk enough.
+            wait = period - elapsed + period * (1 - room / current)
+        return max(1, math.ceil(wait))
 
     def reset(self, now: float | None = None) -> None:
+        _, window = self._window(now)
         try:
-            cache.delete(self._cache_key(time.time() if now is None else now))
+            cache.delete_many([self._cache_key(window - 1), self._cache_key(window)])
         except Exception:
             pass
 

@@ -31,7 +31,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if 
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "amazon_site.admin_site.StoreAdminConfig",  # Django's admin, its log-in under the site's limits
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "amazon_site.accounts",
     "amazon_site.events",
     "catalog",
     "django_elasticsearch_dsl",
@@ -250,13 +251,19 @@ CONTENT_SECURITY_POLICY = {
     "object-src": ["'none'"],
 }
 
-# --- Rate limits (amazon_site/ratelimit.py): fixed windows counted in the cache ---
+# --- Rate limits (amazon_site/ratelimit.py): sliding windows counted in the cache ---
 # "N/period" with period s, min, h or d. With the cache down they fail open (no limit).
 RATELIMIT_ENABLED = env.bool("RATELIMIT_ENABLED", default=True)
 RATELIMIT_LOGIN_IP = env.str("RATELIMIT_LOGIN_IP", default="10/min")  # log-in attempts per client IP
 # Failed log-ins per username before it is locked for the rest of the window.
 RATELIMIT_LOGIN_FAILURES = env.str("RATELIMIT_LOGIN_FAILURES", default="5/15min")
-RATELIMIT_SIGNUP_IP = env.str("RATELIMIT_SIGNUP_IP", default="5/h")  # sign-ups per client IP
+RATELIMIT_SIGNUP_IP = env.str("RATELIMIT_SIGNUP_IP", default="5/h")  # accounts created per client IP
+# Sign-up form posts per client IP, valid or not: each tells whether a username is taken.
+RATELIMIT_SIGNUP_ATTEMPTS_IP = env.str("RATELIMIT_SIGNUP_ATTEMPTS_IP", default="20/h")
+RATELIMIT_PASSWORD_CHANGE_USER = env.str("RATELIMIT_PASSWORD_CHANGE_USER", default="5/15min")  # wrong current passwords per account
+RATELIMIT_PASSWORD_RESET_IP = env.str("RATELIMIT_PASSWORD_RESET_IP", default="10/h")  # reset requests per client IP
+# Reset mails per address; past it the page still says "sent", so it tells nothing about the address.
+RATELIMIT_PASSWORD_RESET_EMAIL = env.str("RATELIMIT_PASSWORD_RESET_EMAIL", default="3/h")
 RATELIMIT_CHECKOUT_USER = env.str("RATELIMIT_CHECKOUT_USER", default="20/min")  # checkout POSTs per account
 # Proxies in front of the site appending to X-Forwarded-For (as API_NUM_PROXIES); 0 uses REMOTE_ADDR.
 RATELIMIT_NUM_PROXIES = env.int("RATELIMIT_NUM_PROXIES", default=env.int("API_NUM_PROXIES", default=0))

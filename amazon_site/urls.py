@@ -14,9 +14,11 @@ urlpatterns = [
     path("metrics", metrics.export, name="prometheus-django-metrics"),
     path("admin/", admin.site.urls),
     path("accounts/signup/", views.signup, name="signup"),
-    # Before the auth URLs: log-in with rate limits and lockout (amazon_site/login.py).
+    # Before the auth URLs: log-in, password change and reset with rate limits (amazon_site/login.py).
     path("accounts/login/", login.LoginView.as_view(), name="login"),
     path("accounts/logout/", login.LogoutView.as_view(), name="logout"),
+    path("accounts/password_change/", login.PasswordChangeView.as_view(), name="password_change"),
+    path("accounts/password_reset/", login.PasswordResetView.as_view(), name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("cart/", include("cart.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

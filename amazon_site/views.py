@@ -10,6 +10,7 @@ from . import ratelimit
 from .login import minutes
 
 TOO_MANY_SIGNUPS = "Too many accounts were created from your network. Please wait {minutes} and try again."
+TOO_MANY_SIGNUP_ATTEMPTS = "Too many sign-up attempts from your network. Please wait {minutes} and try again."
 
 
 @require_http_methods(["GET", "POST"])
@@ -18,16 +19,25 @@ def signup(request):
     if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
         next_url = ""
     form = UserCreationForm(request.POST or None)
+
+    def refused(message, limit):
+        # A blank form: the posted one's errors would tell whether the username is taken.
+        messages.error(request, message.format(minutes=minutes(limit.retry_after())))
+        blank = UserCreationForm(initial={"username": request.POST.get("username", "")})
+        return render(request, "registration/signup.html", {"form": blank, "next": next_url}, status=429)
+
     if request.method == "POST":
-        # Counts accounts created per client IP; a refused form costs nothing.
-        by_ip = ratelimit.limit("signup-ip", ratelimit.client_ip(request), "RATELIMIT_SIGNUP_IP")
-        if by_ip.exceeded():
-            form.is_valid()  # add_error needs a cleaned form
-            form.add_error(None, TOO_MANY_SIGNUPS.format(minutes=minutes(by_ip.retry_after())))
-            return render(request, "registration/signup.html", {"form": form, "next": next_url}, status=429)
+        address = ratelimit.client_ip(request)
+        # Every attempt counts, as each tells whether a username is taken.
+        attempts = ratelimit.limit("signup-attempts-ip", address, "RATELIMIT_SIGNUP_ATTEMPTS_IP")
+        if not attempts.hit():
+            return refused(TOO_MANY_SIGNUP_ATTEMPTS, attempts)
         if form.is_valid():
+            # The account's slot is taken before it is made, so parallel sign-ups cannot overrun it.
+            created = ratelimit.limit("signup-ip", address, "RATELIMIT_SIGNUP_IP")
+            if not created.hit():
+                return refused(TOO_MANY_SIGNUPS, created)
             user = form.save()
-            by_ip.hit()
             login(request, user)
             messages.success(request, f"Welcome, {user.username}! Your account is ready.")
             return redirect(next_url or "home")

@@ -5,6 +5,7 @@ from html.parser import HTMLParser
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.test import Client
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -268,3 +269,134 @@ def test_a_token_clears_the_failures(tight_limits):
     for _ in range(2):
         assert obtain_token(user.username, "wrong password").status_code == 400
     assert obtain_token(user.username, PASSWORD).status_code == 200
+
+
+BOUNDARY = 900 * 2_000_000  # a multiple of 15 minutes: where one period ends and the next begins
+
+
+def test_guesses_straddling_a_period_boundary_are_still_limited(settings):
+    settings.RATELIMIT_LOGIN_FAILURES = "5/15min"
+    limit = ratelimit.limit("login-failures", "ada", "RATELIMIT_LOGIN_FAILURES")
+    assert all(limit.hit(now=BOUNDARY - 5 + second) for second in range(5))  # the last seconds of a period
+    for second in range(1, 6):  # the first seconds of the next: still five guesses in the last 15 minutes
+        assert not limit.hit(now=BOUNDARY + second)
+    assert limit.exceeded(now=BOUNDARY + 6)
+
+
+def test_retry_after_says_when_the_next_hit_passes(settings):
+    settings.RATELIMIT_LOGIN_FAILURES = "5/15min"
+    limit = ratelimit.limit("login-failures", "ada", "RATELIMIT_LOGIN_FAILURES")
+    for second in range(5):
+        limit.hit(now=BOUNDARY - 5 + second)
+    for now in (BOUNDARY - 1, BOUNDARY + 1):  # the burst's own period, then the next
+        wait = limit.retry_after(now=now)
+        assert not limit.hit(now=now + wait - 2), now  # refused hits are taken back: they do not move the wait
+        assert limit.retry_after(now=now) == wait
+    now = BOUNDARY + 1
+    assert limit.hit(now=now + limit.retry_after(now=now))
+
+
+def test_sign_up_attempts_per_ip_are_limited_so_usernames_cannot_be_probed(client, tight_limits):
+    tight_limits.RATELIMIT_SIGNUP_ATTEMPTS_IP = "3/h"
+    taken = UserFactory()
+    for _ in range(3):  # invalid forms create nothing, but each tells whether the name is taken
+        probed = signup(client, taken.username)
+        assert probed.status_code == 200 and "A user with that username already exists" in probed.content.decode()
+    refused = signup(client, taken.username)
+    assert refused.status_code == 429
+    assert "Too many sign-up attempts from your network" in refused.content.decode()
+    assert "already exists" not in refused.content.decode()
+    assert signup(client, "newcomer").status_code == 429
+    assert not get_user_model().objects.filter(username="newcomer").exists()
+    assert client.post(  # another network is not limited
+        "/accounts/signup/",
+        {"username": "newcomer", "password1": "a much longer passphrase 9", "password2": "a much longer passphrase 9"},
+        REMOTE_ADDR="10.0.0.9",
+    ).status_code == 302
+
+
+def admin_log_in(client, username, password):
+    return client.post("/admin/login/?next=/admin/", {"username": username, "password": password, "next": "/admin/"})
+
+
+def test_the_admin_log_in_shares_the_lockout(client, tight_limits, monkeypatch):
+    staff = UserFactory(is_staff=True)
+    for _ in range(2):
+        assert admin_log_in(client, staff.username, "wrong password").status_code == 200
+    assert log_in(client, staff.username, "wrong password").status_code == 200  # the third failure, on the shop's page
+
+    checked = []
+    from django.contrib.auth.backends import ModelBackend
+
+    original = ModelBackend.authenticate
+    monkeypatch.setattr(ModelBackend, "authenticate", lambda *a, **k: checked.append(1) or original(*a, **k))
+    locked = admin_log_in(client, staff.username, PASSWORD)
+    assert locked.status_code == 429
+    assert "Too many failed log-ins for this account" in locked.content.decode()
+    assert checked == [] and "_auth_user_id" not in client.session
+
+
+def test_admin_log_in_attempts_per_ip_are_limited(client, tight_limits):
+    tight_limits.RATELIMIT_LOGIN_IP = "3/min"
+    staff = UserFactory(is_staff=True)
+    for n in range(3):
+        assert admin_log_in(client, f"nobody{n}", "x").status_code == 200
+    refused = admin_log_in(client, staff.username, PASSWORD)
+    assert refused.status_code == 429 and "Too many log-in attempts from your network" in refused.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert admin_log_in(Client(REMOTE_ADDR="10.0.0.9"), staff.username, PASSWORD).status_code == 302
+
+
+def change_password(client, url, old, new="a brand new passphrase 7"):
+    return client.post(url, {"old_password": old, "new_password1": new, "new_password2": new})
+
+
+@pytest.mark.parametrize("url", ["/accounts/password_change/", "/admin/password_change/"])
+def test_wrong_current_passwords_on_the_password_change_pages_are_limited(client, tight_limits, url):
+    tight_limits.RATELIMIT_PASSWORD_CHANGE_USER = "2/15min"
+    user = UserFactory(is_staff=True)  # staff, so both pages are open to it
+    client.force_login(user)
+    for _ in range(2):
+        wrong = change_password(client, url, "wrong password")
+        assert wrong.status_code == 200 and "Your old password was entered incorrectly" in wrong.content.decode()
+    refused = change_password(client, url, PASSWORD)  # the right one, too late
+    assert refused.status_code == 429
+    assert "Too many wrong current passwords" in refused.content.decode()
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)
+
+
+def test_a_right_current_password_clears_the_failures(client, tight_limits):
+    tight_limits.RATELIMIT_PASSWORD_CHANGE_USER = "2/15min"
+    user = UserFactory()
+    client.force_login(user)
+    change_password(client, "/accounts/password_change/", "wrong password")
+    assert change_password(client, "/accounts/password_change/", PASSWORD, "first new passphrase 7").status_code == 302
+    change_password(client, "/accounts/password_change/", "wrong password")
+    assert change_password(client, "/accounts/password_change/", "first new passphrase 7").status_code == 302
+
+
+def reset(client, email):
+    return client.post("/accounts/password_reset/", {"email": email})
+
+
+def test_password_reset_mails_are_limited_per_address_without_telling_whether_it_exists(client, settings, mailoutbox):
+    settings.RATELIMIT_PASSWORD_RESET_EMAIL = "1/h"
+    user = UserFactory()
+    first = reset(client, user.email)
+    assert first.status_code == 302 and len(mailoutbox) == 1
+    again = reset(client, user.email.upper())  # over the address's limit: the same answer, no mail
+    unknown = reset(client, "nobody@example.com")  # no such address: the same answer, no mail
+    assert (again.status_code, again["Location"]) == (unknown.status_code, unknown["Location"]) == (302, first["Location"])
+    assert len(mailoutbox) == 1
+
+
+def test_password_reset_requests_per_ip_are_limited(client, settings, mailoutbox):
+    settings.RATELIMIT_PASSWORD_RESET_IP = "2/h"
+    users = UserFactory.create_batch(3)
+    for user in users[:2]:
+        assert reset(client, user.email).status_code == 302
+    refused = reset(client, users[2].email)
+    assert refused.status_code == 429
+    assert "Too many password reset requests from your network" in refused.content.decode()
+    assert len(mailoutbox) == 2
