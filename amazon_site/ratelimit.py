@@ -1,29 +1,32 @@
-"""Sliding-window rate limits counted in Django's cache (local memory or Valkey).
+"""Sliding-window rate limits: at most N hits in any ``period`` seconds, counted in the cache.
 
 A limit is a setting such as ``"5/15min"``: at most 5 hits in any 15 minutes.
-The window slides: each period has its own counter, and a hit is weighed
-against the current period's count plus the previous period's count times the
-share of it still inside the last ``period`` seconds (the sliding-window
-counter). So hits straddling a period boundary still add up, where fixed
-windows let twice the limit through within seconds around each boundary. It
-is an estimate, assuming the previous period's hits were spread evenly: after
-a burst at the end of a period, the next period lets one hit through each
-time another share of the burst slides out (180 s apart for 5/15min).
+Each key keeps a log of its hits' times, so the window truly slides: hits
+straddling a boundary add up, and a hit is let through again exactly when
+the oldest one counted leaves the window (fixed windows let twice the limit
+through within seconds around each boundary; a weighted counter still lets
+almost twice through in some windows).
 
-The atomic increment decides: a hit is counted before the work it guards, so
-parallel requests each see a distinct count and at most the limit get
-through; a refused hit is taken back, so refusals do not push the wait further
-out. Counts live in the default cache, so every process behind the same
-Valkey shares them (local memory counts per process). With the cache down
-(django-redis with IGNORE_EXCEPTIONS) a count cannot be read or written and
-the limit fails open: shoppers are never locked out by an outage, at the
-price of no limit while it lasts.
+The hit is decided, and recorded, in one atomic step taken before the work
+it guards, so parallel requests cannot all pass on the same count; a refused
+hit is not recorded, so refusals do not push the wait further out.
+
+- On Valkey the log is a sorted set, changed by one Lua script: atomic for
+  every process behind that Valkey.
+- On any other cache (the local-memory default) it is a list in that cache,
+  changed under a lock of this process: exact per process, as local memory is.
+
+With the cache down a hit cannot be counted and the limit fails open:
+shoppers are never locked out by an outage, at the price of no limit while
+it lasts.
 """
 import hashlib
 import logging
 import math
 import re
+import threading
 import time
+import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -49,94 +52,112 @@ class Rate:
         return cls(int(count), int(multiple or 1) * _SECONDS[unit])
 
 
+# Prune what left the window, then record the hit only if the window has room.
+# KEYS[1]: the log; ARGV: now, period, limit, a unique member. Returns 1 if let through.
+_HIT_SCRIPT = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', tonumber(ARGV[1]) - tonumber(ARGV[2]))
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[4])
+redis.call('PEXPIRE', KEYS[1], math.ceil(tonumber(ARGV[2]) * 1000) + 1000)
+return 1
+"""
+
+
+class _ValkeyLog:
+    """Hit logs as sorted sets scored by time, on the default cache's Valkey connection."""
+
+    def _client(self):
+        from django_redis import get_redis_connection
+
+        return get_redis_connection("default")
+
+    def hit(self, key, now, rate) -> bool:
+        member = f"{now!r}:{uuid.uuid4().hex[:12]}"
+        return bool(self._client().eval(_HIT_SCRIPT, 1, key, repr(now), rate.period, rate.limit, member))
+
+    def times(self, key, now, rate) -> list[float]:
+        return [score for _, score in self._client().zrangebyscore(key, f"({now - rate.period!r}", "+inf", withscores=True)]
+
+    def reset(self, key) -> None:
+        self._client().delete(key)
+
+
+class _CacheLog:
+    """Hit logs as lists in the cache, changed under this process's lock."""
+
+    _lock = threading.Lock()
+
+    def hit(self, key, now, rate) -> bool:
+        with self._lock:
+            times = self.times(key, now, rate)
+            if len(times) >= rate.limit:
+                return False
+            cache.set(key, sorted([*times, now]), timeout=rate.period + 1)
+            return True
+
+    def times(self, key, now, rate) -> list[float]:
+        return [at for at in cache.get(key) or [] if at > now - rate.period]
+
+    def reset(self, key) -> None:
+        cache.delete(key)
+
+
+def _log():
+    return _ValkeyLog() if settings.CACHES["default"]["BACKEND"] == "django_redis.cache.RedisCache" else _CacheLog()
+
+
 @dataclass(frozen=True)
 class Limit:
-    """One counter: what it limits (scope), whose it is (key), and its rate."""
+    """One log of hits: what it limits (scope), whose it is (key), and its rate."""
 
     scope: str
     key: str
     rate: Rate
 
-    def _cache_key(self, window: int) -> str:
+    @property
+    def _cache_key(self) -> str:
         # Hashed: usernames and IPs may hold characters cache backends refuse.
         digest = hashlib.sha256(self.key.encode()).hexdigest()[:32]
-        return f"ratelimit:{self.scope}:{digest}:{window}"
+        return f"store:ratelimit:{self.scope}:{digest}"
 
-    def _window(self, now: float | None) -> tuple[float, int]:
-        now = time.time() if now is None else now
-        return now, int(now // self.rate.period)
-
-    def _counts(self, window: int) -> tuple[int, int]:
-        """The previous and the current period's counts (0, 0 with the cache down)."""
-        previous, current = self._cache_key(window - 1), self._cache_key(window)
+    def _times(self, now: float) -> list[float]:
+        """The hits inside the window ending at ``now``, oldest first (none with the cache down)."""
         try:
-            counts = cache.get_many([previous, current])
+            return sorted(_log().times(self._cache_key, now, self.rate))
         except Exception:  # the cache is down: fail open
             logger.warning("rate limit %s not read: cache unavailable", self.scope)
-            return 0, 0
-        return int(counts.get(previous) or 0), int(counts.get(current) or 0)
+            return []
 
-    def _weight(self, now: float) -> float:
-        """The share of the previous period still inside the sliding window."""
-        return 1 - (now % self.rate.period) / self.rate.period
-
-    def count(self, now: float | None = None) -> float:
-        """Hits in the last ``period`` seconds, as the sliding-window counter estimates them."""
-        now, window = self._window(now)
-        previous, current = self._counts(window)
-        return previous * self._weight(now) + current
+    def count(self, now: float | None = None) -> int:
+        """Hits in the last ``period`` seconds."""
+        return len(self._times(time.time() if now is None else now))
 
     def exceeded(self, now: float | None = None) -> bool:
         """True once the window holds ``limit`` hits, so the next would be refused; asking counts nothing."""
-        return enabled() and self.count(now) + 1 > self.rate.limit
+        return enabled() and self.count(now) >= self.rate.limit
 
     def hit(self, now: float | None = None) -> bool:
-        """Count one hit; False, with the hit taken back, when it is over the limit."""
+        """Count one hit if the window has room; False, counting nothing, when it is full."""
         if not enabled():
             return True
-        now, window = self._window(now)
-        key = self._cache_key(window)
         try:
-            # Kept two periods: it is the previous period's count for the whole next one.
-            cache.add(key, 0, timeout=2 * self.rate.period + 1)
-            count = cache.incr(key)
-            previous = int(cache.get(self._cache_key(window - 1)) or 0)
-        except ValueError:  # deleted between add and incr (a reset, an eviction): count again from 1
-            cache.set(key, 1, timeout=2 * self.rate.period + 1)
-            return 1 <= self.rate.limit
+            return _log().hit(self._cache_key, time.time() if now is None else now, self.rate)
         except Exception:
             logger.warning("rate limit %s not counted: cache unavailable", self.scope)
             return True
-        if count is None:  # django-redis ignoring an error: fail open
-            return True
-        if previous * self._weight(now) + count <= self.rate.limit:
-            return True
-        try:
-            cache.decr(key)
-        except Exception:  # gone or unreachable: nothing left to take back
-            pass
-        return False
 
     def retry_after(self, now: float | None = None) -> int:
         """Seconds until a hit would be let through again, if nothing else is counted meanwhile."""
-        now, window = self._window(now)
-        period, room = self.rate.period, self.rate.limit - 1  # a hit passes while the count is <= room
-        if room < 0:
-            return period
-        previous, current = self._counts(window)
-        elapsed = now % period
-        if current <= room:
-            # In this period, once the previous period's weighed share has shrunk enough.
-            wait = period * (1 - (room - current) / previous) - elapsed if previous else 0
-        else:
-            # In the next period, once this period's count, then the previous one, has shrunk enough.
-            wait = period - elapsed + period * (1 - room / current)
-        return max(1, math.ceil(wait))
+        now = time.time() if now is None else now
+        times = self._times(now)
+        if len(times) < self.rate.limit:
+            return 1
+        # Room opens when the hit that makes the window full leaves it.
+        return max(1, math.ceil(times[len(times) - self.rate.limit] + self.rate.period - now))
 
-    def reset(self, now: float | None = None) -> None:
-        _, window = self._window(now)
+    def reset(self) -> None:
         try:
-            cache.delete_many([self._cache_key(window - 1), self._cache_key(window)])
+            _log().reset(self._cache_key)
         except Exception:
             pass
 
