@@ -119,3 +119,5 @@ class ObtainTokenView(ObtainAuthToken):
 
     serializer_class = RateLimitedAuthTokenSerializer
     throttle_classes = api_settings.DEFAULT_THROTTLE_CLASSES
+    # DRF's token view names its own parsers; these are the API's (a malformed body is a 400).
+    parser_classes = api_settings.DEFAULT_PARSER_CLASSES

@@ -270,6 +270,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 24,
+    # DRF's parsers, with a JSON one that answers any malformed body (too deeply nested too) with a 400.
+    "DEFAULT_PARSER_CLASSES": [
+        "amazon_site.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_THROTTLE_CLASSES": ["amazon_site.api.AnonRateThrottle", "amazon_site.api.UserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("API_THROTTLE_ANON", default="100/min"),  # per client IP
