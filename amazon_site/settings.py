@@ -400,8 +400,10 @@ LOGGING = {
     # kafka-python logs every connection attempt at INFO; the relay logs what matters.
     "loggers": {"kafka": {"level": "WARNING"}},
 }
-# /metrics answers only "Authorization: Bearer <METRICS_TOKEN>" when it is set.
+# /metrics and /readyz's per-service checks answer only "Authorization: Bearer <METRICS_TOKEN>" when it is set.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# Without a token they are refused (/readyz: the overall status only) unless public: the default with DEBUG only.
+METRICS_PUBLIC = env.bool("METRICS_PUBLIC", default=DEBUG)
 # Probes and scrapes come over plain HTTP from inside the network.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 # Celery workers log through LOGGING too (JSON lines in production) instead of their own format.

@@ -30,6 +30,8 @@ from tests.test_events_kafka import API_VERSION, kafka, kafka_cluster, read_topi
 
 REPO = Path(__file__).resolve().parent.parent
 BROKER = "amqp://guest:guest@127.0.0.1:5672//"
+METRICS_TOKEN = "metrics-" + uuid.uuid4().hex
+OPERATOR = {"Authorization": f"Bearer {METRICS_TOKEN}"}  # /metrics and /readyz's checks need it with DEBUG off
 
 
 def rabbitmq_answers():
@@ -63,6 +65,7 @@ def served(kafka, tmp_path):
         "KAFKA_TOPIC_PREFIX": kafka.KAFKA_TOPIC_PREFIX,
         "DEBUG": "0",
         "SECRET_KEY": "production-test-" + uuid.uuid4().hex,
+        "METRICS_TOKEN": METRICS_TOKEN,
         "ALLOWED_HOSTS": "127.0.0.1",
         "HOST": "127.0.0.1",
         "PORT": str(port),
@@ -85,7 +88,7 @@ def served(kafka, tmp_path):
     def ready():
         assert process.poll() is None, output.read_text()
         try:
-            return requests.get(f"{base}/readyz", timeout=5)
+            return requests.get(f"{base}/readyz", headers=OPERATOR, timeout=5)
         except requests.RequestException:  # not listening yet, or a worker still starting
             return None
 
@@ -141,7 +144,8 @@ def test_a_checkout_runs_through_gunicorn_the_worker_the_relay_and_the_metrics(s
     published = [json.loads(message.value) for message in read_topic("orders", kafka)]
     assert [event["type"] for event in published if event["number"] == order.number] == ["order.pending", "order.paid"]
 
-    metrics = requests.get(f"{base}/metrics", timeout=10).text
+    assert requests.get(f"{base}/metrics", timeout=10).status_code == 404  # not without the token
+    metrics = requests.get(f"{base}/metrics", headers=OPERATOR, timeout=10).text
     assert 'store_checkouts_total{outcome="placed"} 1.0' in metrics
 
     os.killpg(process.pid, signal.SIGTERM)

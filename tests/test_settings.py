@@ -39,7 +39,7 @@ def test_production_cookies_and_headers_are_strict():
         "import json; from django.conf import settings as s; print(json.dumps({k: getattr(s, k) for k in ["
         "'SESSION_COOKIE_HTTPONLY', 'SESSION_COOKIE_SECURE', 'SESSION_COOKIE_SAMESITE', 'CSRF_COOKIE_SECURE', "
         "'CSRF_COOKIE_SAMESITE', 'SECURE_HSTS_SECONDS', 'SECURE_CONTENT_TYPE_NOSNIFF', 'SECURE_REFERRER_POLICY', "
-        "'X_FRAME_OPTIONS', 'SECURE_SSL_REDIRECT', 'RATELIMIT_ENABLED']}))"
+        "'X_FRAME_OPTIONS', 'SECURE_SSL_REDIRECT', 'RATELIMIT_ENABLED', 'METRICS_PUBLIC']}))"
     )
     result = run_manage(
         "shell", "-c", script, DEBUG="0", SECRET_KEY="a-long-random-production-secret-" + "x" * 40,
@@ -60,4 +60,5 @@ def test_production_cookies_and_headers_are_strict():
         "X_FRAME_OPTIONS": "DENY",
         "SECURE_SSL_REDIRECT": True,
         "RATELIMIT_ENABLED": True,
+        "METRICS_PUBLIC": False,
     }
