@@ -257,6 +257,7 @@ def server_env(port, workers):
         API_THROTTLE_USER="1000000/min",
         EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
         LOG_LEVEL="WARNING",
+        METRICS_PUBLIC="1",  # a loopback run: it logs /readyz's per-service checks
         # Our own directory: gunicorn.conf.py empties it at start, and another server may use the default.
         PROMETHEUS_MULTIPROC_DIR=tempfile.mkdtemp(prefix="loadbench-prometheus-"),
     )
