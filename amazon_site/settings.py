@@ -399,8 +399,14 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # kafka-python logs every connection attempt at INFO; the relay logs what matters.
-    "loggers": {"kafka": {"level": "WARNING"}},
+    "loggers": {
+        # kafka-python logs every connection attempt at INFO; the relay logs what matters.
+        "kafka": {"level": "WARNING"},
+        # Django's defaults give these their own console handlers (with DEBUG on), so each
+        # line was printed twice next to the root's: here they only propagate to it, at LOG_LEVEL.
+        "django": {"handlers": [], "level": "NOTSET", "propagate": True},
+        "django.server": {"handlers": [], "level": "NOTSET", "propagate": True},
+    },
 }
 # /metrics and /readyz's per-service checks answer only "Authorization: Bearer <METRICS_TOKEN>" when it is set.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
