@@ -245,8 +245,8 @@ def server_env(port, workers):
         DEBUG="0",
         SECRET_KEY=os.environ["SECRET_KEY"],
         ALLOWED_HOSTS=HOST,
-        HOST=HOST,
-        PORT=str(port),
+        # gunicorn alone, on loopback: the bench measures the store, not nginx in front of it.
+        GUNICORN_BIND=f"{HOST}:{port}",
         WEB_CONCURRENCY=str(workers),
         SECURE_SSL_REDIRECT="0",
         SESSION_COOKIE_SECURE="0",

@@ -1,7 +1,8 @@
 """Production mode with every service together: ``make serve`` against PostgreSQL, Valkey, RabbitMQ and Kafka.
 
 One shopper's checkout goes through the whole set the way it does in
-production: gunicorn serves the API, the order confirmation is a Celery task
+production: nginx takes the requests (and serves the static files) and
+gunicorn behind it serves the API, the order confirmation is a Celery task
 that the worker process picks up from RabbitMQ and mails, the relay process
 publishes the order's events from the outbox to Kafka (librdkafka's mock
 cluster), and ``/metrics`` counts the checkout across gunicorn's workers.
@@ -10,6 +11,7 @@ as a process manager would.
 """
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -68,7 +70,8 @@ def served(kafka, tmp_path):
         "METRICS_TOKEN": METRICS_TOKEN,
         "ALLOWED_HOSTS": "127.0.0.1",
         "HOST": "127.0.0.1",
-        "PORT": str(port),
+        "PORT": str(port),  # nginx's; gunicorn listens on loopback WEB_PORT behind it
+        "WEB_PORT": str(free_port()),
         "WEB_CONCURRENCY": "2",
         "CELERY_CONCURRENCY": "1",
         # Plain HTTP on loopback: no redirect to HTTPS, cookies without Secure.
@@ -118,7 +121,11 @@ def test_a_checkout_runs_through_gunicorn_the_worker_the_relay_and_the_metrics(s
     assert {name: checks[name]["status"] for name in ("database", "cache", "broker")} == dict.fromkeys(
         ("database", "cache", "broker"), "ok"
     )
-    assert requests.get(f"{base}/", timeout=10).status_code == 200  # templates and the static manifest
+    home = requests.get(f"{base}/", timeout=10)
+    assert home.status_code == 200  # templates and the static manifest
+    stylesheet = requests.get(base + re.search(r'href="(/static/[^"]+\.css)"', home.text).group(1), timeout=10)
+    assert stylesheet.status_code == 200 and "immutable" in stylesheet.headers["Cache-Control"]
+    assert "X-Request-ID" not in stylesheet.headers  # nginx served it from disk; Django never saw it
 
     assert api.post(f"{base}/api/cart/lines/", json={"product": kettle.pk, "quantity": 2}, timeout=10).status_code == 200
     total = api.get(f"{base}/api/checkout/", timeout=10).json()["total"]
