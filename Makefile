@@ -27,9 +27,10 @@ run: $(VENV)/.installed
 	$(PY) manage.py seed_catalog --products $(DEMO_PRODUCTS) --if-empty
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-# Production mode: gunicorn, a Celery worker and beat, and the Kafka relay
-# (the Procfile), run by honcho. It needs the real services, so DATABASE_URL
-# (and SECRET_KEY, ALLOWED_HOSTS...) must come from the environment; see the
+# Production mode: nginx on the public HOST:PORT in front of gunicorn on loopback
+# (WEB_PORT), a Celery worker and beat, and the Kafka relay (the Procfile), run
+# by honcho. It needs the real services, so DATABASE_URL (and SECRET_KEY,
+# ALLOWED_HOSTS...) must come from the environment, and Debian's nginx; see the
 # README's "Operating".
 serve: serve-env $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
@@ -40,6 +41,11 @@ serve-env:
 	@if [ -z "$$DATABASE_URL" ]; then \
 		echo "make serve: DATABASE_URL is not set. Production mode runs on the real services (PostgreSQL, and"; \
 		echo "VALKEY_URL, CELERY_BROKER_URL, ELASTICSEARCH_URL, KAFKA_BOOTSTRAP_SERVERS); use 'make run' for development."; \
+		exit 1; \
+	fi
+	@if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then \
+		echo "make serve: nginx is not installed. gunicorn's sync workers must not face clients directly;"; \
+		echo "install Debian's package: sudo apt-get install nginx (see the README's \"Operating\")."; \
 		exit 1; \
 	fi
 

@@ -1,14 +1,20 @@
 """gunicorn settings for `make serve` / the Procfile's web process (see the README's "Operating").
 
 Everything can be overridden from the environment: WEB_CONCURRENCY (workers,
-default 2 x CPUs + 1), HOST/PORT (bind, default 0.0.0.0:8000), GUNICORN_TIMEOUT.
+default 2 x CPUs + 1), GUNICORN_BIND (default 127.0.0.1:$WEB_PORT, WEB_PORT
+8001), GUNICORN_TIMEOUT.
+
+Sync workers never face clients: a client trickling its headers would hold a
+worker for as long as it likes. nginx (deploy/nginx.py, the Procfile's
+``proxy``) listens on the public HOST:PORT, reads each request in full and
+passes it on over loopback, so gunicorn binds loopback only.
 """
 import multiprocessing
 import os
 import shutil
 import tempfile
 
-bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"
+bind = os.environ.get("GUNICORN_BIND", f"127.0.0.1:{os.environ.get('WEB_PORT', '8001')}")
 workers = int(os.environ.get("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count() + 1))
 # Sync workers: the store's requests are short database round trips; a slow
 # one is cut by the database's statement timeout first.

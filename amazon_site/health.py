@@ -5,6 +5,8 @@
   Only the database makes it fail (503): without the cache, Elasticsearch or
   the broker the store still serves (cache misses, database search, and
   tasks wait), so those are reported "degraded" but keep the instance in.
+  The per-service checks are shown only to whoever may read the metrics
+  (amazon_site/operations_access.py); anyone else gets the overall status.
 """
 import contextvars
 import logging
@@ -19,6 +21,8 @@ from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from .operations_access import may_read_details
 
 logger = logging.getLogger(__name__)
 
@@ -103,4 +107,5 @@ def readyz(request):
     status = OK if ready and all(c["status"] in (OK, NOT_CONFIGURED) for c in checks.values()) else (
         DEGRADED if ready else DOWN
     )
-    return JsonResponse({"status": status, "checks": checks}, status=200 if ready else 503)
+    body = {"status": status, "checks": checks} if may_read_details(request) else {"status": status}
+    return JsonResponse(body, status=200 if ready else 503)

@@ -179,6 +179,8 @@ class ObtainTokenView(ObtainAuthToken):
 
     serializer_class = RateLimitedAuthTokenSerializer
     throttle_classes = api_settings.DEFAULT_THROTTLE_CLASSES
+    # DRF's token view names its own parsers; these are the API's (a malformed body is a 400).
+    parser_classes = api_settings.DEFAULT_PARSER_CLASSES
 
     def get_permissions(self):
         # Anyone may trade a password for a token; only a signed-in caller revokes one.

@@ -13,15 +13,15 @@ Under gunicorn the workers share their counters through
 stock released by the Celery expiry task is counted in the worker process,
 which exports nothing.
 """
-import hmac
 import logging
 import os
 
-from django.conf import settings
 from django.db import transaction
 from django.http import HttpResponse
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, generate_latest, multiprocess
 from prometheus_client.core import GaugeMetricFamily
+
+from .operations_access import may_read_details
 
 logger = logging.getLogger(__name__)
 
@@ -77,14 +77,11 @@ def _multiprocess() -> bool:
 def export(request):
     """``/metrics``: django-prometheus's and the store's metrics, in Prometheus' text format.
 
-    With ``METRICS_TOKEN`` set, only a request with ``Authorization: Bearer <token>``
-    gets them (others a 404); without it, keep /metrics off the public proxy.
+    Only for a request with ``Authorization: Bearer <METRICS_TOKEN>``, or for
+    anyone with METRICS_PUBLIC (DEBUG's default); others get a 404.
     """
-    token = settings.METRICS_TOKEN
-    if token:
-        given = request.headers.get("Authorization", "")
-        if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
-            return HttpResponse("Not found.\n", status=404, content_type="text/plain")
+    if not may_read_details(request):
+        return HttpResponse("Not found.\n", status=404, content_type="text/plain")
     if _multiprocess():
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)

@@ -65,6 +65,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Cache-Control: private, no-store for signed-in users and the cart and checkout.
+    "amazon_site.private_responses.PrivateResponseMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
@@ -277,6 +279,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 24,
+    # DRF's parsers, with a JSON one that answers any malformed body (too deeply nested too) with a 400.
+    "DEFAULT_PARSER_CLASSES": [
+        "amazon_site.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_THROTTLE_CLASSES": ["amazon_site.api.AnonRateThrottle", "amazon_site.api.UserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("API_THROTTLE_ANON", default="100/min"),  # per client IP
@@ -402,11 +410,19 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # kafka-python logs every connection attempt at INFO; the relay logs what matters.
-    "loggers": {"kafka": {"level": "WARNING"}},
+    "loggers": {
+        # kafka-python logs every connection attempt at INFO; the relay logs what matters.
+        "kafka": {"level": "WARNING"},
+        # Django's defaults give these their own console handlers (with DEBUG on), so each
+        # line was printed twice next to the root's: here they only propagate to it, at LOG_LEVEL.
+        "django": {"handlers": [], "level": "NOTSET", "propagate": True},
+        "django.server": {"handlers": [], "level": "NOTSET", "propagate": True},
+    },
 }
-# /metrics answers only "Authorization: Bearer <METRICS_TOKEN>" when it is set.
+# /metrics and /readyz's per-service checks answer only "Authorization: Bearer <METRICS_TOKEN>" when it is set.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# Without a token they are refused (/readyz: the overall status only) unless public: the default with DEBUG only.
+METRICS_PUBLIC = env.bool("METRICS_PUBLIC", default=DEBUG)
 # Probes and scrapes come over plain HTTP from inside the network.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 # Celery workers log through LOGGING too (JSON lines in production) instead of their own format.

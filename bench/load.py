@@ -245,8 +245,8 @@ def server_env(port, workers):
         DEBUG="0",
         SECRET_KEY=os.environ["SECRET_KEY"],
         ALLOWED_HOSTS=HOST,
-        HOST=HOST,
-        PORT=str(port),
+        # gunicorn alone, on loopback: the bench measures the store, not nginx in front of it.
+        GUNICORN_BIND=f"{HOST}:{port}",
         WEB_CONCURRENCY=str(workers),
         SECURE_SSL_REDIRECT="0",
         SESSION_COOKIE_SECURE="0",
@@ -257,6 +257,7 @@ def server_env(port, workers):
         API_THROTTLE_USER="1000000/min",
         EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
         LOG_LEVEL="WARNING",
+        METRICS_PUBLIC="1",  # a loopback run: it logs /readyz's per-service checks
         # Our own directory: gunicorn.conf.py empties it at start, and another server may use the default.
         PROMETHEUS_MULTIPROC_DIR=tempfile.mkdtemp(prefix="loadbench-prometheus-"),
     )

@@ -15,13 +15,13 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import Throttled, ValidationError
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAdminUser, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from amazon_site import ratelimit
 from amazon_site.api import error_response
+from amazon_site.parsers import JSONParser
 from cart.api import visitor_cart_id
 
 from . import selectors, services

@@ -83,6 +83,34 @@ def _get(path):
     return RequestFactory().get(path)
 
 
+@pytest.fixture
+def production_access(settings):
+    """What DEBUG off gives: no public metrics; a token only if the operator sets one."""
+    settings.METRICS_PUBLIC = False
+    settings.METRICS_TOKEN = ""
+    return settings
+
+
+def test_readyz_tells_a_stranger_only_the_overall_status(client, production_access):
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_readyz_shows_its_checks_with_the_token(client, production_access):
+    production_access.METRICS_TOKEN = "s3cret"
+    assert client.get("/readyz", HTTP_AUTHORIZATION="Bearer wrong").json() == {"status": "ok"}
+    checks = client.get("/readyz", HTTP_AUTHORIZATION="Bearer s3cret").json()["checks"]
+    assert set(checks) == {"database", "cache", "search", "broker"}
+
+
+def test_readyz_without_the_database_still_fails_for_a_stranger(client, production_access, monkeypatch):
+    monkeypatch.setattr(health, "check_database", lambda: (_ for _ in ()).throw(OperationalError("down")))
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "down"}
+
+
 # --- request ids and logs ---
 
 
@@ -168,6 +196,12 @@ def test_metrics_need_the_token_when_one_is_set(client, settings):
     assert client.get("/metrics").status_code == 404
     assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer wrong").status_code == 404
     assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer s3cret").status_code == 200
+
+
+def test_metrics_are_refused_without_a_token_unless_made_public(client, production_access):
+    assert client.get("/metrics").status_code == 404
+    production_access.METRICS_PUBLIC = True
+    assert client.get("/metrics").status_code == 200
 
 
 def test_a_failing_database_does_not_break_the_metrics(client, monkeypatch):

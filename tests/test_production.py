@@ -1,7 +1,8 @@
 """Production mode with every service together: ``make serve`` against PostgreSQL, Valkey, RabbitMQ and Kafka.
 
 One shopper's checkout goes through the whole set the way it does in
-production: gunicorn serves the API, the order confirmation is a Celery task
+production: nginx takes the requests (and serves the static files) and
+gunicorn behind it serves the API, the order confirmation is a Celery task
 that the worker process picks up from RabbitMQ and mails, the relay process
 publishes the order's events from the outbox to Kafka (librdkafka's mock
 cluster), and ``/metrics`` counts the checkout across gunicorn's workers.
@@ -10,6 +11,7 @@ as a process manager would.
 """
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -30,6 +32,8 @@ from tests.test_events_kafka import API_VERSION, kafka, kafka_cluster, read_topi
 
 REPO = Path(__file__).resolve().parent.parent
 BROKER = "amqp://guest:guest@127.0.0.1:5672//"
+METRICS_TOKEN = "metrics-" + uuid.uuid4().hex
+OPERATOR = {"Authorization": f"Bearer {METRICS_TOKEN}"}  # /metrics and /readyz's checks need it with DEBUG off
 
 
 def rabbitmq_answers():
@@ -63,9 +67,11 @@ def served(kafka, tmp_path):
         "KAFKA_TOPIC_PREFIX": kafka.KAFKA_TOPIC_PREFIX,
         "DEBUG": "0",
         "SECRET_KEY": "production-test-" + uuid.uuid4().hex,
+        "METRICS_TOKEN": METRICS_TOKEN,
         "ALLOWED_HOSTS": "127.0.0.1",
         "HOST": "127.0.0.1",
-        "PORT": str(port),
+        "PORT": str(port),  # nginx's; gunicorn listens on loopback WEB_PORT behind it
+        "WEB_PORT": str(free_port()),
         "WEB_CONCURRENCY": "2",
         "CELERY_CONCURRENCY": "1",
         # Plain HTTP on loopback: no redirect to HTTPS, cookies without Secure.
@@ -85,7 +91,7 @@ def served(kafka, tmp_path):
     def ready():
         assert process.poll() is None, output.read_text()
         try:
-            return requests.get(f"{base}/readyz", timeout=5)
+            return requests.get(f"{base}/readyz", headers=OPERATOR, timeout=5)
         except requests.RequestException:  # not listening yet, or a worker still starting
             return None
 
@@ -115,7 +121,11 @@ def test_a_checkout_runs_through_gunicorn_the_worker_the_relay_and_the_metrics(s
     assert {name: checks[name]["status"] for name in ("database", "cache", "broker")} == dict.fromkeys(
         ("database", "cache", "broker"), "ok"
     )
-    assert requests.get(f"{base}/", timeout=10).status_code == 200  # templates and the static manifest
+    home = requests.get(f"{base}/", timeout=10)
+    assert home.status_code == 200  # templates and the static manifest
+    stylesheet = requests.get(base + re.search(r'href="(/static/[^"]+\.css)"', home.text).group(1), timeout=10)
+    assert stylesheet.status_code == 200 and "immutable" in stylesheet.headers["Cache-Control"]
+    assert "X-Request-ID" not in stylesheet.headers  # nginx served it from disk; Django never saw it
 
     assert api.post(f"{base}/api/cart/lines/", json={"product": kettle.pk, "quantity": 2}, timeout=10).status_code == 200
     total = api.get(f"{base}/api/checkout/", timeout=10).json()["total"]
@@ -141,7 +151,8 @@ def test_a_checkout_runs_through_gunicorn_the_worker_the_relay_and_the_metrics(s
     published = [json.loads(message.value) for message in read_topic("orders", kafka)]
     assert [event["type"] for event in published if event["number"] == order.number] == ["order.pending", "order.paid"]
 
-    metrics = requests.get(f"{base}/metrics", timeout=10).text
+    assert requests.get(f"{base}/metrics", timeout=10).status_code == 404  # not without the token
+    metrics = requests.get(f"{base}/metrics", headers=OPERATOR, timeout=10).text
     assert 'store_checkouts_total{outcome="placed"} 1.0' in metrics
 
     os.killpg(process.pid, signal.SIGTERM)

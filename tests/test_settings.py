@@ -39,7 +39,7 @@ def test_production_cookies_and_headers_are_strict():
         "import json; from django.conf import settings as s; print(json.dumps({k: getattr(s, k) for k in ["
         "'SESSION_COOKIE_HTTPONLY', 'SESSION_COOKIE_SECURE', 'SESSION_COOKIE_SAMESITE', 'CSRF_COOKIE_SECURE', "
         "'CSRF_COOKIE_SAMESITE', 'SECURE_HSTS_SECONDS', 'SECURE_CONTENT_TYPE_NOSNIFF', 'SECURE_REFERRER_POLICY', "
-        "'X_FRAME_OPTIONS', 'SECURE_SSL_REDIRECT', 'RATELIMIT_ENABLED']}))"
+        "'X_FRAME_OPTIONS', 'SECURE_SSL_REDIRECT', 'RATELIMIT_ENABLED', 'METRICS_PUBLIC']}))"
     )
     result = run_manage(
         "shell", "-c", script, DEBUG="0", SECRET_KEY="a-long-random-production-secret-" + "x" * 40,
@@ -60,4 +60,30 @@ def test_production_cookies_and_headers_are_strict():
         "X_FRAME_OPTIONS": "DENY",
         "SECURE_SSL_REDIRECT": True,
         "RATELIMIT_ENABLED": True,
+        "METRICS_PUBLIC": False,
     }
+
+
+def run_manage_bare(*args, **env):
+    """``manage.py`` as a newcomer's shell runs it: no store variable at all."""
+    bare = {key: os.environ[key] for key in ("PATH", "HOME", "LANG") if key in os.environ}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env={**bare, **env}, capture_output=True, text=True
+    )
+
+
+def test_operator_commands_work_as_written_without_any_variable():
+    for command in (["help"], ["check"], ["createsuperuser", "--help"]):
+        result = run_manage_bare(*command)
+        assert result.returncode == 0, (command, result.stderr)
+    assert "no issues" in run_manage_bare("check").stdout
+
+
+def test_a_production_variable_means_no_development_defaults():
+    # DATABASE_URL set but SECRET_KEY forgotten: refused, never DEBUG with the development key.
+    result = run_manage_bare("check", DATABASE_URL="sqlite:////tmp/never-opened.sqlite3")
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+    show_debug = ("shell", "-c", "from django.conf import settings; print(settings.DEBUG)")
+    assert run_manage_bare(*show_debug, SECRET_KEY="s" * 50).stdout.splitlines()[-1] == "False"
+    assert run_manage_bare(*show_debug).stdout.splitlines()[-1] == "True"
