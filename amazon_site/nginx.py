@@ -1,6 +1,6 @@
 """Start nginx in front of gunicorn: the Procfile's ``proxy`` process (and docker-compose's).
 
-Renders deploy/nginx.conf into NGINX_DIR (default var/nginx) and replaces
+Renders amazon_site/nginx.conf into NGINX_DIR (default var/nginx) and replaces
 itself with ``nginx -p DIR -c DIR/nginx.conf -g 'daemon off;'``, so a process
 manager sees nginx itself and stops it with SIGTERM. Read from the environment:
 
