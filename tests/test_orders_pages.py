@@ -203,6 +203,26 @@ def test_an_expired_card_is_refused(client, shopper, kettle, monkeypatch):
     assert not Order.objects.exists()
 
 
+def chosen_option(body, name):
+    """What a browser sends for a select left as it is: the selected option, or the first."""
+    select = re.search(rf'<select name="{name}"[^>]*>(.*?)</select>', body, re.S).group(1)
+    options = re.findall(r'<option value="(\d+)"( selected)?>', select)
+    return next((value for value, selected in options if selected), options[0][0])
+
+
+def test_the_expiry_defaults_to_a_month_that_has_not_passed(client, shopper, kettle, monkeypatch):
+    monkeypatch.setattr("orders.forms.timezone.localdate", lambda: date(2026, 12, 15))
+    review = to_review(client, kettle)
+    body = review.content.decode()
+    month, year = chosen_option(body, "exp_month"), chosen_option(body, "exp_year")
+    assert (month, year) == ("12", "2026")
+
+    response = client.post("/checkout/review/", pay_data(review, exp_month=month, exp_year=year))
+
+    order = Order.objects.get()
+    assert response["Location"] == f"/orders/{order.number}/?placed=1" and order.status == Status.PAID
+
+
 def test_card_details_are_not_echoed_or_kept(client, shopper, kettle):
     review = to_review(client, kettle)
 
