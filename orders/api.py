@@ -16,7 +16,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import generics, status
 from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.parsers import JSONParser
-from rest_framework.permissions import IsAdminUser, IsAuthenticated
+from rest_framework.permissions import BasePermission, IsAdminUser, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -155,10 +155,19 @@ class OrderCancelView(APIView):
         return Response(OrderSerializer(order).data)
 
 
+class CanChangeOrders(BasePermission):
+    """What the admin's order actions need (``permissions=["change"]``): being staff is not enough."""
+
+    message = "Moving orders needs the orders.change_order permission."
+
+    def has_permission(self, request, view):
+        return request.user.has_perm("orders.change_order")
+
+
 class StaffMoveView(APIView):
     """POST /api/staff/orders/<number>/<move>/: pack, ship, deliver, cancel or return an order."""
 
-    permission_classes = [IsAdminUser]
+    permission_classes = [IsAdminUser, CanChangeOrders]
     MOVES = {
         "pack": (None, lambda order, actor, data: services.pack(order.pk, actor=actor)),
         "ship": (ShipSerializer, lambda order, actor, data: services.ship(order.pk, actor=actor, **data)),
