@@ -87,7 +87,8 @@ class CheckoutView(APIView):
             409: OpenApiResponse(
                 CheckoutConflictSerializer,
                 "Nothing was placed: the cart is empty, a line is short of stock (`lines` names it), "
-                "the total is not expected_total any more, or the key is another shopper's.",
+                "the total is not expected_total any more, or the key is another shopper's. "
+                "Or the first request with this key is still charging the card: ask again after Retry-After seconds.",
             ),
         },
     )
@@ -112,6 +113,12 @@ class CheckoutView(APIView):
             )
         except services.CheckoutError as error:
             return Response({"detail": str(error), "lines": error.lines}, status=status.HTTP_409_CONFLICT)
+        if result.in_progress:
+            return Response(
+                {"detail": services.payment_in_progress_message(), "lines": []},
+                status=status.HTTP_409_CONFLICT,
+                headers={"Retry-After": str(services.CHARGE_IN_PROGRESS_RETRY_SECONDS)},
+            )
         order = OrderSerializer(result.order).data
         if result.payment_unconfirmed:
             return Response({"detail": services.payment_unconfirmed_message(), "order": order}, status=status.HTTP_202_ACCEPTED)

@@ -39,6 +39,17 @@ UNFINISHED_NOTHING_CHARGED = "Checkout did not finish; nothing was charged."
 UNFINISHED_PAID = "Checkout did not finish; the card had been charged."
 
 
+# How long a repeat of a checkout still charging the card is asked to wait before asking again.
+CHARGE_IN_PROGRESS_RETRY_SECONDS = 5
+
+
+def payment_in_progress_message() -> str:
+    return (
+        "This checkout is still being paid: the card processor has not answered yet. "
+        f"Please check again in {CHARGE_IN_PROGRESS_RETRY_SECONDS} seconds; your card is charged only once."
+    )
+
+
 def payment_unconfirmed_message() -> str:
     return (
         "We could not confirm your payment with the card processor yet. Your order is held for you: within about "
@@ -65,6 +76,8 @@ class PlaceResult:
     declined_message: str | None = None  # set when the card was declined; the order is then cancelled
     # The gateway did not answer: the order stays pending until settle_unfinished_checkouts asks again.
     payment_unconfirmed: bool = False
+    # A repeat of a checkout whose first submission is charging the card right now.
+    in_progress: bool = False
 
 
 def save_address(*, user, data: dict) -> Address:
@@ -104,6 +117,9 @@ def place_order(*, user, cart_id, address: Address, card: Card, checkout_key, ex
 def _result_of(order) -> PlaceResult:
     """What the first submission of a checkout form ended with, for a repeat of it."""
     if order.status == Status.PENDING and not order.payments.exists():
+        # CHARGING until the first submission hears from the gateway, UNANSWERED if it never did.
+        if order.charge_state == ChargeState.CHARGING:
+            return PlaceResult(order, in_progress=True)
         return PlaceResult(order, payment_unconfirmed=True)
     if order.cancel_reason == CancelReason.PAYMENT_FAILED:
         declined = order.payments.filter(kind=Payment.Kind.CHARGE, outcome=Payment.Outcome.DECLINED).last()

@@ -9,7 +9,9 @@ from django.utils import timezone
 from cart import services as cart_services
 from cart.models import CartLine, Reservation
 from catalog.models import Product
+from orders import services
 from orders.models import Address, Order, OrderEvent, Payment, Status
+from orders.payments import TestGateway
 from tests.factories import PASSWORD, OrderFactory, UserFactory, stocked_product
 
 pytestmark = pytest.mark.django_db
@@ -493,3 +495,21 @@ def test_the_cart_page_leads_to_checkout_unless_a_line_blocks_it(client):
     Product.objects.filter(pk=product.pk).update(is_active=False)
     body = client.get("/cart/").content.decode()
     assert 'href="/checkout/"' not in body and "Checkout opens once" in body
+
+
+def test_a_second_click_while_the_card_is_being_charged_says_so(client, shopper, kettle, monkeypatch):
+    review = to_review(client, kettle)
+    real_charge, second_clicks = TestGateway.charge, []
+
+    def charge_while_clicked_again(gateway, **kwargs):
+        second_clicks.append(client.post("/checkout/review/", pay_data(review), follow=True))
+        return real_charge(gateway, **kwargs)
+
+    monkeypatch.setattr(TestGateway, "charge", charge_while_clicked_again)
+    client.post("/checkout/review/", pay_data(review))
+
+    order = Order.objects.get()
+    [second] = second_clicks
+    assert second.redirect_chain[-1][0] == f"/orders/{order.number}/"
+    assert page_messages(second) == [services.payment_in_progress_message()]
+    assert order.status == Status.PAID and order.payments.count() == 1
