@@ -7,7 +7,9 @@ cancellation restocks. Each step is one transaction that also writes the
 order's timeline (``OrderEvent``) and an ``orders`` event to the outbox.
 
 Gateways are called outside the transaction that places an order: a slow
-processor must not hold the stock locks of every product in the cart.
+processor must not hold the stock locks of every product in the cart. A
+cancel asks the gateway (find_charge, refund) under the order row lock only,
+before it takes any stock lock.
 """
 import logging
 import secrets

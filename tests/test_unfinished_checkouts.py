@@ -7,6 +7,7 @@ stops checkout at exactly that point: with an unexpected error (as if the
 process died), or with GatewayUnavailable, which the pages and the API
 answer with "not confirmed yet".
 """
+import importlib
 import uuid
 from datetime import timedelta
 from decimal import Decimal
@@ -20,9 +21,9 @@ from amazon_site.events.models import OutboxEvent
 from cart import services as cart_services
 from catalog.models import Inventory
 from orders import services, tasks
-from orders.models import CancelReason, Order, Payment, Status
+from orders.models import CancelReason, ChargeState, Order, Payment, Status
 from orders.payments import GatewayUnavailable, TestGateway
-from tests.factories import UserFactory, stock_invariant_violations, stocked_product
+from tests.factories import OrderFactory, UserFactory, stock_invariant_violations, stocked_product
 from tests.test_api_checkout import ADDRESS, card
 from tests.test_orders_pages import page_messages, pay_data, to_review
 from tests.test_orders_services import BROKE, DECLINED, GOOD, checkout, shopper  # noqa: F401 (fixture)
@@ -274,3 +275,22 @@ def test_a_cancelled_order_the_gateway_never_charged_is_asked_about_once(shopper
 
     assert asked == [f"order-{order.number}"]
     assert not order.payments.exists() and on_shelf(product) == 5
+
+
+def test_the_migration_reopens_past_cancels_of_unconfirmed_payments_for_the_job(shopper, monkeypatch):
+    """Orders cancelled before this fix, their charge lost: the job finds and refunds it once deployed."""
+    from django.apps import apps
+
+    reopen = importlib.import_module("orders.migrations.0002_charge_state").reopen_cancels_of_unconfirmed_payments
+    order, _ = charged_but_unanswered(shopper, monkeypatch)
+    services.cancel_by_customer(user=order.user, order_id=order.pk)
+    # As the cancel left it before the fix: no charge row, and nothing marking it open.
+    order.payments.all().delete()
+    Order.objects.filter(pk=order.pk).update(charge_state=ChargeState.SETTLED)
+    declined = OrderFactory(status=Status.CANCELLED, cancel_reason=CancelReason.PAYMENT_FAILED)
+
+    reopen(apps, None)
+
+    assert services.settle_unfinished_checkouts(now=timezone.now() + LATER) == 1
+    assert money_of(order) == CHARGED_AND_REFUNDED
+    assert Order.objects.get(pk=declined.pk).charge_state == ChargeState.SETTLED
