@@ -87,8 +87,11 @@ class Order(FSMModelMixin, models.Model):
     total = models.DecimalField(max_digits=12, decimal_places=2)
     currency = models.CharField(max_length=3, default="USD")
     cancel_reason = models.CharField(max_length=20, choices=CancelReason.choices, blank=True)
-    # Checkout places the order CHARGING; recording the gateway's answer settles it.
-    charge_state = models.CharField(max_length=10, choices=ChargeState.choices, default=ChargeState.SETTLED)
+    # Checkout places the order CHARGING; recording the gateway's answer settles it. The database
+    # default too, for rows written without the ORM (the seeder's COPY).
+    charge_state = models.CharField(
+        max_length=10, choices=ChargeState.choices, default=ChargeState.SETTLED, db_default=ChargeState.SETTLED
+    )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:

@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='order',
             name='charge_state',
-            field=models.CharField(choices=[('settled', 'Settled: as the payments say (none: nothing charged)'), ('charging', 'Checkout is charging the card'), ('unanswered', 'The card processor did not answer')], default='settled', max_length=10),
+            field=models.CharField(choices=[('settled', 'Settled: as the payments say (none: nothing charged)'), ('charging', 'Checkout is charging the card'), ('unanswered', 'The card processor did not answer')], db_default='settled', default='settled', max_length=10),
         ),
         migrations.RunPython(reopen_cancels_of_unconfirmed_payments, migrations.RunPython.noop),
     ]
