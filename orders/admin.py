@@ -52,7 +52,7 @@ class OrderAdmin(StoreModelAdmin):
     search_fields = ("number", "user__email", "user__username")
     search_help_text = "Order number, or the shopper's e-mail or username."
     fields = (
-        "number", "user", "status", "cancel_reason", "created_at",
+        "number", "user", "status", "cancel_reason", "charge_state", "created_at",
         "shipping_address", "subtotal", "shipping", "tax", "total", "currency", "checkout_key",
     )
     readonly_fields = fields

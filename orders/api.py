@@ -15,7 +15,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import Throttled, ValidationError
-from rest_framework.permissions import IsAdminUser, IsAuthenticated
+from rest_framework.permissions import BasePermission, IsAdminUser, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -87,7 +87,8 @@ class CheckoutView(APIView):
             409: OpenApiResponse(
                 CheckoutConflictSerializer,
                 "Nothing was placed: the cart is empty, a line is short of stock (`lines` names it), "
-                "the total is not expected_total any more, or the key is another shopper's.",
+                "the total is not expected_total any more, or the key is another shopper's. "
+                "Or the first request with this key is still charging the card: ask again after Retry-After seconds.",
             ),
         },
     )
@@ -112,6 +113,12 @@ class CheckoutView(APIView):
             )
         except services.CheckoutError as error:
             return Response({"detail": str(error), "lines": error.lines}, status=status.HTTP_409_CONFLICT)
+        if result.in_progress:
+            return Response(
+                {"detail": services.payment_in_progress_message(), "lines": []},
+                status=status.HTTP_409_CONFLICT,
+                headers={"Retry-After": str(services.CHARGE_IN_PROGRESS_RETRY_SECONDS)},
+            )
         order = OrderSerializer(result.order).data
         if result.payment_unconfirmed:
             return Response({"detail": services.payment_unconfirmed_message(), "order": order}, status=status.HTTP_202_ACCEPTED)
@@ -155,10 +162,19 @@ class OrderCancelView(APIView):
         return Response(OrderSerializer(order).data)
 
 
+class CanChangeOrders(BasePermission):
+    """What the admin's order actions need (``permissions=["change"]``): being staff is not enough."""
+
+    message = "Moving orders needs the orders.change_order permission."
+
+    def has_permission(self, request, view):
+        return request.user.has_perm("orders.change_order")
+
+
 class StaffMoveView(APIView):
     """POST /api/staff/orders/<number>/<move>/: pack, ship, deliver, cancel or return an order."""
 
-    permission_classes = [IsAdminUser]
+    permission_classes = [IsAdminUser, CanChangeOrders]
     MOVES = {
         "pack": (None, lambda order, actor, data: services.pack(order.pk, actor=actor)),
         "ship": (ShipSerializer, lambda order, actor, data: services.ship(order.pk, actor=actor, **data)),

@@ -78,9 +78,11 @@ class PaymentForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # Built per form so the years follow the calendar.
-        year = timezone.localdate().year
-        self.fields["exp_year"].choices = [(y, str(y)) for y in range(year, year + 16)]
+        # Built per form so the choices follow the calendar; the month left as
+        # it is must not be past (a card is good through its expiry month).
+        today = timezone.localdate()
+        self.fields["exp_year"].choices = [(y, str(y)) for y in range(today.year, today.year + 16)]
+        self.fields["exp_month"].initial = today.month
 
     def clean_card_number(self):
         number = re.sub(r"[\s-]", "", self.cleaned_data["card_number"])

@@ -61,6 +61,19 @@ class CancelReason(models.TextChoices):
     STAFF = "staff", "Cancelled by the store"
 
 
+class ChargeState(models.TextChoices):
+    """What the store knows of an order's charge, which a lost gateway answer leaves open.
+
+    Only ``SETTLED`` orders are done with the gateway: the others may hold the
+    shopper's money without a payment row, so settle_unfinished_checkouts asks
+    the gateway about them, pending or cancelled.
+    """
+
+    SETTLED = "settled", "Settled: as the payments say (none: nothing charged)"
+    CHARGING = "charging", "Checkout is charging the card"
+    UNANSWERED = "unanswered", "The card processor did not answer"
+
+
 class Order(FSMModelMixin, models.Model):
     number = models.CharField(max_length=20, unique=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders")
@@ -74,6 +87,11 @@ class Order(FSMModelMixin, models.Model):
     total = models.DecimalField(max_digits=12, decimal_places=2)
     currency = models.CharField(max_length=3, default="USD")
     cancel_reason = models.CharField(max_length=20, choices=CancelReason.choices, blank=True)
+    # Checkout places the order CHARGING; recording the gateway's answer settles it. The database
+    # default too, for rows written without the ORM (the seeder's COPY).
+    charge_state = models.CharField(
+        max_length=10, choices=ChargeState.choices, default=ChargeState.SETTLED, db_default=ChargeState.SETTLED
+    )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:

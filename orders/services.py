@@ -7,7 +7,9 @@ cancellation restocks. Each step is one transaction that also writes the
 order's timeline (``OrderEvent``) and an ``orders`` event to the outbox.
 
 Gateways are called outside the transaction that places an order: a slow
-processor must not hold the stock locks of every product in the cart.
+processor must not hold the stock locks of every product in the cart. A
+cancel asks the gateway (find_charge, refund) under the order row lock only,
+before it takes any stock lock.
 """
 import logging
 import secrets
@@ -17,6 +19,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django_fsm import TransitionNotAllowed
 
@@ -27,7 +30,7 @@ from cart import services as cart_services
 from catalog import stock
 
 from . import tasks
-from .models import ADDRESS_FIELDS, Address, CancelReason, Order, OrderEvent, OrderItem, Payment, Status
+from .models import ADDRESS_FIELDS, Address, CancelReason, ChargeState, Order, OrderEvent, OrderItem, Payment, Status
 from .payments import Card, GatewayUnavailable, get_gateway
 from .selectors import can_cancel, order_totals
 
@@ -36,6 +39,17 @@ log = logging.getLogger(__name__)
 # Timeline notes of orders settled after their checkout stopped half-way.
 UNFINISHED_NOTHING_CHARGED = "Checkout did not finish; nothing was charged."
 UNFINISHED_PAID = "Checkout did not finish; the card had been charged."
+
+
+# How long a repeat of a checkout still charging the card is asked to wait before asking again.
+CHARGE_IN_PROGRESS_RETRY_SECONDS = 5
+
+
+def payment_in_progress_message() -> str:
+    return (
+        "This checkout is still being paid: the card processor has not answered yet. "
+        f"Please check again in {CHARGE_IN_PROGRESS_RETRY_SECONDS} seconds; your card is charged only once."
+    )
 
 
 def payment_unconfirmed_message() -> str:
@@ -64,6 +78,8 @@ class PlaceResult:
     declined_message: str | None = None  # set when the card was declined; the order is then cancelled
     # The gateway did not answer: the order stays pending until settle_unfinished_checkouts asks again.
     payment_unconfirmed: bool = False
+    # A repeat of a checkout whose first submission is charging the card right now.
+    in_progress: bool = False
 
 
 def save_address(*, user, data: dict) -> Address:
@@ -103,6 +119,9 @@ def place_order(*, user, cart_id, address: Address, card: Card, checkout_key, ex
 def _result_of(order) -> PlaceResult:
     """What the first submission of a checkout form ended with, for a repeat of it."""
     if order.status == Status.PENDING and not order.payments.exists():
+        # CHARGING until the first submission hears from the gateway, UNANSWERED if it never did.
+        if order.charge_state == ChargeState.CHARGING:
+            return PlaceResult(order, in_progress=True)
         return PlaceResult(order, payment_unconfirmed=True)
     if order.cancel_reason == CancelReason.PAYMENT_FAILED:
         declined = order.payments.filter(kind=Payment.Kind.CHARGE, outcome=Payment.Outcome.DECLINED).last()
@@ -136,6 +155,7 @@ def _place(user, cart_id, address, checkout_key, expected_total) -> Order:
         shipping=totals.shipping,
         tax=totals.tax,
         total=totals.total,
+        charge_state=ChargeState.CHARGING,
     )
     OrderItem.objects.bulk_create(
         OrderItem(
@@ -169,16 +189,22 @@ def _charge(order, card: Card, *, user, cart_id) -> PlaceResult:
         charge = gateway.charge(
             amount=order.total, currency=order.currency, card=card, idempotency_key=_charge_key(order.number)
         )
-    except GatewayUnavailable:
+    except Exception as error:
+        # Whether the card was charged is unknown: repeats of this checkout stop
+        # waiting for an answer, and the settling job will ask for it.
+        Order.objects.filter(pk=order.pk, charge_state=ChargeState.CHARGING).update(charge_state=ChargeState.UNANSWERED)
+        order.charge_state = ChargeState.UNANSWERED
+        if not isinstance(error, GatewayUnavailable):
+            raise
         log.warning("order %s: the gateway did not answer; the order stays pending until it is settled", order.number)
         metrics.checkout("unconfirmed")
         return PlaceResult(order, payment_unconfirmed=True)
     with transaction.atomic():
         order = _locked(order.pk)
         if order.status != Status.PENDING:
-            # Settled meanwhile: staff cancelled it, or it was taken for an
-            # unfinished checkout. A charge that went through goes back.
-            if charge.succeeded and not order.payments.filter(kind=Payment.Kind.CHARGE).exists():
+            # Settled meanwhile: cancelled, or taken for an unfinished checkout.
+            # A charge that went through goes back (unless that settling found it first).
+            if not order.payments.filter(kind=Payment.Kind.CHARGE).exists():
                 _record_payment(order, charge, gateway=gateway.name, card_brand=card.brand, card_last4=card.last4)
                 _refund(order)
             return PlaceResult(order)
@@ -198,6 +224,9 @@ def _charge(order, card: Card, *, user, cart_id) -> PlaceResult:
 
 
 def _record_payment(order, charge, *, gateway: str, card_brand="", card_last4="") -> Payment:
+    """Record the gateway's answer to the order's charge, which settles what the store knows of it."""
+    order.charge_state = ChargeState.SETTLED
+    order.save(update_fields=["charge_state"])
     return Payment.objects.create(
         order=order,
         kind=Payment.Kind.CHARGE,
@@ -220,29 +249,83 @@ def settle_unfinished_checkouts(*, now=None) -> int:
     longer than any charge takes) the gateway is asked what became of the
     charge, by its idempotency key: one that went through pays the order, a
     declined one or none at all cancels it and puts the stock back.
+
+    Orders cancelled while their charge was unanswered (the shopper or staff
+    did not wait for the settling) are asked about too: a charge that went
+    through is refunded. A gateway still down is asked again at the next run.
     """
     cutoff = (now or timezone.now()) - timedelta(minutes=settings.ORDER_UNFINISHED_CHECKOUT_MINUTES)
-    unfinished = Order.objects.filter(status=Status.PENDING, created_at__lt=cutoff).exclude(
-        payments__kind=Payment.Kind.CHARGE
+    unfinished = (
+        Order.objects.filter(created_at__lt=cutoff)
+        .filter(Q(status=Status.PENDING) | (Q(status=Status.CANCELLED) & ~Q(charge_state=ChargeState.SETTLED)))
+        .exclude(payments__kind=Payment.Kind.CHARGE)
     )
     gateway = get_gateway()
     settled = 0
     for order_id, number in unfinished.values_list("pk", "number"):
-        charge = gateway.find_charge(idempotency_key=_charge_key(number))
-        with transaction.atomic():
-            order = _locked(order_id)
-            if order.status != Status.PENDING or order.payments.filter(kind=Payment.Kind.CHARGE).exists():
-                continue  # its checkout finished after all
-            if charge is None:
-                _cancel(order, CancelReason.PAYMENT_FAILED, actor=None, note=UNFINISHED_NOTHING_CHARGED)
-            else:
-                _record_payment(order, charge, gateway=gateway.name)
-                if charge.succeeded:
-                    _move(order, "pay", actor=None, note=UNFINISHED_PAID)
+        try:
+            charge = gateway.find_charge(idempotency_key=_charge_key(number))
+            with transaction.atomic():
+                order = _locked(order_id)
+                if order.payments.filter(kind=Payment.Kind.CHARGE).exists():
+                    continue  # its checkout finished after all
+                if order.status == Status.PENDING:
+                    _settle_pending(order, charge, gateway=gateway.name)
+                elif order.status == Status.CANCELLED and order.charge_state != ChargeState.SETTLED:
+                    _settle_cancelled(order, charge, gateway=gateway.name)
                 else:
-                    _cancel(order, CancelReason.PAYMENT_FAILED, actor=None, note=charge.message)
+                    continue
+        except (GatewayUnavailable, OrderError) as error:
+            log.warning("order %s: not settled (%s); asking again at the next run", number, error)
+            continue
         settled += 1
     return settled
+
+
+def _settle_pending(order, charge, *, gateway: str) -> None:
+    if charge is None:
+        _mark_settled(order)
+        _cancel(order, CancelReason.PAYMENT_FAILED, actor=None, note=UNFINISHED_NOTHING_CHARGED)
+        return
+    _record_payment(order, charge, gateway=gateway)
+    if charge.succeeded:
+        _move(order, "pay", actor=None, note=UNFINISHED_PAID)
+    else:
+        _cancel(order, CancelReason.PAYMENT_FAILED, actor=None, note=charge.message)
+
+
+def _settle_cancelled(order, charge, *, gateway: str) -> None:
+    if charge is None:
+        _mark_settled(order)  # nothing was charged; the cancel already restocked
+        return
+    _record_payment(order, charge, gateway=gateway)
+    _refund(order)
+    if charge.succeeded:
+        log.info("order %s: cancelled before its charge was confirmed; the charge is refunded", order.number)
+
+
+def _mark_settled(order) -> None:
+    order.charge_state = ChargeState.SETTLED
+    order.save(update_fields=["charge_state"])
+
+
+def _find_unrecorded_charge(order) -> None:
+    """Before a cancel: record a charge whose answer was lost, so the cancel refunds it.
+
+    A gateway still down, or one that saw no charge yet (checkout may still be
+    charging), leaves the charge state open: the charging checkout or the
+    settling job refunds whatever went through.
+    """
+    if order.charge_state == ChargeState.SETTLED or order.payments.filter(kind=Payment.Kind.CHARGE).exists():
+        return
+    gateway = get_gateway()
+    try:
+        charge = gateway.find_charge(idempotency_key=_charge_key(order.number))
+    except GatewayUnavailable:
+        log.warning("order %s: cancelled with its charge unconfirmed; the settling job will ask again", order.number)
+        return
+    if charge is not None:
+        _record_payment(order, charge, gateway=gateway.name)
 
 
 def _return_to_cart(order, cart_id) -> None:
@@ -319,6 +402,7 @@ def _locked(order_id) -> Order:
 
 def _cancel(order, reason, *, actor, note="") -> None:
     _move(order, "cancel", actor=actor, note=note or CancelReason(reason).label, reason=reason)
+    _find_unrecorded_charge(order)
     _refund(order)
     _restock(order)
 

@@ -101,6 +101,10 @@ def _place(request, cart_id, address, form):
         # Stock problems are fixed in the cart; anything else needs a fresh look at the review.
         _, summary = _summary(request)
         return redirect("cart" if summary.is_empty or summary.blocked else "checkout-review")
+    if result.in_progress:
+        # A second click while the first is charging the card: its order page will say how that ended.
+        messages.info(request, services.payment_in_progress_message())
+        return redirect("order", number=result.order.number)
     if result.payment_unconfirmed:
         messages.warning(request, services.payment_unconfirmed_message())
         return redirect("order", number=result.order.number)

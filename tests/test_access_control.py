@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
@@ -25,7 +26,8 @@ from tests.factories import OrderFactory, UserFactory, stocked_product
 pytestmark = pytest.mark.django_db
 
 SKIPPED_PREFIXES = ("admin/", "static/", "^static/", "media/", "^media/")
-ROLES = ("anonymous", "shopper_b", "staff")
+# "staff" has no permissions; "order_clerk" is staff allowed to change orders, as the admin's order actions need.
+ROLES = ("anonymous", "shopper_b", "staff", "order_clerk")
 SECRET_STREET = "7 Secret Street of Shopper A"
 SECRET_TITLE = "Shopper A secret gadget"  # no character HTML escaping would change
 
@@ -58,8 +60,10 @@ class World:
     product: object
 
 
-def denied(anonymous, shopper_b, staff):
-    return {"anonymous": anonymous, "shopper_b": shopper_b, "staff": staff}
+def denied(anonymous, shopper_b, staff, order_clerk=None):
+    """What each role gets; the order clerk gets what plain staff get unless told otherwise."""
+    return {"anonymous": anonymous, "shopper_b": shopper_b, "staff": staff,
+            "order_clerk": staff if order_clerk is None else order_clerk}
 
 
 ROUTES = {
@@ -76,8 +80,9 @@ ROUTES = {
     "api-order": [Attempt("get", lambda w: f"/api/orders/{w.order.number}/", denied(403, 404, 404))],
     "api-order-cancel": [Attempt("post", lambda w: f"/api/orders/{w.order.number}/cancel/", denied(403, 404, 404))],
     "api-staff-order-move": [
-        Attempt("post", lambda w: f"/api/staff/orders/{w.order.number}/pack/", denied(403, 403, ALLOWED), json=True),
-        Attempt("get", lambda w: f"/api/staff/orders/{w.order.number}/pack/", denied(403, 403, 405)),
+        Attempt("post", lambda w: f"/api/staff/orders/{w.order.number}/pack/", denied(403, 403, 403, ALLOWED), json=True),
+        Attempt("post", lambda w: f"/api/staff/orders/{w.order.number}/cancel/", denied(403, 403, 403, ALLOWED), json=True),
+        Attempt("get", lambda w: f"/api/staff/orders/{w.order.number}/pack/", denied(403, 403, 403, 405)),
     ],
     "product-review": [
         # Only a shopper with a delivered order of the product may review it; A's order is only paid.
@@ -173,6 +178,10 @@ def client_for(role):
         client.force_login(UserFactory())
     elif role == "staff":
         client.force_login(UserFactory(is_staff=True))
+    elif role == "order_clerk":
+        clerk = UserFactory(is_staff=True)
+        clerk.user_permissions.add(Permission.objects.get(content_type__app_label="orders", codename="change_order"))
+        client.force_login(clerk)
     return client
 
 

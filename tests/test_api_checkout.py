@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 from cart import services as cart_services
 from cart.models import Reservation
 from catalog.models import Inventory
+from orders import services
 from orders.models import Address, Order, Payment, Status
 from orders.payments import TestGateway
 from tests.factories import UserFactory, stock_invariant_violations, stocked_product
@@ -195,3 +196,23 @@ def test_the_error_report_of_a_failed_checkout_hides_the_card(shopper, product, 
     report = ExceptionReporter(record.request, *record.exc_info, is_email=True).get_traceback_html()
     assert "the gateway fell over" in report and "orders/api.py" in report
     assert TestGateway.SUCCEEDS not in report
+
+
+def test_a_retry_while_the_first_request_is_charging_is_told_to_ask_again(shopper, product, monkeypatch):
+    total = fill_cart(shopper, product)
+    key = uuid.uuid4()
+    real_charge, retries = TestGateway.charge, []
+
+    def charge_while_retried(gateway, **kwargs):
+        retries.append(checkout(shopper, total, key))  # the client's timeout fired; it sends the request again
+        return real_charge(gateway, **kwargs)
+
+    monkeypatch.setattr(TestGateway, "charge", charge_while_retried)
+    placed = checkout(shopper, total, key)
+
+    [retry] = retries
+    assert retry.status_code == 409 and retry["Retry-After"] == str(services.CHARGE_IN_PROGRESS_RETRY_SECONDS)
+    assert retry.json() == {"detail": services.payment_in_progress_message(), "lines": []}
+    assert placed.status_code == 201 and placed.json()["status"] == "paid"
+    assert checkout(shopper, total, key).json()["number"] == placed.json()["number"]  # asked again: the order
+    assert Payment.objects.filter(kind=Payment.Kind.CHARGE).count() == 1

@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from pytest_django.live_server_helper import LiveServer
 from rest_framework.authtoken.models import Token
@@ -38,7 +39,8 @@ def store(django_db_reset_sequences):
     """A little of everything, with small ids (the ones generated paths and bodies hit); returns a staff token."""
     audio, acme = CategoryFactory(slug="audio", parent=CategoryFactory(slug="electronics")), BrandFactory(slug="acme")
     products = [stocked_product(20, 20, category=audio, brand=acme) for _ in range(3)]
-    staff = UserFactory(is_staff=True)
+    staff = UserFactory(is_staff=True)  # allowed to move orders, so the staff moves are reached too
+    staff.user_permissions.add(Permission.objects.get(content_type__app_label="orders", codename="change_order"))
     cart_services.add_to_cart(cart_services.get_or_create_cart(user=staff).pk, products[0].pk, 2)
     OrderFactory(user=staff, number="100-0000001-0000001")
     return Token.objects.create(user=staff).key

@@ -9,7 +9,9 @@ from django.utils import timezone
 from cart import services as cart_services
 from cart.models import CartLine, Reservation
 from catalog.models import Product
+from orders import services
 from orders.models import Address, Order, OrderEvent, Payment, Status
+from orders.payments import TestGateway
 from tests.factories import PASSWORD, OrderFactory, UserFactory, stocked_product
 
 pytestmark = pytest.mark.django_db
@@ -201,6 +203,26 @@ def test_an_expired_card_is_refused(client, shopper, kettle, monkeypatch):
 
     assert response.context["form"].errors["exp_month"] == ["This card has expired."]
     assert not Order.objects.exists()
+
+
+def chosen_option(body, name):
+    """What a browser sends for a select left as it is: the selected option, or the first."""
+    select = re.search(rf'<select name="{name}"[^>]*>(.*?)</select>', body, re.S).group(1)
+    options = re.findall(r'<option value="(\d+)"( selected)?>', select)
+    return next((value for value, selected in options if selected), options[0][0])
+
+
+def test_the_expiry_defaults_to_a_month_that_has_not_passed(client, shopper, kettle, monkeypatch):
+    monkeypatch.setattr("orders.forms.timezone.localdate", lambda: date(2026, 12, 15))
+    review = to_review(client, kettle)
+    body = review.content.decode()
+    month, year = chosen_option(body, "exp_month"), chosen_option(body, "exp_year")
+    assert (month, year) == ("12", "2026")
+
+    response = client.post("/checkout/review/", pay_data(review, exp_month=month, exp_year=year))
+
+    order = Order.objects.get()
+    assert response["Location"] == f"/orders/{order.number}/?placed=1" and order.status == Status.PAID
 
 
 def test_card_details_are_not_echoed_or_kept(client, shopper, kettle):
@@ -473,3 +495,21 @@ def test_the_cart_page_leads_to_checkout_unless_a_line_blocks_it(client):
     Product.objects.filter(pk=product.pk).update(is_active=False)
     body = client.get("/cart/").content.decode()
     assert 'href="/checkout/"' not in body and "Checkout opens once" in body
+
+
+def test_a_second_click_while_the_card_is_being_charged_says_so(client, shopper, kettle, monkeypatch):
+    review = to_review(client, kettle)
+    real_charge, second_clicks = TestGateway.charge, []
+
+    def charge_while_clicked_again(gateway, **kwargs):
+        second_clicks.append(client.post("/checkout/review/", pay_data(review), follow=True))
+        return real_charge(gateway, **kwargs)
+
+    monkeypatch.setattr(TestGateway, "charge", charge_while_clicked_again)
+    client.post("/checkout/review/", pay_data(review))
+
+    order = Order.objects.get()
+    [second] = second_clicks
+    assert second.redirect_chain[-1][0] == f"/orders/{order.number}/"
+    assert page_messages(second) == [services.payment_in_progress_message()]
+    assert order.status == Status.PAID and order.payments.count() == 1

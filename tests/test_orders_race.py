@@ -1,10 +1,12 @@
 """Real concurrency on PostgreSQL: checkouts racing for the last units, and double submits."""
+import threading
 import uuid
 from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from cart import services as cart_services
 from catalog import services as catalog_services
@@ -14,6 +16,8 @@ from orders.models import Order, Payment, Status
 from orders.payments import Card, TestGateway
 from orders.selectors import checkout_summary
 from tests.factories import UserFactory, stock_invariant_violations, stocked_product
+from tests.test_api_checkout import ADDRESS as API_ADDRESS
+from tests.test_api_checkout import card
 from tests.test_cart_race import run_concurrently
 
 pytestmark = [
@@ -75,3 +79,49 @@ def test_a_double_click_places_one_order_and_charges_once():
     assert Order.objects.count() == 1
     assert Payment.objects.filter(kind="charge", outcome="succeeded").count() == 1
     assert Inventory.objects.get(product=product).quantity == 2
+
+
+def test_checkouts_sent_with_one_key_while_the_first_is_charging_are_told_to_retry(monkeypatch):
+    """Three API requests, one Idempotency-Key; the gateway holds the first charge until the other two have answered."""
+    product = stocked_product(3)
+    user = UserFactory()
+    api = APIClient()
+    api.force_authenticate(user)
+    api.post("/api/cart/lines/", {"product": product.pk, "quantity": 1}, format="json")
+    total = api.get("/api/checkout/").json()["total"]
+    key = str(uuid.uuid4())
+    real_charge, charges = TestGateway.charge, []
+    lock, others_answered, answered = threading.Lock(), threading.Event(), []
+
+    def held_charge(gateway, **kwargs):
+        charges.append(kwargs["idempotency_key"])
+        assert others_answered.wait(timeout=60), "the other requests never answered"  # a liveness bound only
+        return real_charge(gateway, **kwargs)
+
+    def request(i):
+        client = APIClient()
+        client.force_authenticate(user)
+        response = client.post(
+            "/api/checkout/", {"address": API_ADDRESS, "card": card(), "expected_total": total}, format="json",
+            headers={"Idempotency-Key": key},
+        )
+        if response.status_code != 201:  # not the one charging
+            with lock:
+                answered.append(i)
+                if len(answered) == 2:
+                    others_answered.set()
+        return response
+
+    monkeypatch.setattr(TestGateway, "charge", held_charge)
+    results, errors = run_concurrently(3, request)
+
+    assert errors == []
+    assert sorted(response.status_code for response in results) == [201, 409, 409]
+    for retry in [response for response in results if response.status_code == 409]:
+        assert retry["Retry-After"] == str(services.CHARGE_IN_PROGRESS_RETRY_SECONDS)
+        assert retry.json()["detail"] == services.payment_in_progress_message()
+    assert len(charges) == 1
+    assert Order.objects.get().status == Status.PAID
+    assert Payment.objects.filter(kind="charge").count() == 1
+    assert Inventory.objects.get(product=product).quantity == 2
+    assert stock_invariant_violations() == []

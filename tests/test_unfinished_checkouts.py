@@ -7,6 +7,7 @@ stops checkout at exactly that point: with an unexpected error (as if the
 process died), or with GatewayUnavailable, which the pages and the API
 answer with "not confirmed yet".
 """
+import importlib
 import uuid
 from datetime import timedelta
 from decimal import Decimal
@@ -20,9 +21,9 @@ from amazon_site.events.models import OutboxEvent
 from cart import services as cart_services
 from catalog.models import Inventory
 from orders import services, tasks
-from orders.models import CancelReason, Order, Payment, Status
+from orders.models import CancelReason, ChargeState, Order, Payment, Status
 from orders.payments import GatewayUnavailable, TestGateway
-from tests.factories import UserFactory, stock_invariant_violations, stocked_product
+from tests.factories import OrderFactory, UserFactory, stock_invariant_violations, stocked_product
 from tests.test_api_checkout import ADDRESS, card
 from tests.test_orders_pages import page_messages, pay_data, to_review
 from tests.test_orders_services import BROKE, DECLINED, GOOD, checkout, shopper  # noqa: F401 (fixture)
@@ -188,3 +189,108 @@ def test_the_api_answers_202_with_the_pending_order(monkeypatch):
     assert response.status_code == 202
     assert response.json()["detail"] == services.payment_unconfirmed_message()
     assert response.json()["order"]["status"] == "pending"
+
+
+def charged_but_unanswered(shopper, monkeypatch):
+    """A checkout whose card the gateway charged, and whose answer was then lost (GatewayUnavailable)."""
+    user, cart_id, address = shopper
+    product = stocked_product(5, price=Decimal("20.00"))
+    cart_services.add_to_cart(cart_id, product.pk, 2)
+    real_charge = TestGateway.charge
+
+    def charge_then_lose_the_answer(gateway, **kwargs):
+        real_charge(gateway, **kwargs)
+        raise GatewayUnavailable("the answer was lost")
+
+    monkeypatch.setattr(TestGateway, "charge", charge_then_lose_the_answer)
+    result = checkout(user, cart_id, address)
+    monkeypatch.setattr(TestGateway, "charge", real_charge)
+    assert result.payment_unconfirmed and not result.order.payments.exists()
+    return result.order, product
+
+
+def money_of(order):
+    return sorted(order.payments.values_list("kind", "outcome", "amount"))
+
+
+CHARGED_AND_REFUNDED = [("charge", "succeeded", Decimal("40.00")), ("refund", "succeeded", Decimal("40.00"))]
+
+
+@pytest.mark.parametrize("who", ["shopper", "staff"])
+def test_cancelling_an_order_whose_payment_is_unconfirmed_refunds_the_charge(shopper, monkeypatch, who):
+    order, product = charged_but_unanswered(shopper, monkeypatch)
+
+    if who == "shopper":
+        services.cancel_by_customer(user=order.user, order_id=order.pk)
+    else:
+        services.cancel_by_staff(order.pk, actor=UserFactory(is_staff=True))
+
+    order.refresh_from_db()
+    assert order.status == Status.CANCELLED
+    assert money_of(order) == CHARGED_AND_REFUNDED
+    assert on_shelf(product) == 5
+    assert services.settle_unfinished_checkouts(now=timezone.now() + LATER) == 0  # nothing left to settle
+    assert money_of(order) == CHARGED_AND_REFUNDED  # refunded once
+    assert stock_invariant_violations() == []
+
+
+def test_a_cancel_while_the_gateway_is_still_down_is_refunded_by_the_settling_job(shopper, monkeypatch):
+    order, product = charged_but_unanswered(shopper, monkeypatch)
+
+    def still_down(gateway, **kwargs):
+        raise GatewayUnavailable("still down")
+
+    monkeypatch.setattr(TestGateway, "find_charge", still_down)
+    services.cancel_by_customer(user=order.user, order_id=order.pk)
+    order.refresh_from_db()
+    assert order.status == Status.CANCELLED and on_shelf(product) == 5
+    assert not order.payments.exists()
+    assert services.settle_unfinished_checkouts(now=timezone.now() + LATER) == 0  # down at the next run too
+    monkeypatch.undo()  # the gateway is back
+
+    assert services.settle_unfinished_checkouts(now=timezone.now() + LATER) == 1
+
+    order.refresh_from_db()
+    assert (order.status, order.cancel_reason) == (Status.CANCELLED, CancelReason.CUSTOMER)
+    assert money_of(order) == CHARGED_AND_REFUNDED
+    assert on_shelf(product) == 5  # restocked once, by the cancel
+    assert services.settle_unfinished_checkouts(now=timezone.now() + LATER) == 0
+    assert money_of(order) == CHARGED_AND_REFUNDED
+    assert stock_invariant_violations() == []
+
+
+def test_a_cancelled_order_the_gateway_never_charged_is_asked_about_once(shopper, monkeypatch):
+    order, product = unfinished_checkout(shopper, monkeypatch, charged=False)
+    services.cancel_by_customer(user=order.user, order_id=order.pk)
+    asked = []
+    real_find = TestGateway.find_charge
+
+    def find_charge(gateway, **kwargs):
+        asked.append(kwargs["idempotency_key"])
+        return real_find(gateway, **kwargs)
+
+    monkeypatch.setattr(TestGateway, "find_charge", find_charge)
+    assert services.settle_unfinished_checkouts(now=timezone.now() + LATER) == 1
+    assert services.settle_unfinished_checkouts(now=timezone.now() + LATER) == 0
+
+    assert asked == [f"order-{order.number}"]
+    assert not order.payments.exists() and on_shelf(product) == 5
+
+
+def test_the_migration_reopens_past_cancels_of_unconfirmed_payments_for_the_job(shopper, monkeypatch):
+    """Orders cancelled before this fix, their charge lost: the job finds and refunds it once deployed."""
+    from django.apps import apps
+
+    reopen = importlib.import_module("orders.migrations.0002_charge_state").reopen_cancels_of_unconfirmed_payments
+    order, _ = charged_but_unanswered(shopper, monkeypatch)
+    services.cancel_by_customer(user=order.user, order_id=order.pk)
+    # As the cancel left it before the fix: no charge row, and nothing marking it open.
+    order.payments.all().delete()
+    Order.objects.filter(pk=order.pk).update(charge_state=ChargeState.SETTLED)
+    declined = OrderFactory(status=Status.CANCELLED, cancel_reason=CancelReason.PAYMENT_FAILED)
+
+    reopen(apps, None)
+
+    assert services.settle_unfinished_checkouts(now=timezone.now() + LATER) == 1
+    assert money_of(order) == CHARGED_AND_REFUNDED
+    assert Order.objects.get(pk=declined.pk).charge_state == ChargeState.SETTLED
