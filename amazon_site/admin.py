@@ -4,19 +4,23 @@ from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.admin.widgets import AutocompleteSelect
+from django.core.exceptions import FieldDoesNotExist
 
 from .ids import is_id
 
 
 class StoreChangeList(ChangeList):
-    """Django's change list, refusing an out-of-range date in the URL like any other bad filter.
+    """Django's change list, refusing an out-of-range date or a NUL byte in the URL like any other bad filter.
 
     Django turns a bad ``?created_at__year=`` into "invalid lookup" (a
     redirect with ``?e=1``) only when ``datetime()`` raises ValueError; a year
-    too big for a C long raises OverflowError, which would be a 500.
+    too big for a C long raises OverflowError, and PostgreSQL refuses a NUL
+    byte in any string (a filter or the search box): both would be 500s.
     """
 
     def get_filters(self, request):
+        if any("\x00" in value for _, values in request.GET.lists() for value in values):
+            raise IncorrectLookupParameters("a NUL byte in the query string")
         try:
             return super().get_filters(request)
         except OverflowError as error:
@@ -44,6 +48,15 @@ class StoreModelAdmin(admin.ModelAdmin):
         if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
             kwargs["widget"] = IdAutocompleteSelect(db_field, self.admin_site, using=kwargs.get("using"))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def to_field_allowed(self, request, to_field):
+        # Django looks ``?_to_field=`` up among fields and reverse relations alike;
+        # a hidden relation (``related_name="+"``) has no ``primary_key`` and raised.
+        try:
+            field = self.opts.get_field(to_field)
+        except FieldDoesNotExist:
+            return False
+        return getattr(field, "concrete", False) and super().to_field_allowed(request, to_field)
 
     def response_action(self, request, queryset):
         # Django hands the posted ids to the database as they come: an empty

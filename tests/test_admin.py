@@ -201,3 +201,15 @@ def test_an_action_on_ids_that_are_no_ids_changes_nothing(staff_client, selected
 def test_an_order_list_for_an_impossible_year_is_refused_like_any_bad_filter(staff_client):
     response = staff_client.get("/admin/orders/order/", {"created_at__year": "99999999999999999999999"})
     assert response.status_code == 302 and response["Location"].endswith("?e=1")
+
+
+@pytest.mark.parametrize("query", [{"status__exact": "\x00"}, {"q": "cable\x00"}])
+def test_a_nul_byte_in_a_list_filter_or_search_is_refused_like_any_bad_filter(staff_client, query):
+    response = staff_client.get("/admin/orders/order/", query)
+    assert response.status_code == 302 and response["Location"].endswith("?e=1")
+
+
+@pytest.mark.parametrize("to_field", ["+", "no_such_field"])
+def test_a_to_field_that_is_no_field_is_refused_not_a_server_error(staff_client, to_field):
+    response = staff_client.get("/admin/catalog/category/add/", {"_to_field": to_field})
+    assert response.status_code == 400
