@@ -38,6 +38,23 @@ def cart_item_count(cart_id) -> int:
     return count
 
 
+def lapsed_units(product_ids, *, now=None) -> dict[int, int]:
+    """Units of these products held by reservations that ran out but were not released yet.
+
+    They are still in ``Inventory.reserved``, yet any add takes them (it frees
+    lapsed holds on a shortage), so availability counts them as free
+    (registered with ``catalog.stock`` in apps.py). One scan of the
+    (product, expiry) index.
+    """
+    rows = (
+        Reservation.objects.filter(product_id__in=product_ids, reserved_until__lte=now or timezone.now())
+        .values("product_id")
+        .annotate(units=Sum("quantity"))
+        .values_list("product_id", "units")
+    )
+    return dict(rows)
+
+
 def forget_item_counts(cart_ids) -> None:
     """Drop the header counts of these carts once the current transaction commits."""
     forget_on_commit(ITEM_COUNT_CACHE_KEY.format(cart_id) for cart_id in cart_ids)
