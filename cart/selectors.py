@@ -38,6 +38,13 @@ def cart_item_count(cart_id) -> int:
     return count
 
 
+def quantity_in_cart(cart_id, product_id) -> int:
+    """Units of the product in the cart's line for it (the one-line-per-product index)."""
+    if cart_id is None:
+        return 0
+    return CartLine.objects.filter(cart_id=cart_id, product_id=product_id).values_list("quantity", flat=True).first() or 0
+
+
 def lapsed_units(product_ids, *, now=None) -> dict[int, int]:
     """Units of these products held by reservations that ran out but were not released yet.
 

@@ -3,6 +3,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from cart import services
@@ -216,3 +217,14 @@ def test_header_count_and_stock_badge_are_cached_and_cleared_on_change(client, d
 def test_changing_a_line_without_a_cart_says_so(client):
     response = client.post("/cart/lines/12345/", {"quantity": "1"}, follow=True)
     assert page_messages(response) == ["That item is no longer in your cart."]
+
+
+def test_a_shopper_holding_the_last_units_is_told_they_are_in_the_cart(client):
+    product = stocked_product(2)
+    add(client, product, 2)
+
+    body = client.get(product.get_absolute_url()).content.decode()
+    assert "Out of stock" in body
+    assert re.search(r'<a href="/cart/"[^>]*>2 in your cart</a>', body)
+    another_visitor = Client()
+    assert "in your cart" not in another_visitor.get(product.get_absolute_url()).content.decode()
