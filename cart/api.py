@@ -55,8 +55,6 @@ class CartView(APIView):
     @extend_schema(responses=CartSerializer)
     def get(self, request):
         cart_id = visitor_cart_id(request)
-        if cart_id is not None:
-            services.refresh_cart(cart_id)  # viewing the cart is activity: it keeps the stock held
         return Response(CartSerializer(selectors.cart_detail(cart_id)).data)
 
 

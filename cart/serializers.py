@@ -25,7 +25,11 @@ class CartLineSerializer(serializers.Serializer):
     )
     price_when_added = serializers.DecimalField(source="unit_price", max_digits=10, decimal_places=2, allow_null=True)
     total = serializers.DecimalField(max_digits=12, decimal_places=2)
-    is_short = serializers.BooleanField(help_text="The reservation lapsed and the stock could not all be held again.")
+    is_short = serializers.BooleanField(help_text="The reservation lapsed and the free stock cannot cover the line.")
+    is_lapsed = serializers.BooleanField(
+        help_text="The hold ran out (viewing does not renew it) but free stock covers the line: the next change "
+        "or the order takes it."
+    )
     is_unavailable = serializers.BooleanField(help_text="The product is no longer sold.")
     blocks_checkout = serializers.BooleanField()
 

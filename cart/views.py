@@ -29,8 +29,8 @@ def _cart_id_or_create(request):
 
 def cart_detail(request):
     cart_id = _cart_id(request)
-    if cart_id is not None:
-        services.refresh_cart(cart_id)  # viewing the cart is activity: it keeps the stock held
+    # Viewing renews no hold (a script could keep stock held by reloading);
+    # lapsed lines are judged by the free stock (selectors.CartLineView).
     cart = selectors.cart_detail(cart_id)
     return render(
         request,

@@ -202,12 +202,12 @@ _lapsed_counter = None
 
 
 def count_lapsed_with(counter) -> None:
-    """Register ``counter(product_ids) -> {product_id: units}`` (lapsed holds still in ``reserved``)."""
+    """Register ``counter(product_ids, now=None) -> {product_id: units}`` (lapsed holds still in ``reserved``)."""
     global _lapsed_counter
     _lapsed_counter = counter
 
 
-def available(product_ids) -> dict[int, int]:
+def available(product_ids, *, now=None) -> dict[int, int]:
     """Units that can be sold now, by product, summed over all warehouses.
 
     A lapsed hold still counts in ``reserved`` until something releases it,
@@ -224,7 +224,7 @@ def available(product_ids) -> dict[int, int]:
     )
     units = dict(rows)
     if units and _lapsed_counter is not None:
-        for product_id, lapsed in _lapsed_counter(list(units)).items():
+        for product_id, lapsed in _lapsed_counter(list(units), now=now).items():
             units[product_id] += lapsed
     return units
 

@@ -228,3 +228,29 @@ def test_a_shopper_holding_the_last_units_is_told_they_are_in_the_cart(client):
     assert re.search(r'<a href="/cart/"[^>]*>2 in your cart</a>', body)
     another_visitor = Client()
     assert "in your cart" not in another_visitor.get(product.get_absolute_url()).content.decode()
+
+
+def test_a_lapsed_line_whose_stock_is_still_free_is_not_flagged(client):
+    product = stocked_product(3, title="Desk Lamp")
+    add(client, product, 2)
+    Reservation.objects.update(reserved_until=timezone.now() - timedelta(minutes=1))
+
+    response = client.get("/cart/")
+
+    line = response.context["cart"].lines[0]
+    assert (line.reserved, line.is_short, response.context["cart"].checkout_blocked) == (0, False, False)
+    assert "Proceed to checkout" in response.content.decode()
+    assert "Your reservation lapsed" not in response.content.decode()
+
+
+def test_viewing_the_cart_renews_no_hold(client):
+    """Reloading the cart page (or GET /api/cart/) must not keep stock held forever: only a change does."""
+    product = stocked_product(3)
+    add(client, product, 2)
+    soon = timezone.now() + timedelta(minutes=1)
+    Reservation.objects.update(reserved_until=soon)
+
+    client.get("/cart/")
+    client.get("/api/cart/")
+
+    assert set(Reservation.objects.values_list("reserved_until", flat=True)) == {soon}

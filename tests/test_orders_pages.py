@@ -473,3 +473,19 @@ def test_the_cart_page_leads_to_checkout_unless_a_line_blocks_it(client):
     Product.objects.filter(pk=product.pk).update(is_active=False)
     body = client.get("/cart/").content.decode()
     assert 'href="/checkout/"' not in body and "Checkout opens once" in body
+
+
+def test_a_lapsed_hold_on_free_stock_does_not_block_the_review_and_the_order_takes_it(client, shopper):
+    lamp = stocked_product(3, title="Desk Lamp")
+    review = to_review(client, lamp)
+    Reservation.objects.update(reserved_until=timezone.now() - timedelta(minutes=1))  # nobody took the stock
+
+    review = client.get("/checkout/review/")  # straight here, without opening the cart page
+    body = review.content.decode()
+    assert "Fix them in your cart" not in body and 'name="card_number"' in body
+
+    response = client.post("/checkout/review/", pay_data(review), follow=True)
+    order = Order.objects.get()
+    assert response.redirect_chain[-1][0] == f"/orders/{order.number}/?placed=1"
+    assert order.items.get().quantity == 2
+    assert Product.objects.get(pk=lamp.pk).inventory.get().quantity == 1
