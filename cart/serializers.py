@@ -50,6 +50,9 @@ class LineChangeSerializer(serializers.Serializer):
     quantity = serializers.IntegerField(help_text="The line's quantity afterwards; 0 when the line is gone.")
     limited = serializers.BooleanField(help_text="The per-line limit cut the request.")
     short = serializers.BooleanField(help_text="There was not enough stock for the request.")
+    held_cap = serializers.BooleanField(
+        help_text="Not signed in: the cap on units one client's carts hold together cut the request."
+    )
 
 
 class CartChangeSerializer(serializers.Serializer):
