@@ -267,6 +267,7 @@ RATELIMIT_PASSWORD_RESET_IP = env.str("RATELIMIT_PASSWORD_RESET_IP", default="10
 # Reset mails per address; past it the page still says "sent", so it tells nothing about the address.
 RATELIMIT_PASSWORD_RESET_EMAIL = env.str("RATELIMIT_PASSWORD_RESET_EMAIL", default="3/h")
 RATELIMIT_CHECKOUT_USER = env.str("RATELIMIT_CHECKOUT_USER", default="20/min")  # checkout POSTs per account
+RATELIMIT_CART_ADD_IP = env.str("RATELIMIT_CART_ADD_IP", default="30/min")  # adds to a cart (page and API) per client IP
 # Proxies in front of the site appending to X-Forwarded-For (as API_NUM_PROXIES); 0 uses REMOTE_ADDR.
 RATELIMIT_NUM_PROXIES = env.int("RATELIMIT_NUM_PROXIES", default=env.int("API_NUM_PROXIES", default=0))
 
@@ -326,6 +327,10 @@ LOW_STOCK_THRESHOLD = 5
 # --- Cart: reservations and their expiry (see cart/services.py) ---
 # Stock added to a cart is held this long after the cart's last activity.
 CART_RESERVATION_MINUTES = env.int("CART_RESERVATION_MINUTES", default=30)
+# A visitor's (not signed in) cart holds stock this long after its last change.
+CART_ANON_RESERVATION_MINUTES = env.int("CART_ANON_RESERVATION_MINUTES", default=10)
+# Units the carts of one client address may hold together while not signed in (0: no cap).
+CART_MAX_HELD_UNITS_PER_CLIENT = env.int("CART_MAX_HELD_UNITS_PER_CLIENT", default=20)
 CART_MAX_LINE_QUANTITY = env.int("CART_MAX_LINE_QUANTITY", default=10)
 # Expired reservations released per transaction by the beat task.
 CART_EXPIRY_BATCH_SIZE = 500

@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from amazon_site.api import VisitorCsrf, error_response
 
-from . import selectors, services
+from . import clients, selectors, services
 from .serializers import AddLineSerializer, CartChangeSerializer, CartSerializer, LineQuantitySerializer
 
 REFUSED = error_response("Invalid input (`errors` by field), or the cart refused the change: `detail` tells the shopper why.")
@@ -29,6 +29,7 @@ def _visitor_cart_id_or_create(request) -> int:
     cart = services.get_or_create_cart(
         user=request.user if request.user.is_authenticated else None,
         cart_id=request.session.get(selectors.CART_SESSION_KEY) if request.auth is None else None,
+        client=clients.client_key(request),
     )
     if request.auth is None:  # a token client keeps no session
         request.session[selectors.CART_SESSION_KEY] = cart.pk
@@ -55,8 +56,6 @@ class CartView(APIView):
     @extend_schema(responses=CartSerializer)
     def get(self, request):
         cart_id = visitor_cart_id(request)
-        if cart_id is not None:
-            services.refresh_cart(cart_id)  # viewing the cart is activity: it keeps the stock held
         return Response(CartSerializer(selectors.cart_detail(cart_id)).data)
 
 
@@ -65,10 +64,20 @@ class CartLinesView(APIView):
 
     permission_classes = [AllowAny, VisitorCsrf]
 
-    @extend_schema(request=AddLineSerializer, responses={200: CartChangeSerializer, 400: REFUSED})
+    @extend_schema(
+        request=AddLineSerializer,
+        responses={200: CartChangeSerializer, 400: REFUSED, 429: error_response("Too many adds from this address.")},
+    )
     def post(self, request):
         serializer = AddLineSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        limit = clients.add_limit(request)
+        if not limit.hit():
+            return Response(
+                {"detail": f"Too many additions to the cart. Please wait {limit.retry_after()} seconds and try again."},
+                status=status.HTTP_429_TOO_MANY_REQUESTS,
+                headers={"Retry-After": str(limit.retry_after())},
+            )
         cart_id = _visitor_cart_id_or_create(request)
         try:
             change = services.add_to_cart(cart_id, serializer.validated_data["product"], serializer.validated_data["quantity"])

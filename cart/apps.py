@@ -5,4 +5,8 @@ class CartConfig(AppConfig):
     name = "cart"
 
     def ready(self):
-        from . import signals  # noqa: F401  (connects the log-in receiver)
+        from catalog import stock
+
+        from . import selectors, signals  # noqa: F401  (signals connects the log-in receiver)
+
+        stock.count_lapsed_with(selectors.lapsed_units)

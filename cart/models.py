@@ -23,6 +23,10 @@ class Cart(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="cart"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # A visitor's cart: a keyed hash of the client's address (cart/clients.py),
+    # so the units all of one client's carts hold can be capped. Empty for
+    # accounts' carts and for carts from before it was kept.
+    client = models.CharField(max_length=32, blank=True, default="", db_index=True)
 
     def __str__(self):
         return f"Cart {self.pk} ({self.user or 'visitor'})"

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from amazon_site.cache import forget_on_commit
 from catalog.models import Product
+from catalog import stock
 
 from .models import Cart, CartLine, Reservation
 
@@ -38,6 +39,30 @@ def cart_item_count(cart_id) -> int:
     return count
 
 
+def quantity_in_cart(cart_id, product_id) -> int:
+    """Units of the product in the cart's line for it (the one-line-per-product index)."""
+    if cart_id is None:
+        return 0
+    return CartLine.objects.filter(cart_id=cart_id, product_id=product_id).values_list("quantity", flat=True).first() or 0
+
+
+def lapsed_units(product_ids, *, now=None) -> dict[int, int]:
+    """Units of these products held by reservations that ran out but were not released yet.
+
+    They are still in ``Inventory.reserved``, yet any add takes them (it frees
+    lapsed holds on a shortage), so availability counts them as free
+    (registered with ``catalog.stock`` in apps.py). One scan of the
+    (product, expiry) index.
+    """
+    rows = (
+        Reservation.objects.filter(product_id__in=product_ids, reserved_until__lte=now or timezone.now())
+        .values("product_id")
+        .annotate(units=Sum("quantity"))
+        .values_list("product_id", "units")
+    )
+    return dict(rows)
+
+
 def forget_item_counts(cart_ids) -> None:
     """Drop the header counts of these carts once the current transaction commits."""
     forget_on_commit(ITEM_COUNT_CACHE_KEY.format(cart_id) for cart_id in cart_ids)
@@ -51,6 +76,7 @@ class CartLineView:
     reserved: int  # units held by unexpired reservations
     reserved_until: datetime | None
     unit_price: Decimal | None = None  # the price when the line was added
+    free: int = 0  # units of the product free for anyone now (lapsed holds too); read only for lines not fully held
 
     @property
     def total(self) -> Decimal:
@@ -61,9 +87,18 @@ class CartLineView:
         return not self.product.is_active
 
     @property
+    def is_lapsed(self) -> bool:
+        """The hold ran out (viewing does not renew it) but the free stock covers the line.
+
+        The next change to the cart, or placing the order, holds it again
+        under the stock lock; until then someone else may take it.
+        """
+        return self.reserved < self.quantity and not self.is_short
+
+    @property
     def is_short(self) -> bool:
-        """The reservation lapsed and the stock could not all be held again."""
-        return self.reserved < self.quantity
+        """The reservation lapsed and the stock went to someone else: free stock cannot cover the line."""
+        return self.reserved + max(self.free, 0) < self.quantity
 
     @property
     def blocks_checkout(self) -> bool:
@@ -102,6 +137,11 @@ def cart_detail(cart_id, *, now=None) -> CartView:
     lines = CartLine.objects.filter(cart_id=cart_id).select_related("product").only(
         "quantity", "unit_price", "product__title", "product__slug", "product__price", "product__is_active"
     )
+    lines = list(lines)
+    # Judged as checkout's sale fills it (``services.sell_cart``): a line whose
+    # hold ran out can be sold while the free stock covers it.
+    not_held = [line.product_id for line in lines if holdings.get(line.pk, {}).get("reserved", 0) < line.quantity]
+    free = stock.available(not_held, now=now) if not_held else {}
     return CartView(
         lines=[
             CartLineView(
@@ -111,6 +151,7 @@ def cart_detail(cart_id, *, now=None) -> CartView:
                 reserved=holdings.get(line.pk, {}).get("reserved", 0),
                 reserved_until=holdings.get(line.pk, {}).get("until"),
                 unit_price=line.unit_price,
+                free=free.get(line.product_id, 0),
             )
             for line in lines
         ]

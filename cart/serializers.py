@@ -25,7 +25,11 @@ class CartLineSerializer(serializers.Serializer):
     )
     price_when_added = serializers.DecimalField(source="unit_price", max_digits=10, decimal_places=2, allow_null=True)
     total = serializers.DecimalField(max_digits=12, decimal_places=2)
-    is_short = serializers.BooleanField(help_text="The reservation lapsed and the stock could not all be held again.")
+    is_short = serializers.BooleanField(help_text="The reservation lapsed and the free stock cannot cover the line.")
+    is_lapsed = serializers.BooleanField(
+        help_text="The hold ran out (viewing does not renew it) but free stock covers the line: the next change "
+        "or the order takes it."
+    )
     is_unavailable = serializers.BooleanField(help_text="The product is no longer sold.")
     blocks_checkout = serializers.BooleanField()
 
@@ -46,6 +50,9 @@ class LineChangeSerializer(serializers.Serializer):
     quantity = serializers.IntegerField(help_text="The line's quantity afterwards; 0 when the line is gone.")
     limited = serializers.BooleanField(help_text="The per-line limit cut the request.")
     short = serializers.BooleanField(help_text="There was not enough stock for the request.")
+    held_cap = serializers.BooleanField(
+        help_text="Not signed in: the cap on units one client's carts hold together cut the request."
+    )
 
 
 class CartChangeSerializer(serializers.Serializer):

@@ -3,18 +3,28 @@
 Every operation follows one locking order, which is what keeps concurrent
 carts, the expiry task and (next) checkout from deadlocking:
 
-1. the cart row(s), by id;
-2. the carts' reservation rows, which are then extended: activity on a cart
-   keeps its stock held, and an expired row nobody released yet is renewed;
+1. the cart row(s), by id, then (PostgreSQL) a transaction advisory lock per
+   visitor client, which serialises the changes of all carts of one client
+   address so their cap on held units holds;
+2. the carts' reservation rows, which are then extended: a change to a cart
+   keeps its stock held, and an expired row nobody released yet is renewed,
+   except a visitor's: it is released in step 3 and taken again within the cap;
 3. in one ordered ``catalog.stock.lock`` call, the inventory rows of every
    product the operation changes plus those of the cart's short lines, which
    it tries to fill again;
 4. lines, reservation rows and, through ``catalog.stock``, ``reserved``.
 
+Visitors' carts (no account) with a recorded client hold for
+``CART_ANON_RESERVATION_MINUTES``, and together hold at most
+``CART_MAX_HELD_UNITS_PER_CLIENT`` unexpired units per client: a script
+cannot keep a product sold out for free. Accounts' carts hold for
+``CART_RESERVATION_MINUTES``, uncapped.
+
 Expiry holds inventory rows and takes reservation rows with SKIP LOCKED, so it
 never waits on a cart that is being worked on. Whatever the order of events,
 each inventory row's ``reserved`` equals the sum of its reservation rows.
 """
+import hashlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -52,6 +62,7 @@ class LineChange:
     quantity: int  # the line's quantity afterwards; 0 when the line is gone
     limited: bool = False  # the per-line limit cut the request
     short: bool = False  # there was not enough stock for the request
+    held_cap: bool = False  # the cap on units a visitor's carts hold together cut the request
 
 
 @dataclass(frozen=True)
@@ -87,13 +98,17 @@ def validate_quantity(quantity) -> int:
     return quantity
 
 
-def get_or_create_cart(*, user=None, cart_id=None) -> Cart:
-    """The visitor's cart: the account's for a signed-in user, else the session's."""
+def get_or_create_cart(*, user=None, cart_id=None, client="") -> Cart:
+    """The visitor's cart: the account's for a signed-in user, else the session's.
+
+    A new visitor's cart records ``client`` (``cart.clients.client_key``), which
+    caps what that client's carts hold together.
+    """
     if user is not None:
         return Cart.objects.get_or_create(user=user)[0]
     if cart_id is not None and (cart := Cart.objects.filter(pk=cart_id, user=None).first()):
         return cart
-    return Cart.objects.create()
+    return Cart.objects.create(client=client)
 
 
 def add_to_cart(cart_id, product_id, quantity, *, now=None) -> LineChange:
@@ -114,7 +129,7 @@ def add_to_cart(cart_id, product_id, quantity, *, now=None) -> LineChange:
         target = min(current + quantity, settings.CART_MAX_LINE_QUANTITY)
         holding = line.held if line else 0
         wanted = max(target - holding, 0)
-        allocations = work.take(product_id, wanted)
+        allocations = work.take(cart_id, product_id, wanted)
         added = sum(allocation.quantity for allocation in allocations)
         if added:
             if line is None:
@@ -131,7 +146,8 @@ def add_to_cart(cart_id, product_id, quantity, *, now=None) -> LineChange:
             added=added,
             quantity=line.quantity if line else 0,
             limited=current + quantity > settings.CART_MAX_LINE_QUANTITY,
-            short=added < wanted,
+            short=added < wanted and not work.cut,
+            held_cap=work.cut,
         )
 
 
@@ -149,7 +165,7 @@ def set_quantity(cart_id, line_id, quantity, *, now=None) -> LineChange:
         elif quantity > holding:
             if not line.is_active:
                 raise CartError("This product is no longer available; you can only lower the quantity or remove it.")
-            allocations = work.take(line.product_id, quantity - holding)
+            allocations = work.take(cart_id, line.product_id, quantity - holding)
             added = sum(allocation.quantity for allocation in allocations)
             work.hold(line, allocations)
         line.quantity = line.held
@@ -159,7 +175,8 @@ def set_quantity(cart_id, line_id, quantity, *, now=None) -> LineChange:
             requested=quantity,
             added=added,
             quantity=line.quantity,
-            short=line.quantity < quantity,
+            short=line.quantity < quantity and not work.cut,
+            held_cap=work.cut,
         )
 
 
@@ -387,6 +404,13 @@ def _money(value) -> Decimal | None:
     return None if value is None else Decimal(str(value)).quantize(CENTS)
 
 
+def _lock_client(client) -> None:
+    """Serialise, until commit, the operations on carts of one client (PostgreSQL; SQLite has one writer)."""
+    if connection.vendor == "postgresql":
+        key = int.from_bytes(hashlib.blake2b(f"cart-client:{client}".encode(), digest_size=8).digest(), "big", signed=True)
+        _sql("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
 def _sql(sql, params=()) -> list[tuple]:
     """Run one statement; returns its rows (those of RETURNING too)."""
     with connection.cursor() as cursor:
@@ -402,11 +426,18 @@ class _Work:
     Only this class writes cart lines and reservation rows.
     """
 
-    def __init__(self, carts, lines, now):
+    def __init__(self, carts, lines, now, *, clients=None, signed_in=True):
         self.carts = carts
         self.lines = lines
         self.now = now
-        self.until = connection.ops.adapt_datetimefield_value(now + timedelta(minutes=settings.CART_RESERVATION_MINUTES))
+        # Rows move between the carts of one operation (merge), so one duration:
+        # an account's once an account's cart takes part.
+        minutes = settings.CART_RESERVATION_MINUTES if signed_in else settings.CART_ANON_RESERVATION_MINUTES
+        self.until = connection.ops.adapt_datetimefield_value(now + timedelta(minutes=minutes))
+        self.clients = clients or {}  # visitor cart id -> client, for the carts under the cap
+        self.room = {}  # client -> units its carts may still hold, counted once per operation
+        self.lapsed = []  # (line, row): visitors' expired rows, released in lock_stock
+        self.cut = False  # the cap cut a take
         self.stock = None
 
     @classmethod
@@ -415,12 +446,16 @@ class _Work:
         now = now or timezone.now()
         cart_ids = sorted(set(cart_ids))
         lock = " FOR NO KEY UPDATE" if connection.features.has_select_for_no_key_update else ""
-        carts = [
-            cart_id for (cart_id,) in _sql(f"SELECT id FROM cart_cart WHERE id IN ({_in(cart_ids)}) ORDER BY id{lock}", cart_ids)
-        ]
+        found = _sql(f"SELECT id, user_id, client FROM cart_cart WHERE id IN ({_in(cart_ids)}) ORDER BY id{lock}", cart_ids)
+        carts = [cart_id for cart_id, _, _ in found]
         if len(carts) < len(cart_ids) and not missing_ok:
             raise CartError("Your cart has changed in another window. Please try again.")
-        work = cls(carts, {}, now)
+        capped = settings.CART_MAX_HELD_UNITS_PER_CLIENT > 0
+        clients = {cart_id: client for cart_id, user_id, client in found if user_id is None and client and capped}
+        for client in sorted(set(clients.values())):
+            _lock_client(client)
+        signed_in = any(user_id is not None for _, user_id, _ in found) or not found
+        work = cls(carts, {}, now, clients=clients, signed_in=signed_in)
         if carts:
             lines = _sql(
                 "SELECT line.id, line.cart_id, line.product_id, line.quantity, product.title, product.is_active, "
@@ -434,23 +469,42 @@ class _Work:
             }
         if work.lines:
             # The cart row lock makes this the only operation on these rows but
-            # for expiry, which skips rows locked here.
+            # for expiry, which skips rows locked here. A visitor's expired row
+            # keeps its time: renewing it would hold its units past the cap.
+            now_value = connection.ops.adapt_datetimefield_value(now)
+            kept = [line_id for line_id, line in work.lines.items() if line.cart_id in clients] or [0]
             extended = _sql(
-                f"UPDATE cart_reservation SET reserved_until = %s WHERE line_id IN ({_in(work.lines)}) "
-                "RETURNING id, line_id, warehouse_id, quantity",
-                [work.until, *work.lines],
+                f"UPDATE cart_reservation SET reserved_until = CASE WHEN reserved_until <= %s "
+                f"AND line_id IN ({_in(kept)}) THEN reserved_until ELSE %s END WHERE line_id IN ({_in(work.lines)}) "
+                "RETURNING id, line_id, warehouse_id, quantity, reserved_until > %s",
+                [now_value, *kept, work.until, *work.lines, now_value],
             )
-            for row_id, line_id, warehouse_id, quantity in extended:
-                work.lines[line_id].rows[warehouse_id] = _Held(row_id, warehouse_id, quantity)
+            for row_id, line_id, warehouse_id, quantity, live in extended:
+                line = work.lines[line_id]
+                line.rows[warehouse_id] = _Held(row_id, warehouse_id, quantity)
+                if not live:
+                    work.lapsed.append((line, line.rows[warehouse_id]))
         forget_item_counts(carts)
         return work
 
     def lock_stock(self, product_ids):
-        """Step 3: lock the stock of these products and of short lines, then fill short lines."""
+        """Step 3: lock the stock of these products and of short lines, then fill short lines.
+
+        A visitor's lapsed rows are released first, so what fills its lines
+        again is taken within the client's cap.
+        """
+        lapsed_products = {line.product_id for line, _ in self.lapsed}
         short = [line for line in self.lines.values() if line.held < line.quantity and line.is_active]
-        self.stock = stock_api.lock({*product_ids, *(line.product_id for line in short)})
-        for line in short:
-            self.hold(line, self.take(line.product_id, line.quantity - line.held))
+        self.stock = stock_api.lock({*product_ids, *lapsed_products, *(line.product_id for line in short)})
+        for line, row in self.lapsed:
+            stock_api.release(self.stock, line.product_id, [stock_api.Allocation(row.warehouse_id, row.quantity)])
+            row.quantity = 0
+            self._save_row(row)
+            del line.rows[row.warehouse_id]
+        self.lapsed = []
+        for line in self.lines.values():
+            if line.held < line.quantity and line.is_active:
+                self.hold(line, self.take(line.cart_id, line.product_id, line.quantity - line.held))
 
     def line(self, line_id) -> _Line:
         try:
@@ -464,15 +518,42 @@ class _Work:
             None,
         )
 
-    def take(self, product_id, quantity) -> list[stock_api.Allocation]:
-        """Reserve up to ``quantity``; on a shortage, first free the product's expired reservations."""
+    def take(self, cart_id, product_id, quantity) -> list[stock_api.Allocation]:
+        """Reserve up to ``quantity`` for a line of the cart, within its client's cap.
+
+        On a shortage, first free the product's expired reservations.
+        """
+        client = self.clients.get(cart_id)
+        if client is not None:
+            room = self._room(client)
+            if quantity > room:
+                quantity, self.cut = room, True
         if quantity <= 0:
             return []
         allocations = stock_api.reserve(self.stock, product_id, quantity)
         taken = sum(allocation.quantity for allocation in allocations)
         if taken < quantity and _release_expired(self.stock, [product_id], self.now):
             allocations += stock_api.reserve(self.stock, product_id, quantity - taken)
+        if client is not None:
+            self.room[client] -= sum(allocation.quantity for allocation in allocations)
         return allocations
+
+    def _room(self, client) -> int:
+        """Units the client's carts may still hold: the cap less their unexpired rows.
+
+        Counted once per operation, under the client's lock (step 1), after
+        this cart's lapsed rows were released; takes then count it down.
+        """
+        if client not in self.room:
+            [(held,)] = _sql(
+                "SELECT COALESCE(SUM(reservation.quantity), 0) FROM cart_reservation reservation "
+                "JOIN cart_cartline line ON line.id = reservation.line_id "
+                "JOIN cart_cart cart ON cart.id = line.cart_id "
+                "WHERE cart.client = %s AND cart.user_id IS NULL AND reservation.reserved_until > %s",
+                [client, connection.ops.adapt_datetimefield_value(self.now)],
+            )
+            self.room[client] = max(settings.CART_MAX_HELD_UNITS_PER_CLIENT - int(held), 0)
+        return self.room[client]
 
     def create_line(self, cart_id, product_id, title, price, quantity) -> _Line:
         [(line_id,)] = _sql(

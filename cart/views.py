@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 
 from recommendations import selectors as recommendations
 
-from . import selectors, services
+from . import clients, selectors, services
 from .forms import AddToCartForm, LineQuantityForm
 
 
@@ -22,6 +22,7 @@ def _cart_id_or_create(request):
     cart = services.get_or_create_cart(
         user=request.user if request.user.is_authenticated else None,
         cart_id=request.session.get(selectors.CART_SESSION_KEY),
+        client=clients.client_key(request),
     )
     request.session[selectors.CART_SESSION_KEY] = cart.pk
     return cart.pk
@@ -29,8 +30,8 @@ def _cart_id_or_create(request):
 
 def cart_detail(request):
     cart_id = _cart_id(request)
-    if cart_id is not None:
-        services.refresh_cart(cart_id)  # viewing the cart is activity: it keeps the stock held
+    # Viewing renews no hold (a script could keep stock held by reloading);
+    # lapsed lines are judged by the free stock (selectors.CartLineView).
     cart = selectors.cart_detail(cart_id)
     return render(
         request,
@@ -54,11 +55,18 @@ def add(request):
     if not form.is_valid():
         messages.error(request, form.first_error())
         return redirect(back)
+    limit = clients.add_limit(request)
+    if not limit.hit():
+        messages.error(request, f"Too many additions to the cart. Please wait {limit.retry_after()} seconds and try again.")
+        return redirect(back)
     try:
         change = services.add_to_cart(_cart_id_or_create(request), form.cleaned_data["product"], form.cleaned_data["quantity"])
     except services.CartError as error:
         messages.error(request, str(error))
         return redirect(back)
+    if change.held_cap:
+        messages.warning(request, held_cap_message(change))
+        return redirect("cart" if change.added else back)
     if not change.added:
         if change.short:
             messages.error(request, "Out of stock")
@@ -74,6 +82,14 @@ def add(request):
     return redirect("cart")
 
 
+def held_cap_message(change) -> str:
+    held = f"we added {change.added}" if change.added else "we could not add more"
+    return (
+        f"Without signing in, your carts can hold at most {settings.CART_MAX_HELD_UNITS_PER_CLIENT} items "
+        f"together — {held}. Sign in to add more."
+    )
+
+
 @require_POST
 def update_line(request, line_id):
     form = LineQuantityForm(request.POST)
@@ -85,7 +101,9 @@ def update_line(request, line_id):
     except services.CartError as error:
         messages.error(request, str(error))
         return redirect("cart")
-    if not change.quantity:
+    if change.held_cap:
+        messages.warning(request, held_cap_message(change))
+    elif not change.quantity:
         messages.error(request, f"Out of stock — {change.title} was removed from your cart.")
     elif change.short:
         messages.warning(request, f"Only {change.quantity} left — your cart now has {change.quantity} of {change.title}.")

@@ -62,13 +62,15 @@ class InventoryForm(forms.ModelForm):
         if self.instance.pk:
             # Moving stock between warehouses is a new row, not an edit.
             self.fields["warehouse"].disabled = True
+        self.fields["quantity"].error_messages["min_value"] = services.NEGATIVE_STOCK
 
     def clean(self):
         cleaned = super().clean()
         if self.instance.pk:
             reserved = _reserved_now(self.instance.pk)
             quantity = cleaned.get("quantity")
-            if quantity is not None and quantity < reserved:
+            # A negative quantity already has its own error (the field's minimum).
+            if quantity is not None and 0 <= quantity < reserved:
                 self.add_error("quantity", f"{reserved} units are reserved in carts; stock cannot go below that.")
         return cleaned
 

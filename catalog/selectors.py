@@ -5,13 +5,12 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import F, Sum
 from django.shortcuts import get_object_or_404
 
 from orders.selectors import has_received
 
 from . import stock
-from .models import Category, Inventory, Product, Review
+from .models import Category, Product, Review
 from .pagination import BoundedPaginator, page_or_first
 
 CATEGORY_TREE_CACHE_KEY = "catalog:category-tree:v1"
@@ -209,13 +208,8 @@ def products_by_ids(ids) -> list[Product]:
 
 
 def available_stock(product_ids) -> dict[int, int]:
-    """Units that can still be sold, summed over all warehouses."""
-    rows = (
-        Inventory.objects.filter(product_id__in=product_ids)
-        .values("product_id")
-        .annotate(available=Sum(F("quantity") - F("reserved")))
-    )
-    return {row["product_id"]: row["available"] for row in rows}
+    """Units that can still be sold, summed over all warehouses (lapsed holds count as free)."""
+    return stock.available(product_ids)
 
 
 @dataclass(frozen=True)

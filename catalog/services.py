@@ -26,9 +26,14 @@ def set_products_active(product_ids, *, active: bool) -> int:
     return changed.update(is_active=active, updated_at=timezone.now())
 
 
+NEGATIVE_STOCK = "Stock cannot be negative."
+
+
 @transaction.atomic
 def add_stock_row(product_id, warehouse_id, quantity: int) -> Inventory:
     """Stock of a product in a warehouse that held none of it before."""
+    if quantity < 0:
+        raise StockError(NEGATIVE_STOCK)
     row = Inventory.objects.create(product_id=product_id, warehouse_id=warehouse_id, quantity=quantity)
     _adjusted(row, 0)
     return row
@@ -36,6 +41,8 @@ def add_stock_row(product_id, warehouse_id, quantity: int) -> Inventory:
 
 @transaction.atomic
 def set_stock_quantity(inventory_id, quantity: int) -> Inventory:
+    if quantity < 0:  # its own message: "below what carts reserved" would mislead
+        raise StockError(NEGATIVE_STOCK)
     row = Inventory.objects.select_for_update().get(pk=inventory_id)
     if quantity < row.reserved:
         raise StockError(

@@ -195,20 +195,52 @@ def _changed(change, product_id, allocations) -> None:
     metrics.stock_changed(change, allocations)
 
 
+# Who counts the units of ``reserved`` whose holds ran out but that nobody
+# released yet: the holds are cart reservations, and catalog cannot import
+# cart, so cart registers its counter at start-up (cart/apps.py).
+_lapsed_counter = None
+
+
+def count_lapsed_with(counter) -> None:
+    """Register ``counter(product_ids, now=None) -> {product_id: units}`` (lapsed holds still in ``reserved``)."""
+    global _lapsed_counter
+    _lapsed_counter = counter
+
+
+def available(product_ids, *, now=None) -> dict[int, int]:
+    """Units that can be sold now, by product, summed over all warehouses.
+
+    A lapsed hold still counts in ``reserved`` until something releases it,
+    yet the next add takes its units (``cart.services`` frees them on a
+    shortage), so they count as available: without the beat task nothing
+    else would ever show them for sale again. Products without stock rows
+    are left out.
+    """
+    rows = (
+        Inventory.objects.filter(product_id__in=product_ids)
+        .values("product_id")
+        .annotate(available=Sum(F("quantity") - F("reserved")))
+        .values_list("product_id", "available")
+    )
+    units = dict(rows)
+    if units and _lapsed_counter is not None:
+        for product_id, lapsed in _lapsed_counter(list(units), now=now).items():
+            units[product_id] += lapsed
+    return units
+
+
 def cached_available(product_id) -> int:
     """Units still for sale over all warehouses, cached briefly for the product page.
 
-    Reservations here drop the entry when they commit; staff stock edits show
-    after at most ``STOCK_BADGE_CACHE_SECONDS``.
+    Reservations here drop the entry when they commit; staff stock edits and
+    holds running out show after at most ``STOCK_BADGE_CACHE_SECONDS``.
     """
     key = AVAILABLE_CACHE_KEY.format(product_id)
-    available = cache.get(key)
-    if available is None:
-        available = (
-            Inventory.objects.filter(product_id=product_id).aggregate(n=Sum(F("quantity") - F("reserved")))["n"] or 0
-        )
-        cache.set(key, available, settings.STOCK_BADGE_CACHE_SECONDS)
-    return available
+    units = cache.get(key)
+    if units is None:
+        units = available([product_id]).get(product_id, 0)
+        cache.set(key, units, settings.STOCK_BADGE_CACHE_SECONDS)
+    return units
 
 
 def _forget_available(product_ids) -> None:

@@ -3,8 +3,10 @@ from decimal import Decimal
 
 import pytest
 
+from catalog import services
 from catalog.models import Inventory, Product
-from tests.factories import BrandFactory, InventoryFactory, ProductFactory, UserFactory
+from catalog.stock import StockError
+from tests.factories import BrandFactory, InventoryFactory, ProductFactory, UserFactory, WarehouseFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -149,6 +151,9 @@ def test_negative_stock_is_a_form_error(staff_client):
     row = InventoryFactory(quantity=10)
     response = staff_client.post(change_url(row.product), _inline_post(row.product, row, -1))
     assert response.status_code == 200
+    page = response.content.decode()
+    assert "Stock cannot be negative." in page
+    assert "reserved in carts" not in page  # not a reservation problem: nothing is reserved
     row.refresh_from_db()
     assert row.quantity == 10
 
@@ -213,3 +218,14 @@ def test_a_nul_byte_in_a_list_filter_or_search_is_refused_like_any_bad_filter(st
 def test_a_to_field_that_is_no_field_is_refused_not_a_server_error(staff_client, to_field):
     response = staff_client.get("/admin/catalog/category/add/", {"_to_field": to_field})
     assert response.status_code == 400
+
+
+def test_stock_services_refuse_a_negative_quantity():
+    row = InventoryFactory(quantity=10)
+    with pytest.raises(StockError, match="Stock cannot be negative."):
+        services.set_stock_quantity(row.pk, -3)
+    with pytest.raises(StockError, match="Stock cannot be negative."):
+        services.add_stock_row(row.product_id, WarehouseFactory().pk, -1)
+    row.refresh_from_db()
+    assert row.quantity == 10
+    assert Inventory.objects.filter(product=row.product).count() == 1

@@ -32,7 +32,8 @@ def test_an_anonymous_visitor_adds_changes_and_removes_through_reservations(clie
     added = add(client, product, 3)
     assert added.status_code == 200
     assert added.json()["change"] == {
-        "title": product.title, "requested": 3, "added": 3, "quantity": 3, "limited": False, "short": False
+        "title": product.title, "requested": 3, "added": 3, "quantity": 3, "limited": False, "short": False,
+        "held_cap": False,
     }
     assert reserved(product) == 3
     [line] = client.get("/api/cart/").json()["lines"]

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.db.models import Sum
 from django.utils import timezone
 
 from cart import services
@@ -101,3 +102,20 @@ def test_mixed_operations_keep_the_books_balanced():
     services.release_expired_reservations(now=timezone.now() + timedelta(days=1))
     assert not Reservation.objects.exists()
     assert set(Inventory.objects.values_list("reserved", flat=True)) == {0}
+
+
+def test_one_clients_parallel_adds_to_many_carts_and_products_stay_within_its_cap(settings):
+    """The cap is counted under a per-client lock: different products' stock locks would not serialise these."""
+    settings.CART_MAX_HELD_UNITS_PER_CLIENT = 20
+    products = [stocked_product(50) for _ in range(12)]
+    carts = [services.get_or_create_cart(client="one-address").pk for _ in range(12)]
+    elsewhere = services.get_or_create_cart(client="another-address").pk
+
+    results, errors = run_concurrently(12, lambda i: services.add_to_cart(carts[i], products[i].pk, 5))
+
+    assert errors == []
+    assert sum(change.added for change in results) == 20
+    assert all(change.held_cap for change in results if change.added < 5)
+    assert Reservation.objects.aggregate(n=Sum("quantity"))["n"] == 20
+    assert stock_invariant_violations() == []
+    assert services.add_to_cart(elsewhere, products[0].pk, 5).added == 5  # another client's cap is its own

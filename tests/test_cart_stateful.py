@@ -193,7 +193,8 @@ class CartMachine(RuleBasedStateMachine):
 
 
 @pytest.mark.django_db
-def test_reservations_follow_the_model():
+def test_reservations_follow_the_model(settings):
+    settings.CART_ANON_RESERVATION_MINUTES = settings.CART_RESERVATION_MINUTES  # the model has one hold time
     run_state_machine_as_test(
         CartMachine,
         settings=hypothesis_settings(

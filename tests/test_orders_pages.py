@@ -513,3 +513,19 @@ def test_a_second_click_while_the_card_is_being_charged_says_so(client, shopper,
     assert second.redirect_chain[-1][0] == f"/orders/{order.number}/"
     assert page_messages(second) == [services.payment_in_progress_message()]
     assert order.status == Status.PAID and order.payments.count() == 1
+
+
+def test_a_lapsed_hold_on_free_stock_does_not_block_the_review_and_the_order_takes_it(client, shopper):
+    lamp = stocked_product(3, title="Desk Lamp")
+    review = to_review(client, lamp)
+    Reservation.objects.update(reserved_until=timezone.now() - timedelta(minutes=1))  # nobody took the stock
+
+    review = client.get("/checkout/review/")  # straight here, without opening the cart page
+    body = review.content.decode()
+    assert "Fix them in your cart" not in body and 'name="card_number"' in body
+
+    response = client.post("/checkout/review/", pay_data(review), follow=True)
+    order = Order.objects.get()
+    assert response.redirect_chain[-1][0] == f"/orders/{order.number}/?placed=1"
+    assert order.items.get().quantity == 2
+    assert Product.objects.get(pk=lamp.pk).inventory.get().quantity == 1

@@ -1,6 +1,8 @@
 from django import template
 from django.conf import settings
 
+from .. import selectors
+
 register = template.Library()
 
 
@@ -11,3 +13,15 @@ def add_to_cart_form(context, product):
         "quantities": range(1, settings.CART_MAX_LINE_QUANTITY + 1),
         "csrf_token": context.get("csrf_token"),
     }
+
+
+@register.inclusion_tag("cart/_in_cart.html", takes_context=True)
+def in_your_cart(context, product):
+    """How many of the product the visitor's cart has: the hint beside a badge that counts them as taken."""
+    request = context.get("request")
+    cart_id = None
+    if request is not None and hasattr(request, "session"):
+        cart_id = selectors.visitor_cart_id(
+            user=request.user, session_cart_id=request.session.get(selectors.CART_SESSION_KEY)
+        )
+    return {"quantity": selectors.quantity_in_cart(cart_id, product.pk)}
