@@ -8,7 +8,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-# Debian's nginx: the proxy service in front of gunicorn's sync workers (amazon_site/nginx.py).
+# Debian's nginx: the proxy service in front of gunicorn's sync workers (amazon_site/core/nginx.py).
 RUN apt-get update && apt-get install -y --no-install-recommends nginx && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

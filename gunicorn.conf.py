@@ -5,7 +5,7 @@ default 2 x CPUs + 1), GUNICORN_BIND (default 127.0.0.1:$WEB_PORT, WEB_PORT
 8001), GUNICORN_TIMEOUT.
 
 Sync workers never face clients: a client trickling its headers would hold a
-worker for as long as it likes. nginx (amazon_site/nginx.py, the Procfile's
+worker for as long as it likes. nginx (amazon_site/core/nginx.py, the Procfile's
 ``proxy``) listens on the public HOST:PORT, reads each request in full and
 passes it on over loopback, so gunicorn binds loopback only.
 """

@@ -31,7 +31,9 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if 
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "amazon_site.admin_site.StoreAdminConfig",  # Django's admin, its log-in under the site's limits
+    # First: its registration/ pages (log-in, sign-up, log-out, password reset) win over the admin's.
+    "amazon_site.accounts",
+    "amazon_site.accounts.admin_site.StoreAdminConfig",  # Django's admin, its log-in under the site's limits
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -43,7 +45,6 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "amazon_site.accounts",
     "amazon_site.events",
     "catalog",
     "django_elasticsearch_dsl",
@@ -57,16 +58,16 @@ MIDDLEWARE = [
     # First and last: django-prometheus times the whole request (see the README's "Operating").
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     # A request id on every log line and response (X-Request-ID), redirects included.
-    "amazon_site.middleware.RequestIdMiddleware",
+    "amazon_site.core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "amazon_site.security.ContentSecurityPolicyMiddleware",
+    "amazon_site.core.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Cache-Control: private, no-store for signed-in users and the cart and checkout.
-    "amazon_site.private_responses.PrivateResponseMiddleware",
+    "amazon_site.core.private_responses.PrivateResponseMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
@@ -240,7 +241,7 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = env.bool("CSRF_COOKIE_HTTPONLY", default=False)
 CSRF_COOKIE_SAMESITE = "Lax"
-# Content-Security-Policy (amazon_site/security.py): no inline scripts or styles anywhere;
+# Content-Security-Policy (amazon_site/core/security.py): no inline scripts or styles anywhere;
 # only the Swagger UI at /api/docs/ adds 'unsafe-inline' to style-src (see urls.py).
 CONTENT_SECURITY_POLICY = {
     "default-src": ["'self'"],
@@ -253,7 +254,7 @@ CONTENT_SECURITY_POLICY = {
     "object-src": ["'none'"],
 }
 
-# --- Rate limits (amazon_site/ratelimit.py): sliding windows counted in the cache ---
+# --- Rate limits (amazon_site/core/ratelimit.py): sliding windows counted in the cache ---
 # "N/period" with period s, min, h or d. With the cache down they fail open (no limit).
 RATELIMIT_ENABLED = env.bool("RATELIMIT_ENABLED", default=True)
 RATELIMIT_LOGIN_IP = env.str("RATELIMIT_LOGIN_IP", default="10/min")  # log-in attempts per client IP
@@ -282,11 +283,11 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 24,
     # DRF's parsers, with a JSON one that answers any malformed body (too deeply nested too) with a 400.
     "DEFAULT_PARSER_CLASSES": [
-        "amazon_site.parsers.JSONParser",
+        "amazon_site.core.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_THROTTLE_CLASSES": ["amazon_site.api.AnonRateThrottle", "amazon_site.api.UserRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["amazon_site.core.api.AnonRateThrottle", "amazon_site.core.api.UserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("API_THROTTLE_ANON", default="100/min"),  # per client IP
         "user": env.str("API_THROTTLE_USER", default="1000/min"),  # per account
@@ -294,7 +295,7 @@ REST_FRAMEWORK = {
     # Proxies in front of the site that append to X-Forwarded-For; 0 trusts only
     # the socket's address, so a client cannot pick its own throttling key.
     "NUM_PROXIES": env.int("API_NUM_PROXIES", default=0),
-    "EXCEPTION_HANDLER": "amazon_site.api.exception_handler",
+    "EXCEPTION_HANDLER": "amazon_site.core.api.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 SPECTACULAR_SETTINGS = {
@@ -308,7 +309,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # PATCH bodies are what the serializer requires, not all-optional.
     "COMPONENT_SPLIT_PATCH": False,
-    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "amazon_site.api.document_errors"],
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "amazon_site.core.api.document_errors"],
     # Orders and their timeline share the status choices: one enum.
     "ENUM_NAME_OVERRIDES": {"OrderStatusEnum": "orders.models.Status"},
     # Swagger UI and ReDoc from the installed static files: no CDN.
@@ -402,9 +403,9 @@ LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "amazon_site.logging.RequestIdFilter"}},
+    "filters": {"request_id": {"()": "amazon_site.core.logging.RequestIdFilter"}},
     "formatters": {
-        "json": {"()": "amazon_site.logging.JsonFormatter"},
+        "json": {"()": "amazon_site.core.logging.JsonFormatter"},
         "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
     },
     "handlers": {

@@ -4,8 +4,9 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import api, health, login, metrics, views
-from .security import csp_update
+from .accounts import login, views
+from .core import api, health, metrics
+from .core.security import csp_update
 
 urlpatterns = [
     # Operations: probes and Prometheus metrics (see the README's "Operating").
@@ -14,7 +15,7 @@ urlpatterns = [
     path("metrics", metrics.export, name="prometheus-django-metrics"),
     path("admin/", admin.site.urls),
     path("accounts/signup/", views.signup, name="signup"),
-    # Before the auth URLs: log-in, password change and reset with rate limits (amazon_site/login.py).
+    # Before the auth URLs: log-in, password change and reset with rate limits (amazon_site/accounts/login.py).
     path("accounts/login/", login.LoginView.as_view(), name="login"),
     path("accounts/logout/", login.LogoutView.as_view(), name="logout"),
     path("accounts/password_change/", login.PasswordChangeView.as_view(), name="password_change"),
@@ -37,7 +38,7 @@ urlpatterns = [
     re_path(r"^api/", api.not_found),
 ]
 
-handler500 = "amazon_site.errors.server_error"
+handler500 = "amazon_site.core.errors.server_error"
 
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -2,7 +2,7 @@
 which keeps the stock's ``reserved`` counts in step with the reservations."""
 from django.contrib import admin
 
-from amazon_site.admin import StoreModelAdmin
+from amazon_site.core.admin import StoreModelAdmin
 
 from .models import Cart, CartLine, Reservation
 

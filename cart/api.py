@@ -11,7 +11,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from amazon_site.api import VisitorCsrf, error_response
+from amazon_site.core.api import VisitorCsrf, error_response
 
 from . import clients, selectors, services
 from .serializers import AddLineSerializer, CartChangeSerializer, CartSerializer, LineQuantitySerializer

@@ -6,7 +6,7 @@ give addresses back.
 """
 from django.utils.crypto import salted_hmac
 
-from amazon_site import ratelimit
+from amazon_site.core import ratelimit
 
 
 def client_key(request) -> str:

@@ -8,7 +8,7 @@ from django.core.cache import cache
 from django.db.models import Min, Sum
 from django.utils import timezone
 
-from amazon_site.cache import forget_on_commit
+from amazon_site.core.cache import forget_on_commit
 from catalog.models import Product
 from catalog import stock
 

@@ -34,7 +34,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from amazon_site.ids import is_id
+from amazon_site.core.ids import is_id
 from catalog import stock as stock_api
 
 from .models import Cart, Reservation

@@ -9,7 +9,7 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import Q
 
-from amazon_site.admin import StoreModelAdmin
+from amazon_site.core.admin import StoreModelAdmin
 
 from . import services, stock
 from .models import Brand, Category, Inventory, Product, Review, Seller, Warehouse

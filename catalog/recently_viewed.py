@@ -5,13 +5,13 @@ crawler that never returns cookies would start a new session row with each
 product it fetches. The cookie holds up to ``KEPT`` product ids, most recent
 first (``"12.7.3"``). It only chooses which cards its own visitor sees, so it
 is not signed; anything in it that is not an id is ignored. Logging out
-deletes it, as it ends the session (``amazon_site.login.LogoutView``).
+deletes it, as it ends the session (``amazon_site.accounts.login.LogoutView``).
 """
 from datetime import timedelta
 
 from django.conf import settings
 
-from amazon_site.ids import is_id
+from amazon_site.core.ids import is_id
 
 COOKIE = "recently_viewed"
 KEPT = 10

@@ -25,8 +25,8 @@ from django.core.cache import cache
 from django.db import connection
 from django.db.models import F, Sum
 
-from amazon_site import metrics
-from amazon_site.cache import forget_on_commit
+from amazon_site.core import metrics
+from amazon_site.core.cache import forget_on_commit
 from amazon_site.events.services import record
 
 from .models import Inventory

@@ -8,7 +8,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.template.response import TemplateResponse
 
-from amazon_site.admin import StoreModelAdmin
+from amazon_site.core.admin import StoreModelAdmin
 
 from . import services
 from .forms import ShipForm

@@ -19,9 +19,9 @@ from rest_framework.permissions import BasePermission, IsAdminUser, IsAuthentica
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from amazon_site import ratelimit
-from amazon_site.api import error_response
-from amazon_site.parsers import JSONParser
+from amazon_site.core import ratelimit
+from amazon_site.core.api import error_response
+from amazon_site.core.parsers import JSONParser
 from cart.api import visitor_cart_id
 
 from . import selectors, services

@@ -23,7 +23,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django_fsm import TransitionNotAllowed
 
-from amazon_site import metrics
+from amazon_site.core import metrics
 from amazon_site.celery import enqueue_on_commit
 from amazon_site.events.services import record
 from cart import services as cart_services

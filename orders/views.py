@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods, require_POST
 
-from amazon_site import ratelimit
+from amazon_site.core import ratelimit
 from cart.selectors import CART_SESSION_KEY, visitor_cart_id
 
 from . import selectors, services

@@ -1,7 +1,7 @@
 """Staff see when the lists were last computed and what that run found; nothing is edited by hand."""
 from django.contrib import admin
 
-from amazon_site.admin import ReadOnlyModelAdmin
+from amazon_site.core.admin import ReadOnlyModelAdmin
 
 from .models import Run
 

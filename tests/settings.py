@@ -2,7 +2,7 @@
 
 Django's PBKDF2 costs most of a second per user made, several per test. MD5
 proves nothing about password storage, which is why
-``tests/test_password_hashing.py`` runs the production hashers.
+``tests/site/test_password_hashing.py`` runs the production hashers.
 """
 from amazon_site.settings import *  # noqa: F401,F403
 

@@ -5,7 +5,7 @@ from functools import cached_property
 from django.contrib import admin
 from django.core.paginator import Paginator
 
-from amazon_site.admin import ReadOnlyModelAdmin
+from amazon_site.core.admin import ReadOnlyModelAdmin
 
 from .models import OutboxEvent
 

@@ -13,7 +13,7 @@
 SQLite drops a table's triggers when Django rebuilds the table (most
 ``AlterField``/``AddField`` migrations on ``catalog_product`` or
 ``catalog_inventory`` do): such a migration must create them again.
-``tests/test_search_sync.py`` fails if they are missing.
+``tests/catalog/test_search_sync.py`` fails if they are missing.
 """
 from django.db import migrations
 

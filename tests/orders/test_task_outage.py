@@ -1,0 +1,64 @@
+"""A broker or mail server that is down after a checkout commits: the shopper still sees the order."""
+import smtplib
+
+import pytest
+
+from amazon_site.celery import app as celery_app
+from orders import emails
+from orders.models import Order, Status
+from tests.factories import UserFactory, stocked_product
+from tests.orders.test_orders_pages import pay_data, to_review
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def shopper(client):
+    user = UserFactory(email="ada@example.com")
+    client.force_login(user)
+    return user
+
+
+@pytest.fixture
+def dead_broker():
+    """Tasks go to a broker nothing listens on, as in production with RabbitMQ down."""
+    saved = {key: celery_app.conf[key] for key in ("task_always_eager", "broker_url")}
+    # Celery's own reset for a new process: its connection and producer pools
+    # are dropped, so the next ones are made for the broker configured now.
+    celery_app._after_fork()
+    celery_app.conf.update(task_always_eager=False, broker_url="amqp://guest:guest@127.0.0.1:1//")
+    yield
+    celery_app.conf.update(saved)
+    celery_app._after_fork()
+
+
+def checkout(client, django_capture_on_commit_callbacks):
+    review = to_review(client, stocked_product(5, title="Kettle", price="24.50"))
+    with django_capture_on_commit_callbacks(execute=True):
+        return client.post("/checkout/review/", pay_data(review))
+
+
+def test_a_checkout_with_the_broker_down_shows_the_paid_order(
+    client, shopper, dead_broker, django_capture_on_commit_callbacks, caplog
+):
+    response = checkout(client, django_capture_on_commit_callbacks)
+
+    order = Order.objects.get()
+    assert order.status == Status.PAID
+    assert response["Location"] == f"/orders/{order.number}/?placed=1"
+    assert "orders.tasks.send_order_confirmation" in caplog.text and "was not queued" in caplog.text
+
+
+def test_a_checkout_with_the_mail_server_down_shows_the_paid_order(
+    client, shopper, monkeypatch, django_capture_on_commit_callbacks, caplog, mailoutbox
+):
+    def refuse(order_id):
+        raise smtplib.SMTPConnectError(421, "mail server unavailable")
+
+    monkeypatch.setattr(emails, "send_order_confirmation", refuse)
+    response = checkout(client, django_capture_on_commit_callbacks)
+
+    order = Order.objects.get()
+    assert order.status == Status.PAID
+    assert response["Location"] == f"/orders/{order.number}/?placed=1"
+    assert "was not queued" in caplog.text and mailoutbox == []
