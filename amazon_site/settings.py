@@ -311,7 +311,11 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_PATCH": False,
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "amazon_site.core.api.document_errors"],
     # Orders and their timeline share the status choices: one enum.
-    "ENUM_NAME_OVERRIDES": {"OrderStatusEnum": "orders.models.Status"},
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "orders.models.Status",
+        "CheckoutErrorCodeEnum": "orders.errors.CheckoutErrorCode",
+        "OrderErrorCodeEnum": "orders.errors.OrderErrorCode",
+    },
     # Swagger UI and ReDoc from the installed static files: no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -344,7 +348,7 @@ CART_COUNT_CACHE_SECONDS = 60
 STOCK_BADGE_CACHE_SECONDS = 15
 TEMPLATES[0]["OPTIONS"]["context_processors"].append("cart.context_processors.header_cart")
 
-# --- Orders and payments (see orders/services.py) ---
+# --- Orders and payments (see orders/checkout.py and orders/fulfilment.py) ---
 PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="orders.payments.TestGateway")
 ORDER_SHIPPING_FEE = Decimal(env.str("ORDER_SHIPPING_FEE", default="4.99"))
 ORDER_FREE_SHIPPING_FROM = Decimal(env.str("ORDER_FREE_SHIPPING_FROM", default="35.00"))
@@ -352,11 +356,16 @@ ORDER_TAX_RATE = Decimal(env.str("ORDER_TAX_RATE", default="0"))  # a fraction o
 # An order still pending without a payment this long after it was placed had its
 # checkout stopped half-way; a task asks the gateway and settles it.
 ORDER_UNFINISHED_CHECKOUT_MINUTES = env.int("ORDER_UNFINISHED_CHECKOUT_MINUTES", default=15)
+# How often that task runs; what shoppers are told to wait is derived from both.
+ORDER_SETTLE_INTERVAL_MINUTES = env.int("ORDER_SETTLE_INTERVAL_MINUTES", default=5)
 CELERY_BEAT_SCHEDULE["orders-settle-unfinished-checkouts"] = {
     "task": "orders.tasks.settle_unfinished_checkouts",
-    "schedule": 300.0,
-    "options": {"expires": 290},
+    "schedule": ORDER_SETTLE_INTERVAL_MINUTES * 60.0,
+    # A run not started before the next one is due is dropped.
+    "options": {"expires": ORDER_SETTLE_INTERVAL_MINUTES * 60 - 10},
 }
+# Autodiscovery imports tasks modules only; the mail tasks live next to the mails.
+CELERY_IMPORTS = ("orders.emails",)
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="orders@amazon-site.example")
 

@@ -32,6 +32,7 @@ urlpatterns = [
     ),
     path("api/auth/token/", login.ObtainTokenView.as_view(), name="api-token"),
     path("api/cart/", include("cart.api_urls")),
+    path("api/", include("orders.api_urls")),
     path("", include("orders.urls")),
     path("", include("recommendations.urls")),
     path("", include("catalog.urls")),

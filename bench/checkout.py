@@ -2,7 +2,7 @@
 
 Each shopper is its own process with its own database connection and goes
 through the services the pages call (``cart.services.add_to_cart``, then
-``orders.services.place_order`` with the test gateway's good card). Stock is
+``orders.checkout.place_order`` with the test gateway's good card). Stock is
 limited, so late shoppers find products sold out and some checkouts are
 refused. Prints one JSON line; ``oversold`` counts units sold beyond stock and
 must be 0.
@@ -43,7 +43,8 @@ from django.db.models import Sum  # noqa: E402
 from cart import services as cart_services  # noqa: E402
 from cart.models import Cart  # noqa: E402
 from catalog.models import Brand, Category, Inventory, Product, Seller, Warehouse  # noqa: E402
-from orders import services as order_services  # noqa: E402
+from orders import checkout  # noqa: E402
+from orders.errors import CheckoutError  # noqa: E402
 from orders.models import Order, OrderItem, Payment  # noqa: E402
 from orders.payments import Card, TestGateway  # noqa: E402
 from orders.selectors import checkout_summary  # noqa: E402
@@ -94,7 +95,7 @@ def client(index, user_id, product_ids, attempts, start, results):
     connection.ensure_connection()
     user = get_user_model().objects.get(pk=user_id)
     cart_id = cart_services.get_or_create_cart(user=user).pk
-    address = order_services.save_address(user=user, data=ADDRESS)
+    address = checkout.save_address(user=user, data=ADDRESS)
     latencies, placed, refused = [], 0, 0
     start.wait()
     began = time.perf_counter()
@@ -104,12 +105,12 @@ def client(index, user_id, product_ids, attempts, start, results):
             cart_services.add_to_cart(cart_id, product_id, 1)
         try:
             summary = checkout_summary(user=user, cart_id=cart_id)
-            order_services.place_order(
+            checkout.place_order(
                 user=user, cart_id=cart_id, address=address, card=CARD,
                 checkout_key=uuid.uuid4(), expected_total=summary.total,
             )
             placed += 1
-        except order_services.CheckoutError:
+        except CheckoutError:
             refused += 1  # sold out: an empty cart, or nothing left to add
         latencies.append((time.perf_counter() - started) * 1000)
     results.put({"began": began, "ended": time.perf_counter(), "latencies": latencies, "placed": placed, "refused": refused})

@@ -2,7 +2,7 @@
 
 Nothing on an order is edited by hand: its status is a protected state
 machine and its prices, address and payments are a record of what happened.
-Staff act through the actions, which call ``orders.services`` once per order.
+Staff act through the actions, which call ``orders.fulfilment`` once per order.
 """
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -10,7 +10,8 @@ from django.template.response import TemplateResponse
 
 from amazon_site.core.admin import StoreModelAdmin
 
-from . import services
+from . import fulfilment
+from .errors import OrderError
 from .forms import ShipForm
 from .models import Address, Order, OrderEvent, OrderItem, Payment
 
@@ -67,7 +68,7 @@ class OrderAdmin(StoreModelAdmin):
 
     @admin.action(description="Mark packed", permissions=["change"])
     def mark_packed(self, request, queryset):
-        self._apply(request, queryset, "packed", lambda order: services.pack(order.pk, actor=request.user))
+        self._apply(request, queryset, "packed", lambda order: fulfilment.pack(order.pk, actor=request.user))
 
     @admin.action(description="Ship…", permissions=["change"])
     def ship(self, request, queryset):
@@ -79,7 +80,7 @@ class OrderAdmin(StoreModelAdmin):
                 request,
                 queryset,
                 "shipped",
-                lambda order: services.ship(order.pk, actor=request.user, carrier=carrier, tracking_number=tracking),
+                lambda order: fulfilment.ship(order.pk, actor=request.user, carrier=carrier, tracking_number=tracking),
             )
             return None
         return TemplateResponse(
@@ -97,11 +98,11 @@ class OrderAdmin(StoreModelAdmin):
 
     @admin.action(description="Mark delivered", permissions=["change"])
     def mark_delivered(self, request, queryset):
-        self._apply(request, queryset, "delivered", lambda order: services.deliver(order.pk, actor=request.user))
+        self._apply(request, queryset, "delivered", lambda order: fulfilment.deliver(order.pk, actor=request.user))
 
     @admin.action(description="Cancel & refund", permissions=["change"])
     def cancel_and_refund(self, request, queryset):
-        self._apply(request, queryset, "cancelled", lambda order: services.cancel_by_staff(order.pk, actor=request.user))
+        self._apply(request, queryset, "cancelled", lambda order: fulfilment.cancel_by_staff(order.pk, actor=request.user))
 
     def _apply(self, request, queryset, done, move):
         """One service call per order: a refused order does not stop the others."""
@@ -109,7 +110,7 @@ class OrderAdmin(StoreModelAdmin):
         for order in queryset.order_by("pk"):
             try:
                 move(order)
-            except services.OrderError as error:
+            except OrderError as error:
                 self.message_user(request, str(error), messages.ERROR)
             else:
                 moved += 1

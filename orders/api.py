@@ -1,10 +1,11 @@
 """The orders API: checkout, a shopper's own orders, and staff moving orders through the state machine.
 
-Everything goes through ``orders.services``, as the pages do. A move the
-order's state does not allow is a 409 with the reason; so is a checkout the
-cart or the prices do not allow (with the lines to fix): the request was fine,
-the state of the cart was not, and the same request may succeed once it is
-fixed. A declined card is a 402.
+Everything goes through ``orders.checkout`` and ``orders.fulfilment``, as the
+pages do. A move the order's state does not allow is a 409 with the reason;
+so is a checkout the cart or the prices do not allow (with the lines to fix):
+the request was fine, the state of the cart was not, and the same request may
+succeed once it is fixed. A declined card is a 402. Each of these bodies
+carries a ``code`` (``orders.errors``) next to the ``detail`` for a person.
 """
 import uuid
 
@@ -19,18 +20,18 @@ from rest_framework.permissions import BasePermission, IsAdminUser, IsAuthentica
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from amazon_site.core import ratelimit
-from amazon_site.core.api import error_response
 from amazon_site.core.parsers import JSONParser
 from cart.api import visitor_cart_id
 
-from . import selectors, services
+from . import checkout, fulfilment, selectors
+from .errors import CheckoutError, CheckoutErrorCode, OrderError
 from .models import Order
 from .payments import Card
 from .serializers import (
     CheckoutConflictSerializer,
     CheckoutSerializer,
     CheckoutSummarySerializer,
+    OrderErrorSerializer,
     OrderSerializer,
     OrderSummarySerializer,
     PaymentDeclinedSerializer,
@@ -40,7 +41,7 @@ from .serializers import (
     StaffMoveSerializer,
 )
 
-MOVE_REFUSED = error_response("The order's state does not allow this; `detail` says why.")
+MOVE_REFUSED = OpenApiResponse(OrderErrorSerializer, "The order's state does not allow this; `detail` says why.")
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
     OpenApiTypes.UUID,
@@ -57,6 +58,10 @@ def _checkout_key(request) -> uuid.UUID:
         raise ValidationError(
             {"Idempotency-Key": ["Send a new UUID for each checkout, and the same one to retry it."]}
         ) from None
+
+
+def _refused(error: OrderError) -> Response:
+    return Response({"detail": str(error), "code": error.code}, status=status.HTTP_409_CONFLICT)
 
 
 class CheckoutView(APIView):
@@ -79,7 +84,8 @@ class CheckoutView(APIView):
             202: OpenApiResponse(
                 PaymentUnconfirmedSerializer,
                 "The card processor did not answer: the order is pending until it is settled, paid or cancelled "
-                "with nothing charged, within about 20 minutes (GET /api/orders/{number}/).",
+                f"with nothing charged, within about {checkout.unconfirmed_settled_within_minutes()} minutes "
+                "(GET /api/orders/{number}/).",
             ),
             402: OpenApiResponse(
                 PaymentDeclinedSerializer, "The card was declined: the order is cancelled, its items are back in the cart."
@@ -94,16 +100,16 @@ class CheckoutView(APIView):
     )
     @method_decorator(sensitive_variables())  # error reports show no frame's locals: they hold the card
     def post(self, request):
-        limit = ratelimit.limit("checkout", request.user.pk, "RATELIMIT_CHECKOUT_USER")
+        limit = checkout.attempt_limit(request.user)
         if not limit.hit():  # shared with the checkout page: one budget per account
             raise Throttled(wait=limit.retry_after(), detail="Too many checkout attempts. Please wait and try again.")
         checkout_key = _checkout_key(request)
         serializer = CheckoutSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        address = data.get("address_id") or services.save_address(user=request.user, data=data["address"])
+        address = data.get("address_id") or checkout.save_address(user=request.user, data=data["address"])
         try:
-            result = services.place_order(
+            result = checkout.place_order(
                 user=request.user,
                 cart_id=visitor_cart_id(request),
                 address=address,
@@ -111,19 +117,24 @@ class CheckoutView(APIView):
                 checkout_key=checkout_key,
                 expected_total=data["expected_total"],
             )
-        except services.CheckoutError as error:
-            return Response({"detail": str(error), "lines": error.lines}, status=status.HTTP_409_CONFLICT)
+        except CheckoutError as error:
+            return Response(
+                {"detail": str(error), "code": error.code, "lines": error.lines}, status=status.HTTP_409_CONFLICT
+            )
         if result.in_progress:
             return Response(
-                {"detail": services.payment_in_progress_message(), "lines": []},
+                {"detail": checkout.payment_in_progress_message(), "code": CheckoutErrorCode.IN_PROGRESS, "lines": []},
                 status=status.HTTP_409_CONFLICT,
-                headers={"Retry-After": str(services.CHARGE_IN_PROGRESS_RETRY_SECONDS)},
+                headers={"Retry-After": str(checkout.CHARGE_IN_PROGRESS_RETRY_SECONDS)},
             )
         order = OrderSerializer(result.order).data
         if result.payment_unconfirmed:
-            return Response({"detail": services.payment_unconfirmed_message(), "order": order}, status=status.HTTP_202_ACCEPTED)
+            return Response({"detail": checkout.payment_unconfirmed_message(), "order": order}, status=status.HTTP_202_ACCEPTED)
         if result.declined_message:
-            return Response({"detail": result.declined_message, "order": order}, status=status.HTTP_402_PAYMENT_REQUIRED)
+            return Response(
+                {"detail": result.declined_message, "code": CheckoutErrorCode.PAYMENT_DECLINED, "order": order},
+                status=status.HTTP_402_PAYMENT_REQUIRED,
+            )
         return Response(order, status=status.HTTP_201_CREATED)
 
 
@@ -156,9 +167,9 @@ class OrderCancelView(APIView):
     def post(self, request, number):
         order = selectors.order_for_user(request.user, number)
         try:
-            order = services.cancel_by_customer(user=request.user, order_id=order.pk)
-        except services.OrderError as error:
-            return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
+            order = fulfilment.cancel_by_customer(user=request.user, order_id=order.pk)
+        except OrderError as error:
+            return _refused(error)
         return Response(OrderSerializer(order).data)
 
 
@@ -176,11 +187,11 @@ class StaffMoveView(APIView):
 
     permission_classes = [IsAdminUser, CanChangeOrders]
     MOVES = {
-        "pack": (None, lambda order, actor, data: services.pack(order.pk, actor=actor)),
-        "ship": (ShipSerializer, lambda order, actor, data: services.ship(order.pk, actor=actor, **data)),
-        "deliver": (None, lambda order, actor, data: services.deliver(order.pk, actor=actor)),
-        "cancel": (None, lambda order, actor, data: services.cancel_by_staff(order.pk, actor=actor)),
-        "return": (ReturnSerializer, lambda order, actor, data: services.return_order(order.pk, actor=actor, **data)),
+        "pack": (None, lambda order, actor, data: fulfilment.pack(order.pk, actor=actor)),
+        "ship": (ShipSerializer, lambda order, actor, data: fulfilment.ship(order.pk, actor=actor, **data)),
+        "deliver": (None, lambda order, actor, data: fulfilment.deliver(order.pk, actor=actor)),
+        "cancel": (None, lambda order, actor, data: fulfilment.cancel_by_staff(order.pk, actor=actor)),
+        "return": (ReturnSerializer, lambda order, actor, data: fulfilment.return_order(order.pk, actor=actor, **data)),
     }
 
     @extend_schema(
@@ -198,6 +209,6 @@ class StaffMoveView(APIView):
             data = serializer.validated_data
         try:
             order = apply(order, request.user, data)
-        except services.OrderError as error:
-            return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
+        except OrderError as error:
+            return _refused(error)
         return Response(OrderSerializer(order).data)

@@ -1,4 +1,11 @@
-"""Mails to shoppers, through Django's e-mail framework (the console backend by default)."""
+"""Mails to shoppers, through Django's e-mail framework (the console backend by default).
+
+The Celery tasks that send them live here too, not in ``orders.tasks``: checkout
+and fulfilment queue them, and ``orders.tasks`` runs the checkout's settling
+job, so tasks there would make checkout and tasks import each other. Their
+registered names stay ``orders.tasks.*``, what queued messages carry.
+"""
+from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
@@ -12,6 +19,16 @@ def send_order_confirmation(order_id) -> None:
 
 def send_shipping_notice(order_id) -> None:
     _send(order_id, "orders/email/shipped.txt", "Your order {number} has shipped")
+
+
+@shared_task(name="orders.tasks.send_order_confirmation")
+def order_confirmation_task(order_id):
+    send_order_confirmation(order_id)
+
+
+@shared_task(name="orders.tasks.send_shipping_notice")
+def shipping_notice_task(order_id):
+    send_shipping_notice(order_id)
 
 
 def _send(order_id, template, subject):

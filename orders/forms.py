@@ -1,14 +1,15 @@
 """Shopper and staff input for orders: addresses, the card, shipping details.
 
-Forms only check what was typed; ``orders.services`` decides what may happen.
+Forms only check what was typed (a card as ``orders.cards`` says, as the API
+does); ``orders.checkout`` and ``orders.fulfilment`` decide what may happen.
 """
-import re
-
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from . import cards
 from .models import ADDRESS_FIELDS, Address
-from .payments import Card, luhn_valid
+from .payments import Card
 
 
 class AddressForm(forms.ModelForm):
@@ -80,23 +81,20 @@ class PaymentForm(forms.Form):
         super().__init__(*args, **kwargs)
         # Built per form so the choices follow the calendar; the month left as
         # it is must not be past (a card is good through its expiry month).
-        today = timezone.localdate()
-        self.fields["exp_year"].choices = [(y, str(y)) for y in range(today.year, today.year + 16)]
-        self.fields["exp_month"].initial = today.month
+        self.fields["exp_year"].choices = [(year, str(year)) for year in cards.expiry_years()]
+        self.fields["exp_month"].initial = timezone.localdate().month
 
     def clean_card_number(self):
-        number = re.sub(r"[\s-]", "", self.cleaned_data["card_number"])
-        if not luhn_valid(number):
-            raise forms.ValidationError("Enter a valid card number.")
-        return number
+        return cards.clean_number(self.cleaned_data["card_number"])
 
     def clean(self):
         cleaned = super().clean()
         month, year = cleaned.get("exp_month"), cleaned.get("exp_year")
-        today = timezone.localdate()
-        # A card is good through the last day of its expiry month.
-        if month and year and (year, month) < (today.year, today.month):
-            self.add_error("exp_month", "This card has expired.")
+        if month and year:
+            try:
+                cards.check_not_expired(month, year)
+            except ValidationError as error:
+                self.add_error(None, error)
         return cleaned
 
     def card(self) -> Card:

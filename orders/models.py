@@ -1,9 +1,11 @@
 """Orders, what they hold, how they were paid, and their tracking timeline.
 
 ``Order.status`` is a protected FSM field: it changes only through the
-transition methods below, which ``orders.services`` calls inside a transaction
-together with everything a transition implies (stock, refunds, the timeline,
-events). Prices, addresses and titles are copied onto the order when it is
+transition methods below, which ``orders.checkout`` and ``orders.fulfilment``
+call inside a transaction together with everything a transition implies
+(stock, refunds, the timeline, events). Every rule about statuses lives here,
+next to them: which moves exist, who may cancel when, what counts as paid or
+bought. Prices, addresses and titles are copied onto the order when it is
 placed: later catalog edits never change what a shopper bought.
 """
 from django.conf import settings
@@ -55,6 +57,16 @@ class Status(models.TextChoices):
     RETURNED = "returned", "Returned"
 
 
+# Paid and kept: pending orders may never be paid, cancelled ones were not
+# bought, and returned ones were bought but not kept.
+PAID_STATUSES = (Status.PAID, Status.PACKED, Status.SHIPPED, Status.DELIVERED)
+# Bought: in an order not cancelled (a returned product was bought all the same).
+NOT_BOUGHT_STATUSES = (Status.CANCELLED,)
+# Shoppers may cancel until the parcel is packed; staff until it ships (the cancel transition's sources).
+CUSTOMER_CANCELLABLE_STATUSES = (Status.PENDING, Status.PAID)
+STAFF_CANCELLABLE_STATUSES = (Status.PENDING, Status.PAID, Status.PACKED)
+
+
 class CancelReason(models.TextChoices):
     PAYMENT_FAILED = "payment_failed", "Payment failed"
     CUSTOMER = "customer", "Cancelled by the customer"
@@ -102,7 +114,14 @@ class Order(FSMModelMixin, models.Model):
     def __str__(self):
         return f"Order {self.number}"
 
-    # Transitions only move the status; orders.services does the rest.
+    # Transitions only move the status; orders.checkout and orders.fulfilment do the rest.
+    # What each transition did, for a message saying it cannot be done now.
+    VERBS = {
+        "pay": "paid", "pack": "packed", "ship": "shipped", "deliver": "delivered", "cancel": "cancelled", "return_": "returned",
+    }
+
+    def customer_can_cancel(self) -> bool:
+        return self.status in CUSTOMER_CANCELLABLE_STATUSES
 
     @transition(field=status, source=Status.PENDING, target=Status.PAID)
     def pay(self):
@@ -120,7 +139,7 @@ class Order(FSMModelMixin, models.Model):
     def deliver(self):
         pass
 
-    @transition(field=status, source=[Status.PENDING, Status.PAID, Status.PACKED], target=Status.CANCELLED)
+    @transition(field=status, source=STAFF_CANCELLABLE_STATUSES, target=Status.CANCELLED)
     def cancel(self):
         pass
 

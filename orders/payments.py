@@ -73,18 +73,6 @@ class Gateway:
         raise NotImplementedError
 
 
-def luhn_valid(number: str) -> bool:
-    """The check digit every card number carries; catches typos before any gateway call."""
-    if not number.isdigit() or not 12 <= len(number) <= 19:
-        return False
-    total = 0
-    for position, digit in enumerate(int(character) for character in reversed(number)):
-        if position % 2:
-            digit = digit * 2 - 9 if digit > 4 else digit * 2
-        total += digit
-    return total % 10 == 0
-
-
 class TestGateway(Gateway):
     """A card processor's test mode: fixed card numbers give fixed answers.
 

@@ -1,15 +1,17 @@
-"""Read paths of orders: checkout's summary, a shopper's orders, their detail."""
-from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+"""Read paths of orders: checkout's summary, a shopper's orders, their detail, and what was bought.
 
-from django.conf import settings
+Apps above orders (recommendations) read orders through the functions at the
+end, so the status rules stay in ``orders.models``.
+"""
+from dataclasses import dataclass
+from decimal import Decimal
+
 from django.http import Http404
 
 from cart.selectors import cart_detail
 
-from .models import Address, Order, OrderItem, Status
-
-CENTS = Decimal("0.01")
+from .models import NOT_BOUGHT_STATUSES, PAID_STATUSES, Address, Order, OrderItem, Status
+from .pricing import Totals, order_totals
 
 
 @dataclass(frozen=True)
@@ -28,24 +30,6 @@ class SummaryLine:
     @property
     def price_changed(self) -> bool:
         return self.price_when_added is not None and self.price_when_added != self.unit_price
-
-
-@dataclass(frozen=True)
-class Totals:
-    subtotal: Decimal
-    shipping: Decimal
-    tax: Decimal
-
-    @property
-    def total(self) -> Decimal:
-        return self.subtotal + self.shipping + self.tax
-
-
-def order_totals(subtotal: Decimal) -> Totals:
-    """Shipping is free from ORDER_FREE_SHIPPING_FROM; tax is a rate on goods and shipping."""
-    shipping = Decimal("0.00") if subtotal >= settings.ORDER_FREE_SHIPPING_FROM else settings.ORDER_SHIPPING_FEE
-    tax = ((subtotal + shipping) * settings.ORDER_TAX_RATE).quantize(CENTS, rounding=ROUND_HALF_UP)
-    return Totals(subtotal=subtotal, shipping=shipping, tax=tax)
 
 
 @dataclass(frozen=True)
@@ -103,11 +87,6 @@ def order_for_user(user, number) -> Order:
     return order
 
 
-def can_cancel(order) -> bool:
-    """Shoppers may cancel until the parcel is packed; staff until it ships."""
-    return order.status in (Status.PENDING, Status.PAID)
-
-
 def has_received(user, product_id) -> bool:
     """Whether the shopper has an order holding the product that is now delivered.
 
@@ -118,3 +97,46 @@ def has_received(user, product_id) -> bool:
     if not user.is_authenticated:
         return False
     return OrderItem.objects.filter(order__user=user, order__status=Status.DELIVERED, product_id=product_id).exists()
+
+
+def bought_product_ids(user, product_ids) -> set[int]:
+    """Which of the products the shopper bought, in any order not cancelled."""
+    return set(
+        OrderItem.objects.filter(order__user=user, product_id__in=product_ids)
+        .exclude(order__status__in=NOT_BOUGHT_STATUSES)
+        .values_list("product_id", flat=True)
+    )
+
+
+def paid_purchases_newest_first(user):
+    """(product, its category, when bought) of each item of the shopper's paid orders, newest order first."""
+    return (
+        OrderItem.objects.filter(order__user=user, order__status__in=PAID_STATUSES, product__isnull=False)
+        .order_by("-order__created_at", "-order_id")
+        .values_list("product_id", "product__category_id", "order__created_at")
+    )
+
+
+def paid_order_lines(*, since=None):
+    """(order, customer, placed at, product) of every item of paid orders, by order id."""
+    rows = OrderItem.objects.filter(order__status__in=PAID_STATUSES, product__isnull=False)
+    if since is not None:
+        rows = rows.filter(order__created_at__gte=since)
+    return rows.order_by("order_id").values_list("order_id", "order__user_id", "order__created_at", "product_id")
+
+
+@dataclass(frozen=True)
+class PaidItemsSource:
+    """What set-based SQL over paid order items needs: the tables and the statuses that count as paid."""
+
+    order_table: str
+    item_table: str
+    paid_statuses: tuple[str, ...]
+
+
+def paid_items_source() -> PaidItemsSource:
+    return PaidItemsSource(
+        order_table=Order._meta.db_table,
+        item_table=OrderItem._meta.db_table,
+        paid_statuses=tuple(str(status) for status in PAID_STATUSES),
+    )

@@ -1,10 +1,8 @@
-import re
-
-from django.utils import timezone
 from rest_framework import serializers
 
+from . import cards
+from .errors import CheckoutErrorCode, OrderErrorCode
 from .models import ADDRESS_FIELDS, Address, Order, OrderEvent, OrderItem, Payment
-from .payments import luhn_valid
 from .selectors import saved_addresses
 
 
@@ -81,23 +79,14 @@ class CardSerializer(serializers.Serializer):
     )
 
     def validate_number(self, value):
-        number = re.sub(r"[\s-]", "", value)
-        if not luhn_valid(number):
-            raise serializers.ValidationError("Enter a valid card number.")
-        return number
+        return cards.clean_number(value)
 
     def validate_exp_year(self, value):
-        # The page offers this year and the next fifteen.
-        year = timezone.localdate().year
-        if not year <= value <= year + 15:
-            raise serializers.ValidationError(f"Enter a year from {year} to {year + 15}.")
+        cards.check_expiry_year(value)  # the years the page offers
         return value
 
     def validate(self, data):
-        today = timezone.localdate()
-        # A card is good through the last day of its expiry month.
-        if (data["exp_year"], data["exp_month"]) < (today.year, today.month):
-            raise serializers.ValidationError({"exp_month": "This card has expired."})
+        cards.check_not_expired(data["exp_month"], data["exp_year"])
         return data
 
 
@@ -145,8 +134,14 @@ class CheckoutSummarySerializer(serializers.Serializer):
     addresses = AddressSerializer(many=True, help_text="The shopper's saved addresses, newest first.")
 
 
+class OrderErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField(help_text="Why, for a person to read.")
+    code = serializers.ChoiceField(OrderErrorCode.choices, help_text="Why, for a program.")
+
+
 class CheckoutConflictSerializer(serializers.Serializer):
     detail = serializers.CharField()
+    code = serializers.ChoiceField(CheckoutErrorCode.choices, help_text="Why nothing was placed, for a program.")
     lines = serializers.ListField(child=serializers.CharField(), help_text="Titles of the cart lines to fix, if any.")
 
 
@@ -157,4 +152,5 @@ class PaymentUnconfirmedSerializer(serializers.Serializer):
 
 class PaymentDeclinedSerializer(serializers.Serializer):
     detail = serializers.CharField(help_text="The processor's answer.")
+    code = serializers.ChoiceField(CheckoutErrorCode.choices, help_text="`payment_declined`.")
     order = OrderSerializer(help_text="The order, cancelled; its items are back in the cart.")

@@ -1,4 +1,4 @@
-"""Checkout and order pages: read through the selectors, act through the services, say what happened."""
+"""Checkout and order pages: read through the selectors, act through checkout and fulfilment, say what happened."""
 import uuid
 
 from django.contrib import messages
@@ -9,10 +9,10 @@ from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods, require_POST
 
-from amazon_site.core import ratelimit
 from cart.selectors import CART_SESSION_KEY, visitor_cart_id
 
-from . import selectors, services
+from . import checkout, fulfilment, selectors
+from .errors import CheckoutError, OrderError
 from .forms import AddressForm, PaymentForm, SavedAddressForm
 
 # Only the id of the address chosen at the first step; never anything about the card.
@@ -45,7 +45,7 @@ def checkout_address(request):
         request.session[ADDRESS_SESSION_KEY] = saved_form.cleaned_data["address"].pk
         return redirect("checkout-review")
     if new_form.is_valid():
-        address = services.save_address(user=request.user, data=new_form.cleaned_data)
+        address = checkout.save_address(user=request.user, data=new_form.cleaned_data)
         request.session[ADDRESS_SESSION_KEY] = address.pk
         return redirect("checkout-review")
     return render(
@@ -61,7 +61,7 @@ def checkout_address(request):
 @require_http_methods(["GET", "POST"])
 def checkout_review(request):
     if request.method == "POST":
-        limit = ratelimit.limit("checkout", request.user.pk, "RATELIMIT_CHECKOUT_USER")
+        limit = checkout.attempt_limit(request.user)
         if not limit.hit():
             # Nothing placed, nothing charged: the review page comes back with a fresh form.
             messages.error(
@@ -85,10 +85,10 @@ def checkout_review(request):
     return render(request, "orders/checkout_review.html", {"summary": summary, "address": address, "form": form})
 
 
-@sensitive_variables()  # also covers the services' frames below: they hold the card
+@sensitive_variables()  # also covers checkout's frames below: they hold the card
 def _place(request, cart_id, address, form):
     try:
-        result = services.place_order(
+        result = checkout.place_order(
             user=request.user,
             cart_id=cart_id,
             address=address,
@@ -96,17 +96,17 @@ def _place(request, cart_id, address, form):
             checkout_key=form.cleaned_data["checkout_key"],
             expected_total=form.cleaned_data["expected_total"],
         )
-    except services.CheckoutError as error:
+    except CheckoutError as error:
         messages.error(request, str(error))
         # Stock problems are fixed in the cart; anything else needs a fresh look at the review.
         _, summary = _summary(request)
         return redirect("cart" if summary.is_empty or summary.blocked else "checkout-review")
     if result.in_progress:
         # A second click while the first is charging the card: its order page will say how that ended.
-        messages.info(request, services.payment_in_progress_message())
+        messages.info(request, checkout.payment_in_progress_message())
         return redirect("order", number=result.order.number)
     if result.payment_unconfirmed:
-        messages.warning(request, services.payment_unconfirmed_message())
+        messages.warning(request, checkout.payment_unconfirmed_message())
         return redirect("order", number=result.order.number)
     if result.declined_message:
         # Also a form sent again after its card was declined (the back button): its key found the cancelled order.
@@ -136,7 +136,7 @@ def order_detail(request, number):
             "items": order.items.all(),
             "events": order.events.all(),
             "payments": order.payments.all(),
-            "can_cancel": selectors.can_cancel(order),
+            "can_cancel": order.customer_can_cancel(),
             "placed": request.GET.get("placed") == "1",
         },
     )
@@ -147,8 +147,8 @@ def order_detail(request, number):
 def order_cancel(request, number):
     order = selectors.order_for_user(request.user, number)
     try:
-        services.cancel_by_customer(user=request.user, order_id=order.pk)
-    except services.OrderError as error:
+        fulfilment.cancel_by_customer(user=request.user, order_id=order.pk)
+    except OrderError as error:
         messages.error(request, str(error))
     else:
         messages.success(request, f"Order {order.number} is cancelled.")

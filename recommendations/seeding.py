@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from catalog.models import Category, Product
 from orders.models import CancelReason, Order, OrderItem, Status
-from orders.selectors import order_totals
+from orders.pricing import order_totals
 
 # Both directions; names of catalog.seeding.DEPARTMENTS subcategories.
 LINKED_CATEGORIES = {

@@ -18,12 +18,9 @@ from django.utils import timezone
 
 from catalog import selectors as catalog_selectors
 from catalog.models import Product
-from orders.models import OrderItem, Status
+from orders import selectors as order_selectors
 
 from .models import CategoryBestseller, Recommendation, Run
-
-# Paid and kept: see services._collect_baskets for why returned orders are left out.
-PAID_STATUSES = (Status.PAID, Status.PACKED, Status.SHIPPED, Status.DELIVERED)
 
 BESTSELLERS_KEY = "recs:bestsellers"
 SHOWN = 8  # cards on a shelf
@@ -95,11 +92,7 @@ def for_shopper(user) -> Shelf:
         candidates.extend(fills[category_id])
     candidates.extend(bestsellers())
     candidates = list(dict.fromkeys(candidates))
-    bought = set(
-        OrderItem.objects.filter(order__user=user, product_id__in=candidates)
-        .exclude(order__status=Status.CANCELLED)
-        .values_list("product_id", flat=True)
-    )
+    bought = order_selectors.bought_product_ids(user, candidates)
     products = _in_stock([product_id for product_id in candidates if product_id not in bought], SHOWN)
     return Shelf("personal", "Recommended for you", products)
 
@@ -146,12 +139,8 @@ def _bestseller_cards(category_id, *, leaving_out=None) -> list[Product]:
 
 def _recent_purchases(user) -> list[tuple[int, int, datetime]]:
     """(product, its category, when bought) of the shopper's latest paid purchases, newest first, each product once."""
-    rows = (
-        OrderItem.objects.filter(order__user=user, order__status__in=PAID_STATUSES, product__isnull=False)
-        .order_by("-order__created_at", "-order_id")
-        # Room for the same product bought again in several recent orders.
-        .values_list("product_id", "product__category_id", "order__created_at")[: HISTORY_PRODUCTS * 3]
-    )
+    # Room for the same product bought again in several recent orders.
+    rows = order_selectors.paid_purchases_newest_first(user)[: HISTORY_PRODUCTS * 3]
     seen = {}
     for product_id, category_id, bought_at in rows:
         seen.setdefault(product_id, (product_id, category_id, bought_at))
@@ -225,10 +214,7 @@ class Basket:
 
 def paid_baskets(*, since: datetime | None = None) -> Iterator[Basket]:
     """The distinct products of every paid order, by order id, streamed."""
-    rows = OrderItem.objects.filter(order__status__in=PAID_STATUSES, product__isnull=False)
-    if since is not None:
-        rows = rows.filter(order__created_at__gte=since)
-    rows = rows.order_by("order_id").values_list("order_id", "order__user_id", "order__created_at", "product_id")
+    rows = order_selectors.paid_order_lines(since=since)
     for order_id, group in groupby(rows.iterator(chunk_size=20_000), _first):
         group = list(group)
         _, customer_id, created_at, _ = group[0]

@@ -31,7 +31,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from catalog.models import Category, Product
-from orders.models import Order, OrderItem
+from orders.selectors import paid_items_source
 
 from . import selectors
 from .models import CategoryBestseller, Recommendation, Run
@@ -136,12 +136,13 @@ def _analyze(*tables):
 def _collect_baskets(since, rules) -> tuple[int, int]:
     """Scratch table of (order, product, order size); returns (baskets used, orders over the cap).
 
-    Paid means paid, packed, shipped or delivered (selectors.PAID_STATUSES):
+    Paid means what ``orders.models.PAID_STATUSES`` says (paid and kept):
     pending orders may never be paid, cancelled ones (payment failed, or the
     shopper changed their mind) were not bought, and returned ones were bought
     but not kept, a poor reason to suggest the pair to someone else.
     """
-    statuses = ", ".join(["%s"] * len(selectors.PAID_STATUSES))
+    source = paid_items_source()
+    statuses = ", ".join(["%s"] * len(source.paid_statuses))
     _execute(
         f"""
         CREATE TEMP TABLE recs_basket AS
@@ -150,12 +151,12 @@ def _collect_baskets(since, rules) -> tuple[int, int]:
                ROW_NUMBER() OVER (PARTITION BY order_id ORDER BY product_id) AS position
         FROM (
             SELECT DISTINCT item.order_id, item.product_id
-            FROM {OrderItem._meta.db_table} item
-            JOIN {Order._meta.db_table} o ON o.id = item.order_id
+            FROM {source.item_table} item
+            JOIN {source.order_table} o ON o.id = item.order_id
             WHERE o.status IN ({statuses}) AND o.created_at >= %s AND item.product_id IS NOT NULL
         ) items
         """,
-        [*selectors.PAID_STATUSES, since],
+        [*source.paid_statuses, since],
     )
     _analyze("recs_basket")
     used, skipped = _execute(

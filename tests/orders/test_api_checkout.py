@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 from cart import services as cart_services
 from cart.models import Reservation
 from catalog.models import Inventory
-from orders import services
+from orders import checkout as order_checkout
 from orders.models import Address, Order, Payment, Status
 from orders.payments import TestGateway
 from tests.factories import UserFactory, stock_invariant_violations, stocked_product
@@ -107,7 +107,7 @@ def test_a_declined_card_is_a_402_and_the_items_go_back_to_the_cart(shopper, pro
     declined = checkout(shopper, total, card=card(TestGateway.DECLINED))
     assert declined.status_code == 402
     body = declined.json()
-    assert body["detail"] == "Your card was declined."
+    assert body["detail"] == "Your card was declined." and body["code"] == "payment_declined"
     assert body["order"]["status"] == "cancelled" and body["order"]["cancel_reason"] == "payment_failed"
     [line] = shopper.get("/api/cart/").json()["lines"]
     assert line["quantity"] == 2 and line["reserved"] == 2
@@ -166,17 +166,20 @@ def test_what_the_cart_does_not_allow_is_a_409_with_the_lines_to_fix(shopper, pr
 
     changed = checkout(shopper, "1.00")
     assert changed.status_code == 409 and "the total is now 39.98" in changed.json()["detail"]
+    assert changed.json()["code"] == "price_changed"
     # The shopper's reservation lapses and another cart takes all the stock.
     Reservation.objects.update(reserved_until=timezone.now() - timedelta(minutes=1))
     cart_services.add_to_cart(cart_services.get_or_create_cart().pk, product.pk, 5)
     short = checkout(shopper, total)
     assert short.status_code == 409 and short.json()["lines"] == [product.title]
+    assert short.json()["code"] == "out_of_stock"
     assert not Order.objects.exists()
 
 
 def test_an_empty_cart_is_a_409_and_anonymous_visitors_cannot_check_out(client, shopper):
     empty = checkout(shopper, "0.00")
-    assert empty.status_code == 409 and empty.json() == {"detail": "Your cart is empty.", "lines": []}
+    assert empty.status_code == 409
+    assert empty.json() == {"detail": "Your cart is empty.", "code": "cart_empty", "lines": []}
     assert client.post("/api/checkout/", {}, content_type="application/json").status_code == 403
     assert Order.objects.filter(status=Status.PAID).count() == 0
 
@@ -187,7 +190,7 @@ def test_the_error_report_of_a_failed_checkout_hides_the_card(shopper, product, 
     def crash(**kwargs):
         raise RuntimeError("the gateway fell over")
 
-    monkeypatch.setattr("orders.services.place_order", crash)
+    monkeypatch.setattr("orders.checkout.place_order", crash)
     shopper.raise_request_exception = False
     assert checkout(shopper, total).status_code == 500
 
@@ -211,8 +214,8 @@ def test_a_retry_while_the_first_request_is_charging_is_told_to_ask_again(shoppe
     placed = checkout(shopper, total, key)
 
     [retry] = retries
-    assert retry.status_code == 409 and retry["Retry-After"] == str(services.CHARGE_IN_PROGRESS_RETRY_SECONDS)
-    assert retry.json() == {"detail": services.payment_in_progress_message(), "lines": []}
+    assert retry.status_code == 409 and retry["Retry-After"] == str(order_checkout.CHARGE_IN_PROGRESS_RETRY_SECONDS)
+    assert retry.json() == {"detail": order_checkout.payment_in_progress_message(), "code": "in_progress", "lines": []}
     assert placed.status_code == 201 and placed.json()["status"] == "paid"
     assert checkout(shopper, total, key).json()["number"] == placed.json()["number"]  # asked again: the order
     assert Payment.objects.filter(kind=Payment.Kind.CHARGE).count() == 1

@@ -6,7 +6,7 @@ from django.contrib.auth.models import Permission
 
 from cart import services as cart_services
 from catalog.models import Inventory
-from orders import services
+from orders import checkout, fulfilment
 from orders.models import Order, Status
 from orders.selectors import checkout_summary
 from tests.factories import OrderFactory, UserFactory, stocked_product
@@ -46,6 +46,7 @@ def test_a_shopper_cancels_through_the_api_and_a_second_cancel_is_a_conflict(cli
     assert client.post(f"/api/orders/{order.number}/cancel/").json()["status"] == "cancelled"
     refused = client.post(f"/api/orders/{order.number}/cancel/")
     assert refused.status_code == 409 and "can no longer be cancelled" in refused.json()["detail"]
+    assert refused.json()["code"] == "invalid_move"
 
 
 def test_staff_move_orders_and_illegal_moves_are_refused_with_the_reason(client):
@@ -54,6 +55,7 @@ def test_staff_move_orders_and_illegal_moves_are_refused_with_the_reason(client)
 
     refused = client.post(f"/api/staff/orders/{order.number}/deliver/")
     assert refused.status_code == 409 and "cannot be delivered" in refused.json()["detail"]
+    assert refused.json()["code"] == "invalid_move"
     assert client.post(f"/api/staff/orders/{order.number}/pack/").json()["status"] == "packed"
     assert client.post(f"/api/staff/orders/{order.number}/ship/", {"carrier": ""}).status_code == 400
     shipped = client.post(f"/api/staff/orders/{order.number}/ship/", {"carrier": "UPS", "tracking_number": "1Z9"}).json()
@@ -83,16 +85,16 @@ def checked_out_order(status):
     cart_id = cart_services.get_or_create_cart(user=user).pk
     product = stocked_product(5)
     cart_services.add_to_cart(cart_id, product.pk, 2)
-    address = services.save_address(user=user, data={
+    address = checkout.save_address(user=user, data={
         "full_name": "A B", "line1": ORDER_CLERK_STREET, "city": "Springfield", "postal_code": "12345", "country": "US"})
-    order = services.place_order(
+    order = checkout.place_order(
         user=user, cart_id=cart_id, address=address, card=GOOD, checkout_key=uuid.uuid4(),
         expected_total=checkout_summary(user=user, cart_id=cart_id).total,
     ).order
     for move, args in (("pack", {}), ("ship", {"carrier": "UPS", "tracking_number": "1"}), ("deliver", {})):
         if Order.objects.get(pk=order.pk).status == status:
             break
-        getattr(services, move)(order.pk, actor=None, **args)
+        getattr(fulfilment, move)(order.pk, actor=None, **args)
     assert Order.objects.get(pk=order.pk).status == status
     return order, product
 

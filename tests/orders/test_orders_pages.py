@@ -9,7 +9,7 @@ from django.utils import timezone
 from cart import services as cart_services
 from cart.models import CartLine, Reservation
 from catalog.models import Product
-from orders import services
+from orders import checkout
 from orders.models import Address, Order, OrderEvent, Payment, Status
 from orders.payments import TestGateway
 from tests.factories import PASSWORD, OrderFactory, UserFactory, stocked_product
@@ -511,7 +511,7 @@ def test_a_second_click_while_the_card_is_being_charged_says_so(client, shopper,
     order = Order.objects.get()
     [second] = second_clicks
     assert second.redirect_chain[-1][0] == f"/orders/{order.number}/"
-    assert page_messages(second) == [services.payment_in_progress_message()]
+    assert page_messages(second) == [checkout.payment_in_progress_message()]
     assert order.status == Status.PAID and order.payments.count() == 1
 
 

@@ -11,7 +11,8 @@ from rest_framework.test import APIClient
 from cart import services as cart_services
 from catalog import services as catalog_services
 from catalog.models import Inventory
-from orders import services
+from orders import checkout as order_checkout
+from orders.errors import CheckoutError
 from orders.models import Order, Payment, Status
 from orders.payments import Card, TestGateway
 from orders.selectors import checkout_summary
@@ -34,7 +35,7 @@ def shopper_with_lapsed_line(product):
     user = UserFactory()
     cart = cart_services.get_or_create_cart(user=user)
     cart_services.add_to_cart(cart.pk, product.pk, 1)
-    return user, cart.pk, services.save_address(user=user, data=ADDRESS)
+    return user, cart.pk, order_checkout.save_address(user=user, data=ADDRESS)
 
 
 def test_twenty_checkouts_race_for_the_last_five_units():
@@ -47,14 +48,14 @@ def test_twenty_checkouts_race_for_the_last_five_units():
 
     def checkout(i):
         user, cart_id, address = shoppers[i]
-        return services.place_order(
+        return order_checkout.place_order(
             user=user, cart_id=cart_id, address=address, card=CARD, checkout_key=uuid.uuid4(), expected_total=totals[i]
         )
 
     results, errors = run_concurrently(20, checkout)
 
     assert len([r for r in results if r is not None]) == 5
-    assert len(errors) == 15 and all(isinstance(error, services.CheckoutError) for error in errors)
+    assert len(errors) == 15 and all(isinstance(error, CheckoutError) for error in errors)
     assert Order.objects.filter(status=Status.PAID).count() == 5
     row = Inventory.objects.get(product=product)
     assert (row.quantity, row.reserved) == (0, 0)
@@ -69,7 +70,7 @@ def test_a_double_click_places_one_order_and_charges_once():
 
     results, errors = run_concurrently(
         4,
-        lambda i: services.place_order(
+        lambda i: order_checkout.place_order(
             user=user, cart_id=cart_id, address=address, card=CARD, checkout_key=key, expected_total=total
         ),
     )
@@ -118,8 +119,8 @@ def test_checkouts_sent_with_one_key_while_the_first_is_charging_are_told_to_ret
     assert errors == []
     assert sorted(response.status_code for response in results) == [201, 409, 409]
     for retry in [response for response in results if response.status_code == 409]:
-        assert retry["Retry-After"] == str(services.CHARGE_IN_PROGRESS_RETRY_SECONDS)
-        assert retry.json()["detail"] == services.payment_in_progress_message()
+        assert retry["Retry-After"] == str(order_checkout.CHARGE_IN_PROGRESS_RETRY_SECONDS)
+        assert retry.json()["detail"] == order_checkout.payment_in_progress_message()
     assert len(charges) == 1
     assert Order.objects.get().status == Status.PAID
     assert Payment.objects.filter(kind="charge").count() == 1

@@ -1,4 +1,4 @@
-"""Checkout and the order state machine, through orders.services."""
+"""Checkout and the order state machine, through orders.checkout and orders.fulfilment."""
 import uuid
 from decimal import Decimal
 
@@ -12,9 +12,12 @@ from cart import services as cart_services
 from cart.models import CartLine, Reservation
 from catalog import services as catalog_services
 from catalog.models import Inventory
-from orders import services
+from orders import checkout as order_checkout
+from orders import fulfilment
+from orders.errors import CheckoutError, OrderError
 from orders.models import Address, CancelReason, Order, OrderEvent, Payment, Status
-from orders.payments import Card, TestGateway, luhn_valid
+from orders.cards import luhn_valid
+from orders.payments import Card, TestGateway
 from orders.selectors import checkout_summary
 from tests.factories import OrderFactory, UserFactory, WarehouseFactory, stock_invariant_violations, stocked_product
 
@@ -29,7 +32,7 @@ BROKE = Card(TestGateway.INSUFFICIENT_FUNDS, 12, 2099, "123")
 def shopper():
     user = UserFactory(email="shopper@example.com")
     cart = cart_services.get_or_create_cart(user=user)
-    address = services.save_address(
+    address = order_checkout.save_address(
         user=user, data={"full_name": "Ada L", "line1": "1 Main St", "city": "Springfield", "postal_code": "12345", "country": "US"}
     )
     return user, cart.pk, address
@@ -42,7 +45,7 @@ def stock_of(product):
 
 def checkout(user, cart_id, address, card=GOOD, key=None):
     total = checkout_summary(user=user, cart_id=cart_id).total
-    return services.place_order(
+    return order_checkout.place_order(
         user=user, cart_id=cart_id, address=address, card=card, checkout_key=key or uuid.uuid4(), expected_total=total
     )
 
@@ -89,8 +92,8 @@ def test_the_price_comes_from_the_catalog_and_a_change_needs_confirming(shopper)
 
     summary = checkout_summary(user=user, cart_id=cart_id)
     assert summary.price_changed and summary.lines[0].price_when_added == Decimal("40.00")
-    with pytest.raises(services.CheckoutError, match="Prices changed"):
-        services.place_order(
+    with pytest.raises(CheckoutError, match="Prices changed"):
+        order_checkout.place_order(
             user=user, cart_id=cart_id, address=address, card=GOOD, checkout_key=uuid.uuid4(), expected_total=reviewed
         )
     assert not Order.objects.exists()
@@ -143,7 +146,7 @@ def test_a_lapsed_line_that_cannot_be_filled_blocks_the_order_and_keeps_the_cart
     other = cart_services.get_or_create_cart()
     assert cart_services.add_to_cart(other.pk, product.pk, 1).added == 1
 
-    with pytest.raises(services.CheckoutError) as refused:
+    with pytest.raises(CheckoutError) as refused:
         checkout(user, cart_id, address)
 
     assert refused.value.lines == [product.title]
@@ -154,7 +157,7 @@ def test_a_lapsed_line_that_cannot_be_filled_blocks_the_order_and_keeps_the_cart
 
 def test_an_empty_cart_cannot_be_checked_out(shopper):
     user, cart_id, address = shopper
-    with pytest.raises(services.CheckoutError, match="empty"):
+    with pytest.raises(CheckoutError, match="empty"):
         checkout(user, cart_id, address)
 
 
@@ -165,15 +168,15 @@ def test_cancelling_a_paid_order_refunds_it_and_restocks(shopper):
     order = checkout(user, cart_id, address).order
     assert stock_of(product) == (1, 0)
 
-    services.cancel_by_customer(user=user, order_id=order.pk)
+    fulfilment.cancel_by_customer(user=user, order_id=order.pk)
 
     order.refresh_from_db()
     assert (order.status, order.cancel_reason) == (Status.CANCELLED, CancelReason.CUSTOMER)
     refund = Payment.objects.get(order=order, kind="refund")
     assert (refund.outcome, refund.amount) == ("succeeded", order.total)
     assert stock_of(product) == (4, 0)
-    with pytest.raises(services.OrderError, match="no longer be cancelled"):
-        services.cancel_by_customer(user=user, order_id=order.pk)
+    with pytest.raises(OrderError, match="no longer be cancelled"):
+        fulfilment.cancel_by_customer(user=user, order_id=order.pk)
     assert Payment.objects.filter(order=order, kind="refund").count() == 1
 
 
@@ -183,10 +186,10 @@ def test_staff_move_an_order_to_the_door_and_every_step_is_on_the_timeline(shopp
     cart_services.add_to_cart(cart_id, stocked_product(5).pk, 1)
     order = checkout(user, cart_id, address).order
 
-    services.pack(order.pk, actor=staff)
+    fulfilment.pack(order.pk, actor=staff)
     with django_capture_on_commit_callbacks(execute=True):
-        services.ship(order.pk, actor=staff, carrier="UPS", tracking_number="1Z999")
-    services.deliver(order.pk, actor=staff)
+        fulfilment.ship(order.pk, actor=staff, carrier="UPS", tracking_number="1Z999")
+    fulfilment.deliver(order.pk, actor=staff)
 
     events = list(OrderEvent.objects.filter(order=order))
     assert [(e.from_status, e.to_status) for e in events] == [
@@ -212,10 +215,10 @@ def test_a_return_refunds_and_restocks_only_restockable_items(shopper):
     order = checkout(user, cart_id, address).order
     for move in ("pack", "deliver"):
         if move == "deliver":
-            services.ship(order.pk, actor=staff, carrier="DHL", tracking_number="9")
-        getattr(services, move)(order.pk, actor=staff)
+            fulfilment.ship(order.pk, actor=staff, carrier="DHL", tracking_number="9")
+        getattr(fulfilment, move)(order.pk, actor=staff)
 
-    services.return_order(order.pk, actor=staff, restockable=False)
+    fulfilment.return_order(order.pk, actor=staff, restockable=False)
 
     order.refresh_from_db()
     assert order.status == Status.RETURNED
@@ -232,7 +235,7 @@ def test_stock_changes_are_events_in_the_same_transaction(shopper):
     catalog_services.set_stock_quantity(row.pk, 10)
     catalog_services.add_stock_row(product.pk, WarehouseFactory().pk, 4)
     cancelled = Order.objects.get()
-    services.cancel_by_staff(cancelled.pk, actor=UserFactory(is_staff=True))
+    fulfilment.cancel_by_staff(cancelled.pk, actor=UserFactory(is_staff=True))
 
     events = OutboxEvent.objects.filter(topic="inventory", key=str(product.pk)).order_by("id")
     assert [event.payload["type"] for event in events] == [
@@ -249,7 +252,7 @@ def test_card_numbers_are_checked_with_luhn():
 def test_addresses_are_validated(shopper):
     user, _, _ = shopper
     with pytest.raises(Exception, match="postal code|country"):
-        services.save_address(
+        order_checkout.save_address(
             user=user, data={"full_name": "A", "line1": "x", "city": "y", "postal_code": "!!", "country": "usa"}
         )
     assert Address.objects.filter(user=user).count() == 1
@@ -293,8 +296,8 @@ MOVES = {
 def test_every_move_the_state_machine_does_not_allow_is_refused(status, move):
     order = OrderFactory(status=status)
 
-    with pytest.raises(services.OrderError, match="cannot be"):
-        getattr(services, move)(order.pk, actor=UserFactory(is_staff=True), **MOVES[move])
+    with pytest.raises(OrderError, match="cannot be"):
+        getattr(fulfilment, move)(order.pk, actor=UserFactory(is_staff=True), **MOVES[move])
 
     order.refresh_from_db()
     assert order.status == status and not order.events.exists()
@@ -303,6 +306,6 @@ def test_every_move_the_state_machine_does_not_allow_is_refused(status, move):
 @pytest.mark.parametrize("status, move", [(status, move) for status, allowed in ALLOWED.items() for move in allowed])
 def test_every_move_the_state_machine_allows_is_made(status, move):
     order = OrderFactory(status=status)
-    getattr(services, move)(order.pk, actor=UserFactory(is_staff=True), **MOVES[move])
+    getattr(fulfilment, move)(order.pk, actor=UserFactory(is_staff=True), **MOVES[move])
     order.refresh_from_db()
     assert order.status != status and order.events.get().from_status == status

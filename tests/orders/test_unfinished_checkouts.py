@@ -20,7 +20,8 @@ from amazon_site.celery import app as celery_app
 from amazon_site.events.models import OutboxEvent
 from cart import services as cart_services
 from catalog.models import Inventory
-from orders import services, tasks
+from orders import checkout as order_checkout
+from orders import fulfilment, tasks
 from orders.models import CancelReason, ChargeState, Order, Payment, Status
 from orders.payments import GatewayUnavailable, TestGateway
 from tests.factories import OrderFactory, UserFactory, stock_invariant_violations, stocked_product
@@ -63,37 +64,37 @@ def unfinished_checkout(shopper, monkeypatch, card=GOOD, *, charged):
 def test_an_order_nothing_was_charged_for_is_cancelled_and_restocked_after_the_timeout(shopper, monkeypatch):
     order, product = unfinished_checkout(shopper, monkeypatch, charged=False)
 
-    assert services.settle_unfinished_checkouts() == 0  # its checkout may still be finishing
-    assert services.settle_unfinished_checkouts(now=timezone.now() + LATER) == 1
+    assert order_checkout.settle_unfinished_checkouts() == 0  # its checkout may still be finishing
+    assert order_checkout.settle_unfinished_checkouts(now=timezone.now() + LATER) == 1
 
     order.refresh_from_db()
     assert (order.status, order.cancel_reason) == (Status.CANCELLED, CancelReason.PAYMENT_FAILED)
     assert not order.payments.exists()
     assert on_shelf(product) == 5
-    assert order.events.last().note == services.UNFINISHED_NOTHING_CHARGED
+    assert order.events.last().note == order_checkout.UNFINISHED_NOTHING_CHARGED
     assert OutboxEvent.objects.filter(topic="orders", key=str(order.pk), payload__type="order.cancelled").exists()
-    assert services.settle_unfinished_checkouts(now=timezone.now() + LATER) == 0  # settled once
+    assert order_checkout.settle_unfinished_checkouts(now=timezone.now() + LATER) == 0  # settled once
     assert stock_invariant_violations() == []
 
 
 def test_an_order_whose_charge_went_through_is_paid(shopper, monkeypatch):
     order, product = unfinished_checkout(shopper, monkeypatch, charged=True)
 
-    assert services.settle_unfinished_checkouts(now=timezone.now() + LATER) == 1
+    assert order_checkout.settle_unfinished_checkouts(now=timezone.now() + LATER) == 1
 
     order.refresh_from_db()
     assert order.status == Status.PAID
     [payment] = order.payments.all()
     assert (payment.kind, payment.outcome, payment.amount) == ("charge", "succeeded", Decimal("40.00"))
     assert on_shelf(product) == 3
-    assert order.events.last().note == services.UNFINISHED_PAID
+    assert order.events.last().note == order_checkout.UNFINISHED_PAID
 
 
 @pytest.mark.parametrize("card, message", [(DECLINED, "Your card was declined."), (BROKE, "Your card has insufficient funds.")])
 def test_an_order_whose_charge_was_declined_is_cancelled_with_the_gateways_answer(shopper, monkeypatch, card, message):
     order, product = unfinished_checkout(shopper, monkeypatch, card, charged=True)
 
-    services.settle_unfinished_checkouts(now=timezone.now() + LATER)
+    order_checkout.settle_unfinished_checkouts(now=timezone.now() + LATER)
 
     order.refresh_from_db()
     assert (order.status, order.cancel_reason) == (Status.CANCELLED, CancelReason.PAYMENT_FAILED)
@@ -109,7 +110,7 @@ def test_a_charge_that_answers_after_the_order_was_settled_is_refunded(shopper, 
     real_charge = TestGateway.charge
 
     def slow_charge(gateway, **kwargs):
-        assert services.settle_unfinished_checkouts(now=timezone.now() + LATER) == 1
+        assert order_checkout.settle_unfinished_checkouts(now=timezone.now() + LATER) == 1
         return real_charge(gateway, **kwargs)
 
     monkeypatch.setattr(TestGateway, "charge", slow_charge)
@@ -161,13 +162,13 @@ def test_the_checkout_page_says_the_payment_is_not_confirmed_yet_and_the_job_set
 
     order = Order.objects.get(user=user)
     assert response.redirect_chain[-1][0] == f"/orders/{order.number}/"
-    assert page_messages(response) == [services.payment_unconfirmed_message()]
+    assert page_messages(response) == [order_checkout.payment_unconfirmed_message()]
     assert order.status == Status.PENDING and "Pending" in response.content.decode()
     again = client.post("/checkout/review/", pay_data(review), follow=True)  # the same form sent again
     assert again.redirect_chain[-1][0] == f"/orders/{order.number}/" and Order.objects.count() == 1
-    assert page_messages(again) == [services.payment_unconfirmed_message()]
+    assert page_messages(again) == [order_checkout.payment_unconfirmed_message()]
 
-    assert services.settle_unfinished_checkouts(now=timezone.now() + LATER) == 1
+    assert order_checkout.settle_unfinished_checkouts(now=timezone.now() + LATER) == 1
     assert Order.objects.get(pk=order.pk).status == Status.CANCELLED
     assert on_shelf(kettle) == 5
 
@@ -187,7 +188,7 @@ def test_the_api_answers_202_with_the_pending_order(monkeypatch):
     )
 
     assert response.status_code == 202
-    assert response.json()["detail"] == services.payment_unconfirmed_message()
+    assert response.json()["detail"] == order_checkout.payment_unconfirmed_message()
     assert response.json()["order"]["status"] == "pending"
 
 
@@ -221,15 +222,15 @@ def test_cancelling_an_order_whose_payment_is_unconfirmed_refunds_the_charge(sho
     order, product = charged_but_unanswered(shopper, monkeypatch)
 
     if who == "shopper":
-        services.cancel_by_customer(user=order.user, order_id=order.pk)
+        fulfilment.cancel_by_customer(user=order.user, order_id=order.pk)
     else:
-        services.cancel_by_staff(order.pk, actor=UserFactory(is_staff=True))
+        fulfilment.cancel_by_staff(order.pk, actor=UserFactory(is_staff=True))
 
     order.refresh_from_db()
     assert order.status == Status.CANCELLED
     assert money_of(order) == CHARGED_AND_REFUNDED
     assert on_shelf(product) == 5
-    assert services.settle_unfinished_checkouts(now=timezone.now() + LATER) == 0  # nothing left to settle
+    assert order_checkout.settle_unfinished_checkouts(now=timezone.now() + LATER) == 0  # nothing left to settle
     assert money_of(order) == CHARGED_AND_REFUNDED  # refunded once
     assert stock_invariant_violations() == []
 
@@ -241,27 +242,27 @@ def test_a_cancel_while_the_gateway_is_still_down_is_refunded_by_the_settling_jo
         raise GatewayUnavailable("still down")
 
     monkeypatch.setattr(TestGateway, "find_charge", still_down)
-    services.cancel_by_customer(user=order.user, order_id=order.pk)
+    fulfilment.cancel_by_customer(user=order.user, order_id=order.pk)
     order.refresh_from_db()
     assert order.status == Status.CANCELLED and on_shelf(product) == 5
     assert not order.payments.exists()
-    assert services.settle_unfinished_checkouts(now=timezone.now() + LATER) == 0  # down at the next run too
+    assert order_checkout.settle_unfinished_checkouts(now=timezone.now() + LATER) == 0  # down at the next run too
     monkeypatch.undo()  # the gateway is back
 
-    assert services.settle_unfinished_checkouts(now=timezone.now() + LATER) == 1
+    assert order_checkout.settle_unfinished_checkouts(now=timezone.now() + LATER) == 1
 
     order.refresh_from_db()
     assert (order.status, order.cancel_reason) == (Status.CANCELLED, CancelReason.CUSTOMER)
     assert money_of(order) == CHARGED_AND_REFUNDED
     assert on_shelf(product) == 5  # restocked once, by the cancel
-    assert services.settle_unfinished_checkouts(now=timezone.now() + LATER) == 0
+    assert order_checkout.settle_unfinished_checkouts(now=timezone.now() + LATER) == 0
     assert money_of(order) == CHARGED_AND_REFUNDED
     assert stock_invariant_violations() == []
 
 
 def test_a_cancelled_order_the_gateway_never_charged_is_asked_about_once(shopper, monkeypatch):
     order, product = unfinished_checkout(shopper, monkeypatch, charged=False)
-    services.cancel_by_customer(user=order.user, order_id=order.pk)
+    fulfilment.cancel_by_customer(user=order.user, order_id=order.pk)
     asked = []
     real_find = TestGateway.find_charge
 
@@ -270,8 +271,8 @@ def test_a_cancelled_order_the_gateway_never_charged_is_asked_about_once(shopper
         return real_find(gateway, **kwargs)
 
     monkeypatch.setattr(TestGateway, "find_charge", find_charge)
-    assert services.settle_unfinished_checkouts(now=timezone.now() + LATER) == 1
-    assert services.settle_unfinished_checkouts(now=timezone.now() + LATER) == 0
+    assert order_checkout.settle_unfinished_checkouts(now=timezone.now() + LATER) == 1
+    assert order_checkout.settle_unfinished_checkouts(now=timezone.now() + LATER) == 0
 
     assert asked == [f"order-{order.number}"]
     assert not order.payments.exists() and on_shelf(product) == 5
@@ -283,7 +284,7 @@ def test_the_migration_reopens_past_cancels_of_unconfirmed_payments_for_the_job(
 
     reopen = importlib.import_module("orders.migrations.0002_charge_state").reopen_cancels_of_unconfirmed_payments
     order, _ = charged_but_unanswered(shopper, monkeypatch)
-    services.cancel_by_customer(user=order.user, order_id=order.pk)
+    fulfilment.cancel_by_customer(user=order.user, order_id=order.pk)
     # As the cancel left it before the fix: no charge row, and nothing marking it open.
     order.payments.all().delete()
     Order.objects.filter(pk=order.pk).update(charge_state=ChargeState.SETTLED)
@@ -291,6 +292,6 @@ def test_the_migration_reopens_past_cancels_of_unconfirmed_payments_for_the_job(
 
     reopen(apps, None)
 
-    assert services.settle_unfinished_checkouts(now=timezone.now() + LATER) == 1
+    assert order_checkout.settle_unfinished_checkouts(now=timezone.now() + LATER) == 1
     assert money_of(order) == CHARGED_AND_REFUNDED
     assert Order.objects.get(pk=declined.pk).charge_state == ChargeState.SETTLED

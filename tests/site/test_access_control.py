@@ -19,7 +19,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from cart import services as cart_services
 from cart.models import CartLine
 from catalog.models import Review
-from orders import services as order_services
+from orders import checkout
 from orders.models import Order, Status
 from tests.factories import OrderFactory, UserFactory, stocked_product
 
@@ -161,7 +161,7 @@ def world():
     product = stocked_product(10, title=SECRET_TITLE)
     cart = cart_services.get_or_create_cart(user=owner)
     cart_services.add_to_cart(cart.pk, product.pk, 2)
-    order_services.save_address(
+    checkout.save_address(
         user=owner,
         data={"full_name": "Shopper A", "line1": SECRET_STREET, "line2": "", "city": "London",
               "postal_code": "N1 9GU", "country": "GB", "phone": ""},

@@ -10,7 +10,7 @@ from prometheus_client import REGISTRY
 from amazon_site.core import health
 from amazon_site.core.logging import JsonFormatter, RequestIdFilter, request_id_var
 from cart import services as cart_services
-from orders import services as order_services
+from orders import checkout
 from orders.payments import Card, TestGateway
 from orders.selectors import checkout_summary
 from tests.factories import UserFactory, stocked_product
@@ -225,13 +225,13 @@ def test_a_checkout_counts_as_placed_and_its_stock_as_reserved_and_sold(django_c
     ), value("store_stock_units_total", change="sold")
     user = UserFactory()
     cart_id = cart_services.get_or_create_cart(user=user).pk
-    address = order_services.save_address(
+    address = checkout.save_address(
         user=user, data={"full_name": "Ada L", "line1": "1 Main St", "city": "Springfield", "postal_code": "12345", "country": "US"}
     )
     product = stocked_product(5)
     with django_capture_on_commit_callbacks(execute=True):
         cart_services.add_to_cart(cart_id, product.pk, 2)
-        order_services.place_order(
+        checkout.place_order(
             user=user, cart_id=cart_id, address=address, card=Card(TestGateway.SUCCEEDS, 12, 2099, "123"),
             checkout_key=uuid.uuid4(), expected_total=checkout_summary(user=user, cart_id=cart_id).total,
         )

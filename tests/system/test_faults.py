@@ -48,7 +48,7 @@ from amazon_site.events.models import OutboxEvent
 from cart import services as cart_services
 from cart.models import CartLine, Reservation
 from catalog.models import Inventory
-from orders import services
+from orders import checkout as order_checkout
 from orders.models import Order, OrderEvent, OrderItem, Payment, Status
 from orders.payments import Card, TestGateway
 from orders.selectors import checkout_summary
@@ -83,12 +83,12 @@ def shopper_with_cart(*lines):
     cart = cart_services.get_or_create_cart(user=user)
     for product, quantity in lines:
         assert cart_services.add_to_cart(cart.pk, product.pk, quantity).added == quantity
-    return user, cart.pk, services.save_address(user=user, data=ADDRESS)
+    return user, cart.pk, order_checkout.save_address(user=user, data=ADDRESS)
 
 
 def checkout(user, cart_id, address, checkout_key=None):
     total = checkout_summary(user=user, cart_id=cart_id).total
-    return services.place_order(
+    return order_checkout.place_order(
         user=user, cart_id=cart_id, address=address, card=CARD, checkout_key=checkout_key or uuid.uuid4(),
         expected_total=total,
     )

@@ -1,6 +1,6 @@
 """Stops the next order-placing transaction before it commits, for tests/system/test_faults.py.
 
-``orders.services._log`` writes the order's timeline row and outbox event, the
+``orders.fulfilment.log_move`` writes the order's timeline row and outbox event, the
 last writes of the transaction that places an order. Wrapped here, it does its
 work, prints ``paused <backend pid> <process id>`` and sleeps: the process
 holds the transaction open with the stock sold, the cart emptied and the order
@@ -14,9 +14,9 @@ from django.db import connection
 
 
 def pause_inside_order_transaction(flag):
-    from orders import services
+    from orders import fulfilment
 
-    real_log = services._log
+    real_log = fulfilment.log_move
 
     def log_then_pause(order, source, *, actor, note):
         real_log(order, source, actor=actor, note=note)
@@ -32,4 +32,4 @@ def pause_inside_order_transaction(flag):
         while True:
             time.sleep(60)
 
-    services._log = log_then_pause
+    fulfilment.log_move = log_then_pause

@@ -2,7 +2,7 @@
 
 Started by tests/system/test_faults.py with DATABASE_URL pointing at the test
 database, FAULT_PAUSE_FLAG naming the flag file, and a JSON argument naming
-the user, cart and address; it runs the real ``orders.services.place_order``.
+the user, cart and address; it runs the real ``orders.checkout.place_order``.
 """
 import json
 import os
@@ -19,14 +19,14 @@ django.setup()
 
 from django.contrib.auth import get_user_model  # noqa: E402
 
-from orders import services  # noqa: E402
+from orders import checkout  # noqa: E402
 from orders.models import Address  # noqa: E402
 from orders.payments import Card, TestGateway  # noqa: E402
 from tests.system.faults.pause import pause_inside_order_transaction  # noqa: E402
 
 pause_inside_order_transaction(os.environ["FAULT_PAUSE_FLAG"])
 args = json.loads(sys.argv[1])
-services.place_order(
+checkout.place_order(
     user=get_user_model().objects.get(pk=args["user"]),
     cart_id=args["cart"],
     address=Address.objects.get(pk=args["address"]),
