@@ -128,10 +128,18 @@ def test_a_charge_that_answers_after_the_order_was_settled_is_refunded(shopper, 
 def test_the_job_runs_every_five_minutes(settings, shopper, monkeypatch):
     entry = settings.CELERY_BEAT_SCHEDULE["orders-settle-unfinished-checkouts"]
     assert entry["task"] in celery_app.tasks and entry["schedule"] == 300.0
+    assert entry["schedule"] == settings.ORDER_SETTLE_INTERVAL_MINUTES * 60
     order, _ = unfinished_checkout(shopper, monkeypatch, charged=False)
     Order.objects.filter(pk=order.pk).update(created_at=timezone.now() - LATER)
     assert tasks.settle_unfinished_checkouts.delay().get() == 1
     assert Order.objects.get(pk=order.pk).status == Status.CANCELLED
+
+
+def test_what_shoppers_are_told_to_wait_follows_the_settling_settings(settings):
+    """The job settles an order at its first run past ORDER_UNFINISHED_CHECKOUT_MINUTES: at most one interval later."""
+    assert "within about 20 minutes" in order_checkout.payment_unconfirmed_message()
+    settings.ORDER_UNFINISHED_CHECKOUT_MINUTES, settings.ORDER_SETTLE_INTERVAL_MINUTES = 30, 10
+    assert "within about 40 minutes" in order_checkout.payment_unconfirmed_message()
 
 
 def test_the_test_gateway_answers_a_retried_charge_with_its_first_answer():
