@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "django_elasticsearch_dsl",
     "cart",
     "orders",
+    "catalog.reviews",
     "recommendations",
     "django_prometheus",
 ]
@@ -327,6 +328,12 @@ CATALOG_PAGE_SIZE = 24
 # Browsing is bounded: deep OFFSETs cost linear time and no shopper reads
 # page 5000; they refine the query instead.
 CATALOG_MAX_PAGES = 100
+CATALOG_REVIEWS_PAGE_SIZE = 5
+CATALOG_RECENTLY_VIEWED_SHOWN = 8  # cards on the recently viewed shelf
+# How stale the category tree and the featured products may be: staff edits
+# of categories drop the tree at once; featured products follow ratings slowly.
+CATALOG_CATEGORY_TREE_CACHE_SECONDS = 300
+CATALOG_FEATURED_CACHE_SECONDS = 600
 LOW_STOCK_THRESHOLD = 5
 
 # --- Cart: reservations and their expiry (see cart/services.py) ---

@@ -32,9 +32,11 @@ urlpatterns = [
     ),
     path("api/auth/token/", login.ObtainTokenView.as_view(), name="api-token"),
     path("api/cart/", include("cart.api_urls")),
+    path("api/", include("catalog.api_urls")),
+    path("api/", include("recommendations.api_urls")),
     path("api/", include("orders.api_urls")),
     path("", include("orders.urls")),
-    path("", include("recommendations.urls")),
+    path("", include("catalog.reviews.urls")),
     path("", include("catalog.urls")),
     re_path(r"^api/", api.not_found),
 ]

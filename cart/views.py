@@ -6,8 +6,6 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from recommendations import selectors as recommendations
-
 from . import clients, selectors, services
 from .forms import AddToCartForm, LineQuantityForm
 
@@ -36,11 +34,7 @@ def cart_detail(request):
     return render(
         request,
         "cart/detail.html",
-        {
-            "cart": cart,
-            "max_quantity": settings.CART_MAX_LINE_QUANTITY,
-            "recommendations": recommendations.for_cart(line.product.pk for line in cart.lines),
-        },
+        {"cart": cart, "max_quantity": settings.CART_MAX_LINE_QUANTITY},
     )
 
 

@@ -7,7 +7,9 @@ from django_elasticsearch_dsl import Document, fields
 from django_elasticsearch_dsl.registries import registry
 
 from .models import Product
-from .search.elasticsearch import INDEX_NAME
+
+# The search backend (catalog/search/elasticsearch.py) reads this index by name.
+INDEX_NAME = "products"
 
 
 @registry.register_document

@@ -4,7 +4,6 @@ Other apps read the catalog through ``catalog.selectors`` and change it through
 ``catalog.services``; stock arithmetic lives in one place so that the rules
 (``0 <= reserved <= quantity``) are enforced both in code and by the database.
 """
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -94,7 +93,7 @@ class Product(models.Model):
     review_count = models.PositiveIntegerField(default=0)
     # The stars behind ``rating``, kept exact so that averaging never drifts
     # (a one-decimal average cannot absorb the 81st review; see
-    # catalog.services.add_review). Null until the first review is written:
+    # catalog.reviews.services.add_review). Null until the first review is written:
     # seeded or imported ratings come without Review rows, so the first review
     # starts the sum at rating × review_count.
     rating_total = models.DecimalField(max_digits=12, decimal_places=1, null=True, blank=True, editable=False)
@@ -152,34 +151,6 @@ class Product(models.Model):
         if not self.slug:
             return reverse("product-short", args=[self.pk])
         return reverse("product", args=[self.pk, self.slug])
-
-
-class Review(models.Model):
-    """A shopper's rating and words about a product they received; one each.
-
-    Written only by ``catalog.services.add_review``, which keeps the product's
-    ``rating`` and ``review_count`` in step in the same transaction.
-    """
-
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="reviews", db_index=False)
-    # PROTECT: a deleted reviewer would leave the product's average counting a review that is gone.
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reviews")
-    rating = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
-    title = models.CharField(max_length=120, blank=True)
-    body = models.TextField(max_length=5000)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        constraints = [
-            models.UniqueConstraint(fields=["product", "user"], name="review_one_per_shopper"),
-            models.CheckConstraint(condition=Q(rating__gte=1) & Q(rating__lte=5), name="review_rating_1_to_5"),
-        ]
-        # The product page lists a product's reviews newest first.
-        indexes = [models.Index(fields=["product", "-created_at", "-id"], name="review_product_newest")]
-
-    def __str__(self):
-        return f"{self.rating}★ {self.product_id} by {self.user_id}"
 
 
 class Warehouse(models.Model):

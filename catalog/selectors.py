@@ -3,20 +3,16 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Page
 from django.db import connection
 from django.shortcuts import get_object_or_404
 
-from orders.selectors import has_received
-
 from . import stock
-from .models import Category, Product, Review
-from .pagination import BoundedPaginator, page_or_first
+from .models import Category, Product
+from .pagination import BoundedPaginator
 
 CATEGORY_TREE_CACHE_KEY = "catalog:category-tree:v1"
-CATEGORY_TREE_TTL = 300
 FEATURED_CACHE_KEY = "catalog:featured:v1"
-FEATURED_TTL = 600
 
 BROWSE_SORTS = {
     "newest": ("Newest arrivals", ["-created_at", "-id"]),
@@ -25,12 +21,6 @@ BROWSE_SORTS = {
     "rating": ("Avg. customer review", ["-rating", "-review_count", "id"]),
 }
 DEFAULT_BROWSE_SORT = "newest"
-
-REVIEWS_PAGE_SIZE = 5
-NOT_RECEIVED = "Only customers who received this product can review it."
-ALREADY_REVIEWED = "You reviewed this product."
-
-RECENTLY_VIEWED_SHOWN = 8
 
 
 @dataclass(frozen=True)
@@ -76,7 +66,7 @@ def category_tree() -> CategoryTree:
     tree = cache.get(CATEGORY_TREE_CACHE_KEY)
     if tree is None:
         tree = _build_category_tree()
-        cache.set(CATEGORY_TREE_CACHE_KEY, tree, CATEGORY_TREE_TTL)
+        cache.set(CATEGORY_TREE_CACHE_KEY, tree, settings.CATALOG_CATEGORY_TREE_CACHE_SECONDS)
     return tree
 
 
@@ -248,7 +238,7 @@ def featured_products(limit=8) -> list[Product]:
             .order_by("-rating", "-review_count")
             .values_list("id", flat=True)[:limit]
         )
-        cache.set(FEATURED_CACHE_KEY, ids, FEATURED_TTL)
+        cache.set(FEATURED_CACHE_KEY, ids, settings.CATALOG_FEATURED_CACHE_SECONDS)
     return products_by_ids(ids)
 
 
@@ -270,26 +260,7 @@ def _product_page(ids, page_number) -> Page:
     return page
 
 
-def product_reviews(product_id, page_number) -> Page:
-    """One page of a product's reviews, newest first; a page that does not exist shows the first."""
-    reviews = Review.objects.filter(product_id=product_id).select_related("user").order_by("-created_at", "-id")
-    return page_or_first(Paginator(reviews, REVIEWS_PAGE_SIZE), page_number)
-
-
-def review_refusal(user, product_id) -> str | None:
-    """Why the shopper may not review the product, or None when they may.
-
-    One review per shopper and product, and only from shoppers who received
-    it; ``services.add_review`` asks again under the product's lock.
-    """
-    if user.is_authenticated and Review.objects.filter(product_id=product_id, user=user).exists():
-        return ALREADY_REVIEWED
-    if not has_received(user, product_id):
-        return NOT_RECEIVED
-    return None
-
-
 def recently_viewed(viewed_ids, *, leaving_out=None) -> list[Product]:
     """Cards of the products the visitor looked at last, most recent first; inactive ones drop out."""
-    ids = [pk for pk in viewed_ids if pk != leaving_out][:RECENTLY_VIEWED_SHOWN]
+    ids = [pk for pk in viewed_ids if pk != leaving_out][: settings.CATALOG_RECENTLY_VIEWED_SHOWN]
     return products_by_ids(ids) if ids else []

@@ -1,22 +1,15 @@
-"""Write paths of the catalog that staff, commands and shoppers use.
+"""Write paths of the catalog that staff and commands use.
 
 Stock rows are also written by carts and checkout; staff edits therefore lock
 the row and change only ``quantity``, never a ``reserved`` value read earlier.
 """
-from decimal import ROUND_HALF_UP, Decimal
-
 from django.db import transaction
 from django.utils import timezone
 
 from amazon_site.events.services import record
 
-from .models import Inventory, Product, Review
-from .selectors import review_refusal
+from .models import Inventory, Product
 from .stock import StockError
-
-
-class ReviewError(Exception):
-    """A review the store refuses; the message says why, for the shopper."""
 
 
 @transaction.atomic
@@ -83,36 +76,3 @@ def _adjusted(row, previous) -> None:
             },
         )
 
-
-@transaction.atomic
-def add_review(*, user, product_id, rating: int, title: str, body: str) -> Review:
-    """Post a shopper's review and fold its stars into the product's rating.
-
-    The product row is locked first (FOR NO KEY UPDATE: carts and orders may
-    still reference it meanwhile), so concurrent reviews of a product queue
-    up and none overwrites another's count, and a shopper's double submit
-    finds the first review. ``rating`` is rounded half up to one decimal from
-    the exact ``rating_total``; ratings that came without Review rows (the
-    seeded catalog) count as earlier reviews: the total starts at
-    rating × review_count.
-    """
-    product = (
-        Product.objects.select_for_update(no_key=True)
-        .only("rating", "review_count", "rating_total")
-        .filter(pk=product_id, is_active=True)
-        .first()
-    )
-    if product is None:
-        raise ReviewError("This product is no longer sold.")
-    if refusal := review_refusal(user, product_id):
-        raise ReviewError(refusal)
-    review = Review.objects.create(product=product, user=user, rating=rating, title=title, body=body)
-    earlier = product.rating_total if product.rating_total is not None else product.rating * product.review_count
-    total, count = earlier + rating, product.review_count + 1
-    Product.objects.filter(pk=product_id).update(
-        rating=(total / count).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP),
-        rating_total=total,
-        review_count=count,
-        updated_at=timezone.now(),
-    )
-    return review

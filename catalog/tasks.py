@@ -6,7 +6,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from .models import Product
-from .search import get_backend
+from .search.elasticsearch import ElasticsearchBackend
 from .search.suggestions import refresh_search_terms as rebuild_search_terms
 
 SYNC_BATCH_SIZE = 1000
@@ -25,7 +25,7 @@ def sync_search_index(minutes: int = 5) -> int:
         return 0
     since = timezone.now() - timedelta(minutes=minutes)
     ids = list(Product.objects.filter(updated_at__gte=since).values_list("pk", flat=True))
-    backend = get_backend()
+    backend = ElasticsearchBackend()
     for start in range(0, len(ids), SYNC_BATCH_SIZE):
         backend.index(ids[start : start + SYNC_BATCH_SIZE])
     return len(ids)
@@ -33,7 +33,9 @@ def sync_search_index(minutes: int = 5) -> int:
 
 @shared_task
 def remove_from_search_index(product_ids: list[int]) -> None:
-    get_backend().remove(product_ids)
+    """Drop deleted products from Elasticsearch (the database's triggers drop them there)."""
+    if settings.ELASTICSEARCH_URL:
+        ElasticsearchBackend().remove(product_ids)
 
 
 @shared_task

@@ -1,16 +1,10 @@
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
-
-from recommendations import selectors as recommendations
 
 from . import search as catalog_search
-from . import recently_viewed, selectors, services
-from .forms import ReviewForm
+from . import recently_viewed, selectors
 from .search.facets import build_facets, paging_query, result_page
 from .search.query import SORTS, SearchRequest
 
@@ -22,7 +16,6 @@ def home(request):
         {
             "categories": selectors.top_categories(),
             "featured": selectors.featured_products(),
-            "recommendations": recommendations.for_shopper(request.user),
             "recently_viewed": selectors.recently_viewed(recently_viewed.viewed_ids(request)),
         },
     )
@@ -52,42 +45,23 @@ def product_detail(request, pk, slug=None):
     product = selectors.product_detail(pk)
     if product.slug and slug != product.slug:
         return redirect(product, permanent=True)
-    response = _product_page(request, product, ReviewForm())
+    response = product_page(request, product)
     recently_viewed.remember(request, response, product.pk)
     return response
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def add_review(request, pk):
-    product = selectors.product_detail(pk)
-    if request.method == "GET":  # where signing in to post a review comes back to
-        return redirect(product.get_absolute_url() + "#reviews")
-    form = ReviewForm(request.POST)
-    if form.is_valid():
-        try:
-            services.add_review(user=request.user, product_id=product.pk, **form.cleaned_data)
-        except services.ReviewError as error:
-            form.add_error(None, str(error))
-        else:
-            messages.success(request, "Thank you, your review is posted.")
-            return redirect(product.get_absolute_url() + "#reviews")
-    return _product_page(request, product, form)
-
-
-def _product_page(request, product, review_form):
-    """The product page; after a refused review it shows the form with its errors."""
+def product_page(request, product, **extra_context):
+    """The product page. Its shelves and reviews come from the higher apps'
+    template tags; ``extra_context`` is what a higher app's view hands them
+    (the reviews app: the refused review's form)."""
     return render(
         request,
         "catalog/product.html",
         {
             "product": product,
             "ancestors": selectors.category_tree().ancestors(product.category_id),
-            "recommendations": recommendations.for_product(product),
-            "reviews": selectors.product_reviews(product.pk, request.GET.get("reviews_page")),
-            "review_refusal": selectors.review_refusal(request.user, product.pk),
-            "review_form": review_form,
             "recently_viewed": selectors.recently_viewed(recently_viewed.viewed_ids(request), leaving_out=product.pk),
+            **extra_context,
         },
     )
 

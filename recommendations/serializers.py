@@ -4,6 +4,6 @@ from catalog.serializers import ProductCardSerializer
 
 
 class ShelfSerializer(serializers.Serializer):
-    kind = serializers.CharField(help_text='"also_bought", "bestsellers" or "personal".')
+    kind = serializers.CharField(help_text="Which shelf it is (recommendations.selectors.Shelf.kind).")
     title = serializers.CharField()
     results = ProductCardSerializer(source="products", many=True)

@@ -104,12 +104,6 @@ class DatabaseBackend:
     def suggest(self, words: list[str]) -> str | None:
         return suggest(words)
 
-    def index(self, product_ids):
-        """Nothing to do: database triggers keep the search data current."""
-
-    def remove(self, product_ids):
-        """Nothing to do: database triggers keep the search data current."""
-
 
 def _page_ids(cursor, dialect, source, everything, params, request, match, *, broad):
     offset, limit = (request.page - 1) * request.page_size, request.page_size

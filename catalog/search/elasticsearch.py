@@ -9,12 +9,13 @@ import logging
 
 from django.conf import settings
 
+from catalog.documents import INDEX_NAME, ProductDocument
+
 from .query import PRICE_BUCKETS, RATING_THRESHOLDS, SearchRequest
 from .results import FacetCounts, Scope, SearchResult
 
 logger = logging.getLogger(__name__)
 
-INDEX_NAME = "products"
 MAX_CATEGORY_BUCKETS = 5000
 MAX_BRAND_BUCKETS = 10000
 SORTS = {
@@ -196,8 +197,6 @@ class ElasticsearchBackend:
         return parse_response(dict(response), request, backend=self.name)
 
     def index(self, product_ids):
-        from catalog.documents import ProductDocument
-
         document = ProductDocument()
         products = document.get_queryset().filter(pk__in=list(product_ids))
         document.update(products.filter(is_active=True))

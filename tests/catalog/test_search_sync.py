@@ -6,6 +6,7 @@ import pytest
 from catalog.models import Inventory, Product
 from catalog.services import set_products_active
 from catalog.search import SearchRequest, search
+from catalog.tasks import remove_from_search_index, sync_search_index
 from tests.factories import BrandFactory, InventoryFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -66,3 +67,13 @@ def test_price_changes_reach_search_filters():
     Product.objects.filter(pk=product.pk).update(price=Decimal("60.00"))
     assert found("chair", price="lt25") == []
     assert found("chair", price="50-100") == [product.pk]
+
+
+def test_without_elasticsearch_the_index_tasks_do_nothing(settings):
+    """Only Elasticsearch has an index to send changes to; the triggers keep the database current."""
+    settings.ELASTICSEARCH_URL = ""
+    product = ProductFactory(title="Quiet Clock")
+
+    assert sync_search_index() == 0
+    remove_from_search_index([product.pk])  # a deletion queued while Elasticsearch was still configured
+    assert found("clock") == [product.pk]

@@ -18,7 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from cart import services as cart_services
 from cart.models import CartLine
-from catalog.models import Review
+from catalog.reviews.models import Review
 from orders import checkout
 from orders.models import Order, Status
 from tests.factories import OrderFactory, UserFactory, stocked_product

@@ -22,7 +22,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from cart.models import CartLine
-from catalog.models import Review
+from catalog.reviews.models import Review
 from orders.models import Address, Order
 from tests.factories import CategoryFactory, UserFactory, order_of, stock_invariant_violations, stocked_product
 
@@ -145,7 +145,7 @@ def store(settings):
     ]
     staff = UserFactory(is_staff=True, is_superuser=True)
     staff_pages = [
-        "/admin/catalog/product/", f"/admin/catalog/product/{kettle.pk}/change/", "/admin/catalog/review/",
+        "/admin/catalog/product/", f"/admin/catalog/product/{kettle.pk}/change/", "/admin/reviews/review/",
         "/admin/orders/order/", f"/admin/orders/order/{cancellable.pk}/change/",
     ]
     users = {"visitor": None, "shopper": shopper, "staff": staff}

@@ -6,8 +6,9 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from catalog import selectors, services
-from catalog.models import Product, Review
+from catalog.models import Product
+from catalog.reviews import selectors, services
+from catalog.reviews.models import Review
 from tests.factories import ProductFactory, UserFactory, order_of
 from tests.cart.test_cart_race import run_concurrently
 
@@ -208,18 +209,18 @@ def test_review_admin_lists_and_searches_but_offers_no_add_or_delete(admin_clien
     Review.objects.create(product=product, user=user, rating=4, title="Solid", body="Heavy but good.")
     review = Review.objects.get()
 
-    changelist = admin_client.get("/admin/catalog/review/?q=ada")
+    changelist = admin_client.get("/admin/reviews/review/?q=ada")
     assert changelist.status_code == 200
     assert list(changelist.context["cl"].result_list) == [review]
-    assert admin_client.get("/admin/catalog/review/?q=nobody").context["cl"].result_count == 0
+    assert admin_client.get("/admin/reviews/review/?q=nobody").context["cl"].result_count == 0
     body = changelist.content.decode()
-    assert "delete_selected" not in body and "/admin/catalog/review/add/" not in body
-    assert admin_client.get("/admin/catalog/review/add/").status_code == 403
-    assert admin_client.get(f"/admin/catalog/review/{review.pk}/delete/").status_code == 403
+    assert "delete_selected" not in body and "/admin/reviews/review/add/" not in body
+    assert admin_client.get("/admin/reviews/review/add/").status_code == 403
+    assert admin_client.get(f"/admin/reviews/review/{review.pk}/delete/").status_code == 403
 
     # The words can be edited; the stars stay as posted.
     response = admin_client.post(
-        f"/admin/catalog/review/{review.pk}/change/", {"title": "Solid", "body": "Heavy.", "rating": "1"}
+        f"/admin/reviews/review/{review.pk}/change/", {"title": "Solid", "body": "Heavy.", "rating": "1"}
     )
     assert response.status_code == 302
     review.refresh_from_db()

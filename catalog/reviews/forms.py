@@ -1,5 +1,5 @@
-"""Shopper input for the catalog. Forms check what was typed; whether the
-shopper may review at all is ``catalog.services.add_review``'s to decide."""
+"""The review form. It checks what was typed; whether the shopper may review
+at all is ``catalog.reviews.services.add_review``'s to decide."""
 from django import forms
 
 from .models import Review
