@@ -64,14 +64,6 @@ def record(topic: str, key: str | int, payload: dict) -> int:
         return cursor.fetchone()[0]
 
 
-def record_many(events) -> list[int]:
-    """Append several ``(topic, key, payload)`` events in one INSERT, in order; return their ids."""
-    rows = [OutboxEvent(topic=topic, key=str(key), payload=payload) for topic, key, payload in events]
-    for row in rows:
-        _check(row.payload)
-    return [row.pk for row in OutboxEvent.objects.bulk_create(rows)]
-
-
 def _check(payload: dict) -> None:
     # Outside a transaction the event would commit even if the change it
     # describes then failed, or the change without its event.

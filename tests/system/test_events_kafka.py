@@ -63,7 +63,7 @@ def producer(kafka):
 
 def record(*events):
     with transaction.atomic():
-        return services.record_many(events)
+        return [services.record(topic, key, payload) for topic, key, payload in events]
 
 
 def read_topic(topic, settings):
