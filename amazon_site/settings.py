@@ -2,7 +2,7 @@
 
 One code base: every external service has an embedded default so the store
 runs on a bare machine, and an environment variable that switches it to the
-real service (see the README's table).
+real service (see the README's "Configuration" table).
 """
 from decimal import Decimal
 from pathlib import Path
@@ -55,7 +55,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First and last: django-prometheus times the whole request (see the README's "Operating").
+    # First and last: django-prometheus times the whole request (see docs/operating.md).
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     # A request id on every log line and response (X-Request-ID), redirects included.
     "amazon_site.core.middleware.RequestIdMiddleware",
@@ -103,7 +103,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # for long analytical queries, which a store does not serve.
     # A statement running longer than DB_STATEMENT_TIMEOUT_MS is cancelled, so one
     # slow query cannot pin a worker; the nightly recommendations job and the
-    # seeders lift it for themselves (statement_timeout = 0; see the README's "Operating").
+    # seeders lift it for themselves (statement_timeout = 0; see docs/operating.md, "Statement timeout").
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
         f"-c jit=off -c statement_timeout={env.int('DB_STATEMENT_TIMEOUT_MS', default=15000)}"
     )
@@ -360,7 +360,7 @@ CELERY_BEAT_SCHEDULE["orders-settle-unfinished-checkouts"] = {
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="orders@amazon-site.example")
 
-# --- Recommendations (see recommendations/scoring.py and the README) ---
+# --- Recommendations (see recommendations/scoring.py and docs/recommendations.md) ---
 # Orders with more distinct products than this are skipped: one bulk order
 # must not pair up fifty unrelated products.
 RECOMMENDATIONS_MAX_ORDER_ITEMS = env.int("RECOMMENDATIONS_MAX_ORDER_ITEMS", default=50)
@@ -375,7 +375,7 @@ RECOMMENDATIONS_WINDOW_DAYS = env.int("RECOMMENDATIONS_WINDOW_DAYS", default=90)
 # server only as its entries expire, so a minute.
 RECOMMENDATIONS_CACHE_SECONDS = env.int("RECOMMENDATIONS_CACHE_SECONDS", default=24 * 3600 if VALKEY_URL else 60)
 # Memory PostgreSQL may use per sort or hash in the nightly job's transaction:
-# less spills to temporary files and runs a little slower (see the README).
+# less spills to temporary files and runs a little slower (see docs/recommendations.md, "Scale").
 RECOMMENDATIONS_WORK_MEM = env.str("RECOMMENDATIONS_WORK_MEM", default="64MB")
 # Published events stay this long in the outbox (visible in the admin), then a daily task prunes them.
 EVENTS_KEEP_PUBLISHED_DAYS = env.int("EVENTS_KEEP_PUBLISHED_DAYS", default=7)
@@ -396,7 +396,7 @@ CELERY_BEAT_SCHEDULE["recommendations-compute"] = {
     "schedule": crontab(hour=2, minute=30),
 }
 
-# --- Operations (see the README's "Operating") ---
+# --- Operations (see docs/operating.md) ---
 # Logs: one JSON object per line with DEBUG off (LOG_FORMAT=json|text overrides),
 # readable text in development; every record carries the request id.
 LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")

@@ -35,7 +35,7 @@ BACKOFF_INITIAL = 0.5
 BACKOFF_MAX = 30.0
 
 # record() is on the hot path (every add to cart): a hand-written INSERT costs
-# about 0.1 ms less than Model.objects.create on PostgreSQL (see the README).
+# about 0.1 ms less than Model.objects.create on PostgreSQL (see docs/events.md).
 _INSERT = (
     f'INSERT INTO "{OutboxEvent._meta.db_table}" ("topic", "key", "payload", "created_at") '
     'VALUES (%s, %s, %s, %s) RETURNING "id"'
