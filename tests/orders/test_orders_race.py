@@ -17,8 +17,8 @@ from orders.payments import Card, TestGateway
 from orders.selectors import checkout_summary
 from tests.concurrency import run_concurrently
 from tests.factories import UserFactory, stock_invariant_violations, stocked_product
-from tests.orders.test_api_checkout import ADDRESS as API_ADDRESS
-from tests.orders.test_api_checkout import card
+from tests.orders.helpers import ADDRESS as API_ADDRESS
+from tests.orders.helpers import card
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

@@ -4,13 +4,12 @@ from html.parser import HTMLParser
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.test import Client
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from amazon_site.core import ratelimit
-from tests.site.test_cache_outage import DEAD_VALKEY
+from tests.outages import DEAD_VALKEY
 from tests.factories import PASSWORD, UserFactory, stocked_product
 
 pytestmark = pytest.mark.django_db
