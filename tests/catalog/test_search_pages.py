@@ -97,7 +97,12 @@ def test_a_planner_that_expects_many_matches_but_finds_few_still_counts_exactly(
 
 
 def test_a_nul_byte_in_the_query_string_is_dropped_not_an_error(client, catalog):
-    assert client.get("/search/?q=cab%00le&brand=ac%00me").status_code == 200
+    response = client.get("/search/?q=cab%00le&brand=ac%00me")
+
+    assert response.status_code == 200
+    assert response.context["query"] == "cable"
+    assert {product.title for product in response.context["products"]} == {"USB Cable", "HDMI Cable", "Cable Organizer"}
+    assert [chip.label for chip in response.context["facets"].selected] == ["Acme"]
 
 
 @pytest.fixture
