@@ -1,5 +1,5 @@
 # The store's image: proxy (nginx), web (gunicorn), Celery worker and beat, and the Kafka relay
-# all run from it (see docker-compose.yml and the README's "Operating").
+# all run from it (see docker-compose.yml and docs/operating.md).
 # Untested here: the development machine has no Docker engine.
 FROM python:3.11-slim
 

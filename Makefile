@@ -31,7 +31,7 @@ run: $(VENV)/.installed
 # (WEB_PORT), a Celery worker and beat, and the Kafka relay (the Procfile), run
 # by honcho. It needs the real services, so DATABASE_URL (and SECRET_KEY,
 # ALLOWED_HOSTS...) must come from the environment, and Debian's nginx; see the
-# README's "Operating".
+# docs/operating.md.
 serve: serve-env $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
@@ -45,7 +45,7 @@ serve-env:
 	fi
 	@if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then \
 		echo "make serve: nginx is not installed. gunicorn's sync workers must not face clients directly;"; \
-		echo "install Debian's package: sudo apt-get install nginx (see the README's \"Operating\")."; \
+		echo "install Debian's package: sudo apt-get install nginx (see docs/operating.md)."; \
 		exit 1; \
 	fi
 

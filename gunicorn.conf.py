@@ -1,4 +1,4 @@
-"""gunicorn settings for `make serve` / the Procfile's web process (see the README's "Operating").
+"""gunicorn settings for `make serve` / the Procfile's web process (see docs/operating.md).
 
 Everything can be overridden from the environment: WEB_CONCURRENCY (workers,
 default 2 x CPUs + 1), GUNICORN_BIND (default 127.0.0.1:$WEB_PORT, WEB_PORT

@@ -2,7 +2,7 @@
 
 One code base: every external service has an embedded default so the store
 runs on a bare machine, and an environment variable that switches it to the
-real service (see the README's table).
+real service (see the README's "Configuration" table).
 """
 from decimal import Decimal
 from pathlib import Path
@@ -56,7 +56,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First and last: django-prometheus times the whole request (see the README's "Operating").
+    # First and last: django-prometheus times the whole request (see docs/operating.md).
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     # A request id on every log line and response (X-Request-ID), redirects included.
     "amazon_site.core.middleware.RequestIdMiddleware",
@@ -88,6 +88,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "catalog.context_processors.navigation",
+                "cart.context_processors.header_cart",
             ],
         },
     },
@@ -104,7 +105,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # for long analytical queries, which a store does not serve.
     # A statement running longer than DB_STATEMENT_TIMEOUT_MS is cancelled, so one
     # slow query cannot pin a worker; the nightly recommendations job and the
-    # seeders lift it for themselves (statement_timeout = 0; see the README's "Operating").
+    # seeders lift it for themselves (statement_timeout = 0; see docs/operating.md, "Statement timeout").
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
         f"-c jit=off -c statement_timeout={env.int('DB_STATEMENT_TIMEOUT_MS', default=15000)}"
     )
@@ -153,6 +154,8 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TIMEZONE = "UTC"
+# Autodiscovery imports tasks modules only; the mail tasks live next to the mails.
+CELERY_IMPORTS = ("orders.emails",)
 
 # --- Search: the database by default, Elasticsearch via ELASTICSEARCH_URL ---
 ELASTICSEARCH_URL = env.str("ELASTICSEARCH_URL", default="")
@@ -169,29 +172,12 @@ KAFKA_BOOTSTRAP_SERVERS = env.str("KAFKA_BOOTSTRAP_SERVERS", default="")
 KAFKA_TOPIC_PREFIX = env.str("KAFKA_TOPIC_PREFIX", default="")
 # The brokers' protocol version, e.g. "2.1.0"; unset, the producer asks the broker.
 KAFKA_API_VERSION = tuple(int(part) for part in env.str("KAFKA_API_VERSION", default="").split(".") if part) or None
+# Published events stay this long in the outbox (visible in the admin), then a daily task prunes them.
+EVENTS_KEEP_PUBLISHED_DAYS = env.int("EVENTS_KEEP_PUBLISHED_DAYS", default=7)
 
-CELERY_BEAT_SCHEDULE = {
-    "cart-release-expired-reservations": {
-        "task": "cart.tasks.release_expired_reservations",
-        "schedule": 60.0,
-        # A run that waited longer than its interval is superseded by the next.
-        "options": {"expires": 55},
-    },
-    "catalog-sync-search-index": {
-        "task": "catalog.tasks.sync_search_index",
-        "schedule": 60.0,
-        "options": {"expires": 55},
-    },
-    "catalog-refresh-search-terms": {
-        "task": "catalog.tasks.refresh_search_terms",
-        "schedule": crontab(hour=3, minute=0),
-    },
-    "events-relay": {
-        "task": "amazon_site.events.tasks.relay_events",
-        "schedule": 10.0,
-        "options": {"expires": 9},
-    },
-}
+# --- Mail: printed on the console by default, another backend via EMAIL_BACKEND ---
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="orders@amazon-site.example")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -236,8 +222,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
-# Cookies: never readable by scripts (the CSRF token is read from the form, not the cookie),
-# sent on top-level navigations from other sites (Lax) but not on their POSTs.
+# Cookies: sent on top-level navigations from other sites (Lax) but not on their POSTs.
+# The session cookie is never readable by scripts; the CSRF cookie is by default (the
+# Swagger UI's "Try it out" sends it as a header) and CSRF_COOKIE_HTTPONLY=1 hides it.
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = env.bool("CSRF_COOKIE_HTTPONLY", default=False)
@@ -323,7 +310,9 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
-# --- Store rules ---
+# ==== Store rules ====
+
+# --- Catalog ---
 CATALOG_PAGE_SIZE = 24
 # Browsing is bounded: deep OFFSETs cost linear time and no shopper reads
 # page 5000; they refine the query instead.
@@ -353,7 +342,6 @@ CART_ABANDONED_DAYS = env.int("CART_ABANDONED_DAYS", default=30)
 # writers (staff stock edits) leave stale.
 CART_COUNT_CACHE_SECONDS = 60
 STOCK_BADGE_CACHE_SECONDS = 15
-TEMPLATES[0]["OPTIONS"]["context_processors"].append("cart.context_processors.header_cart")
 
 # --- Orders and payments (see orders/checkout.py and orders/fulfilment.py) ---
 PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="orders.payments.TestGateway")
@@ -365,18 +353,8 @@ ORDER_TAX_RATE = Decimal(env.str("ORDER_TAX_RATE", default="0"))  # a fraction o
 ORDER_UNFINISHED_CHECKOUT_MINUTES = env.int("ORDER_UNFINISHED_CHECKOUT_MINUTES", default=15)
 # How often that task runs; what shoppers are told to wait is derived from both.
 ORDER_SETTLE_INTERVAL_MINUTES = env.int("ORDER_SETTLE_INTERVAL_MINUTES", default=5)
-CELERY_BEAT_SCHEDULE["orders-settle-unfinished-checkouts"] = {
-    "task": "orders.tasks.settle_unfinished_checkouts",
-    "schedule": ORDER_SETTLE_INTERVAL_MINUTES * 60.0,
-    # A run not started before the next one is due is dropped.
-    "options": {"expires": ORDER_SETTLE_INTERVAL_MINUTES * 60 - 10},
-}
-# Autodiscovery imports tasks modules only; the mail tasks live next to the mails.
-CELERY_IMPORTS = ("orders.emails",)
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="orders@amazon-site.example")
 
-# --- Recommendations (see recommendations/scoring.py and the README) ---
+# --- Recommendations (see recommendations/scoring.py and docs/recommendations.md) ---
 # Orders with more distinct products than this are skipped: one bulk order
 # must not pair up fifty unrelated products.
 RECOMMENDATIONS_MAX_ORDER_ITEMS = env.int("RECOMMENDATIONS_MAX_ORDER_ITEMS", default=50)
@@ -391,28 +369,56 @@ RECOMMENDATIONS_WINDOW_DAYS = env.int("RECOMMENDATIONS_WINDOW_DAYS", default=90)
 # server only as its entries expire, so a minute.
 RECOMMENDATIONS_CACHE_SECONDS = env.int("RECOMMENDATIONS_CACHE_SECONDS", default=24 * 3600 if VALKEY_URL else 60)
 # Memory PostgreSQL may use per sort or hash in the nightly job's transaction:
-# less spills to temporary files and runs a little slower (see the README).
+# less spills to temporary files and runs a little slower (see docs/recommendations.md, "Scale").
 RECOMMENDATIONS_WORK_MEM = env.str("RECOMMENDATIONS_WORK_MEM", default="64MB")
-# Published events stay this long in the outbox (visible in the admin), then a daily task prunes them.
-EVENTS_KEEP_PUBLISHED_DAYS = env.int("EVENTS_KEEP_PUBLISHED_DAYS", default=7)
-CELERY_BEAT_SCHEDULE["events-prune-published"] = {
-    "task": "amazon_site.events.tasks.prune_published_events",
-    "schedule": crontab(hour=3, minute=30),
-}
-CELERY_BEAT_SCHEDULE["sessions-clear-expired"] = {
-    "task": "amazon_site.clear_expired_sessions",
-    "schedule": crontab(hour=4, minute=0),
-}
-CELERY_BEAT_SCHEDULE["carts-delete-abandoned"] = {
-    "task": "cart.tasks.delete_abandoned_carts",
-    "schedule": crontab(hour=4, minute=30),
-}
-CELERY_BEAT_SCHEDULE["recommendations-compute"] = {
-    "task": "recommendations.tasks.compute_recommendations",
-    "schedule": crontab(hour=2, minute=30),
+
+# --- Scheduled jobs (Celery beat; times in UTC) ---
+CELERY_BEAT_SCHEDULE = {
+    "cart-release-expired-reservations": {
+        "task": "cart.tasks.release_expired_reservations",
+        "schedule": 60.0,
+        # A run that waited longer than its interval is superseded by the next.
+        "options": {"expires": 55},
+    },
+    "catalog-sync-search-index": {
+        "task": "catalog.tasks.sync_search_index",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    "events-relay": {
+        "task": "amazon_site.events.tasks.relay_events",
+        "schedule": 10.0,
+        "options": {"expires": 9},
+    },
+    "orders-settle-unfinished-checkouts": {
+        "task": "orders.tasks.settle_unfinished_checkouts",
+        "schedule": ORDER_SETTLE_INTERVAL_MINUTES * 60.0,
+        "options": {"expires": ORDER_SETTLE_INTERVAL_MINUTES * 60 - 10},
+    },
+    # Daily, half an hour apart.
+    "recommendations-compute": {
+        "task": "recommendations.tasks.compute_recommendations",
+        "schedule": crontab(hour=2, minute=30),
+    },
+    "catalog-refresh-search-terms": {
+        "task": "catalog.tasks.refresh_search_terms",
+        "schedule": crontab(hour=3, minute=0),
+    },
+    "events-prune-published": {
+        "task": "amazon_site.events.tasks.prune_published_events",
+        "schedule": crontab(hour=3, minute=30),
+    },
+    "sessions-clear-expired": {
+        "task": "amazon_site.clear_expired_sessions",
+        "schedule": crontab(hour=4, minute=0),
+    },
+    "carts-delete-abandoned": {
+        "task": "cart.tasks.delete_abandoned_carts",
+        "schedule": crontab(hour=4, minute=30),
+    },
 }
 
-# --- Operations (see the README's "Operating") ---
+# --- Operations (see docs/operating.md) ---
 # Logs: one JSON object per line with DEBUG off (LOG_FORMAT=json|text overrides),
 # readable text in development; every record carries the request id.
 LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")

@@ -9,7 +9,7 @@ from .core import api, health, metrics
 from .core.security import csp_update
 
 urlpatterns = [
-    # Operations: probes and Prometheus metrics (see the README's "Operating").
+    # Operations: probes and Prometheus metrics (see docs/operating.md).
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics.export, name="prometheus-django-metrics"),

@@ -5,7 +5,7 @@ crawler that never returns cookies would start a new session row with each
 product it fetches. The cookie holds up to ``KEPT`` product ids, most recent
 first (``"12.7.3"``). It only chooses which cards its own visitor sees, so it
 is not signed; anything in it that is not an id is ignored. Logging out
-deletes it, as it ends the session (``amazon_site.accounts.login.LogoutView``).
+deletes it, as it ends the session (``catalog.signals.forget_recently_viewed``).
 """
 from datetime import timedelta
 

@@ -44,6 +44,25 @@ class CategoryFactory(factory.django.DjangoModelFactory):
     parent = None
 
 
+def category_tree() -> dict:
+    """The tests' category tree, by slug: Electronics (Audio with Headphones, and Cables), Books, Home & Kitchen.
+
+    Departments, a subcategory with one of its own and siblings: enough for
+    browsing, facets and breadcrumbs, and one tree for every test that needs one.
+    """
+    electronics = CategoryFactory(name="Electronics", slug="electronics")
+    audio = CategoryFactory(name="Audio", slug="audio", parent=electronics)
+    categories = [
+        electronics,
+        audio,
+        CategoryFactory(name="Headphones", slug="headphones", parent=audio),
+        CategoryFactory(name="Cables", slug="cables", parent=electronics),
+        CategoryFactory(name="Books", slug="books"),
+        CategoryFactory(name="Home & Kitchen", slug="home-kitchen"),
+    ]
+    return {category.slug: category for category in categories}
+
+
 class ProductFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Product

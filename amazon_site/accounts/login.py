@@ -23,10 +23,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from catalog import recently_viewed
-
 from ..core import ratelimit
-from . import tokens
+from . import signals, tokens
 
 TOO_MANY_LOGINS = "Too many log-in attempts from your network. Please wait {minutes} and try again."
 LOCKED_OUT = (
@@ -149,11 +147,11 @@ class PasswordResetView(auth_views.PasswordResetView):
 
 
 class LogoutView(auth_views.LogoutView):
-    """Log-out also forgets the browser's recently viewed products, as it ends the session."""
+    """Log-out also lets apps forget what they keep in the browser (``signals.logged_out_response``)."""
 
     def post(self, request, *args, **kwargs):
         response = super().post(request, *args, **kwargs)
-        recently_viewed.forget(response)
+        signals.logged_out_response.send(sender=type(self), request=request, response=response)
         return response
 
 

@@ -24,7 +24,7 @@ def nginx_binary() -> str:
     found = shutil.which("nginx") or ("/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None)
     if not found:
         sys.exit("nginx is not installed: `apt-get install nginx` (Debian's package). The store's sync workers "
-                 "must not face clients directly (see the README's \"Operating\").")
+                 "must not face clients directly (see docs/operating.md).")
     return found
 
 

@@ -3,7 +3,7 @@ import pytest
 
 from cart.models import CartLine
 from tests.factories import stocked_product
-from tests.site.test_cache_outage import DEAD_VALKEY
+from tests.outages import DEAD_VALKEY
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,6 @@ row locks and serialises whole transactions, so these tests only run on
 PostgreSQL (CI runs the suite there).
 """
 import random
-import threading
 from datetime import timedelta
 
 import pytest
@@ -17,35 +16,13 @@ from django.utils import timezone
 from cart import services
 from cart.models import CartLine, Reservation
 from catalog.models import Inventory
+from tests.concurrency import run_concurrently
 from tests.factories import stock_invariant_violations, stocked_product
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL row locks for real concurrency"),
 ]
-
-
-def run_concurrently(workers, job):
-    """Start ``job(i)`` in ``workers`` threads at once; return results and escaped exceptions."""
-    start = threading.Barrier(workers)
-    results, errors = [None] * workers, []
-
-    def run(i):
-        try:
-            start.wait(timeout=30)
-            results[i] = job(i)
-        except Exception as error:  # noqa: BLE001  (collected and asserted on)
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "workers hung: a deadlock or a lock that was never released"
-    return results, errors
 
 
 def test_fifty_shoppers_race_for_ten_units():

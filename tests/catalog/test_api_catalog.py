@@ -7,16 +7,15 @@ from django.utils import timezone
 
 from catalog import selectors as catalog_selectors
 from catalog.models import Inventory
-from tests.factories import BrandFactory, CategoryFactory, ProductFactory, stocked_product
+from tests.factories import BrandFactory, CategoryFactory, ProductFactory, category_tree, stocked_product
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def store():
-    electronics = CategoryFactory(slug="electronics")
-    audio = CategoryFactory(slug="audio", parent=electronics)
-    kitchen = CategoryFactory(slug="kitchen")
+    categories = category_tree()
+    electronics, audio, kitchen = categories["electronics"], categories["audio"], categories["home-kitchen"]
     acme, zeta = BrandFactory(slug="acme"), BrandFactory(slug="zeta")
     now = timezone.now()
     return {

@@ -4,18 +4,15 @@ from decimal import Decimal
 import pytest
 
 from catalog.models import Product
-from tests.factories import CategoryFactory, ProductFactory
+from tests.factories import ProductFactory, category_tree
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def tree():
-    electronics = CategoryFactory(name="Electronics", slug="electronics")
-    audio = CategoryFactory(name="Audio", slug="audio", parent=electronics)
-    headphones = CategoryFactory(name="Headphones", slug="headphones", parent=audio)
-    books = CategoryFactory(name="Books", slug="books")
-    return electronics, audio, headphones, books
+    categories = category_tree()
+    return categories["electronics"], categories["audio"], categories["headphones"], categories["books"]
 
 
 def titles(response):

@@ -10,18 +10,15 @@ import pytest
 from catalog import search as catalog_search
 from catalog.search import SearchRequest
 from catalog.search.suggestions import refresh_search_terms
-from tests.factories import BrandFactory, CategoryFactory, InventoryFactory, ProductFactory
+from tests.factories import BrandFactory, InventoryFactory, ProductFactory, category_tree
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def catalog():
-    electronics = CategoryFactory(name="Electronics", slug="electronics")
-    audio = CategoryFactory(name="Audio", slug="audio", parent=electronics)
-    headphones = CategoryFactory(name="Headphones", slug="headphones", parent=audio)
-    cables = CategoryFactory(name="Cables", slug="cables", parent=electronics)
-    books = CategoryFactory(name="Books", slug="books")
+    categories = category_tree()
+    audio, headphones, cables, books = (categories[slug] for slug in ("audio", "headphones", "cables", "books"))
     sonic = BrandFactory(name="Sonic", slug="sonic")
     cablex = BrandFactory(name="Cablex", slug="cablex")
     readwell = BrandFactory(name="Readwell", slug="readwell")

@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 
 from catalog.search.suggestions import refresh_search_terms
-from tests.factories import BrandFactory, CategoryFactory, InventoryFactory, ProductFactory
+from tests.factories import BrandFactory, CategoryFactory, InventoryFactory, ProductFactory, category_tree
 
 pytestmark = pytest.mark.django_db
 
@@ -97,16 +97,19 @@ def test_a_planner_that_expects_many_matches_but_finds_few_still_counts_exactly(
 
 
 def test_a_nul_byte_in_the_query_string_is_dropped_not_an_error(client, catalog):
-    assert client.get("/search/?q=cab%00le&brand=ac%00me").status_code == 200
+    response = client.get("/search/?q=cab%00le&brand=ac%00me")
+
+    assert response.status_code == 200
+    assert response.context["query"] == "cable"
+    assert {product.title for product in response.context["products"]} == {"USB Cable", "HDMI Cable", "Cable Organizer"}
+    assert [chip.label for chip in response.context["facets"].selected] == ["Acme"]
 
 
 @pytest.fixture
 def departments():
-    electronics = CategoryFactory(name="Electronics", slug="electronics")
-    cables = CategoryFactory(name="Cables", slug="cables", parent=electronics)
-    audio = CategoryFactory(name="Audio", slug="audio", parent=electronics)
-    for title, category in (("Radio", electronics), ("HDMI Cable", cables), ("Speaker", audio)):
-        ProductFactory(title=title, category=category)
+    categories = category_tree()
+    for title, slug in (("Radio", "electronics"), ("HDMI Cable", "cables"), ("Speaker", "audio")):
+        ProductFactory(title=title, category=categories[slug])
 
 
 def test_choosing_a_subcategory_narrows_the_department(client, departments):

@@ -6,7 +6,7 @@ from decimal import Decimal
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from tests.factories import PASSWORD, BrandFactory, CategoryFactory, InventoryFactory, ProductFactory
+from tests.factories import PASSWORD, BrandFactory, InventoryFactory, ProductFactory, category_tree
 
 GOOD_CARD = "4242 4242 4242 4242"
 DECLINED_CARD = "4000 0000 0000 0002"
@@ -23,10 +23,8 @@ def seed_catalog(extra=()) -> Catalog:
 
     ``extra`` is (title, units in stock) for more Home products (0 for sold out).
     """
-    electronics = CategoryFactory(name="Electronics", slug="electronics")
-    audio = CategoryFactory(name="Headphones", slug="headphones", parent=electronics)
-    cables = CategoryFactory(name="Cables", slug="cables", parent=electronics)
-    home = CategoryFactory(name="Home & Kitchen", slug="home-kitchen")
+    categories = category_tree()
+    audio, cables, home = categories["headphones"], categories["cables"], categories["home-kitchen"]
     acme = BrandFactory(name="Acme", slug="acme")
     sonic = BrandFactory(name="Sonic", slug="sonic")
     hearth = BrandFactory(name="Hearth", slug="hearth")

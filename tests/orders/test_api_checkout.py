@@ -16,18 +16,9 @@ from orders import checkout as order_checkout
 from orders.models import Address, Order, Payment, Status
 from orders.payments import TestGateway
 from tests.factories import UserFactory, stock_invariant_violations, stocked_product
+from tests.orders.helpers import ADDRESS, card
 
 pytestmark = pytest.mark.django_db
-
-ADDRESS = {
-    "full_name": "Ada Lovelace", "line1": "1 Analytical Way", "line2": "", "city": "London",
-    "postal_code": "N1 9GU", "country": "GB", "phone": "",
-}
-
-
-def card(number=TestGateway.SUCCEEDS, **changes):
-    return {"number": number, "exp_month": 12, "exp_year": timezone.localdate().year + 2, "cvc": "123", **changes}
-
 
 @pytest.fixture
 def shopper():

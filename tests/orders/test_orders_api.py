@@ -10,7 +10,7 @@ from orders import checkout, fulfilment
 from orders.models import Order, Status
 from orders.selectors import checkout_summary
 from tests.factories import OrderFactory, UserFactory, stocked_product
-from tests.orders.test_orders_services import GOOD
+from tests.orders.helpers import GOOD
 
 pytestmark = pytest.mark.django_db
 

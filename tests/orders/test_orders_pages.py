@@ -13,44 +13,9 @@ from orders import checkout
 from orders.models import Address, Order, OrderEvent, Payment, Status
 from orders.payments import TestGateway
 from tests.factories import PASSWORD, OrderFactory, UserFactory, stocked_product
+from tests.orders.helpers import DECLINED_CARD, add, address_data, page_messages, pay_data, to_review
 
 pytestmark = pytest.mark.django_db
-
-GOOD_CARD = "4242 4242 4242 4242"
-DECLINED_CARD = "4000 0000 0000 0002"
-
-
-def page_messages(response):
-    return [str(message) for message in response.context["messages"]]
-
-
-def add(client, product, quantity=1):
-    client.post("/cart/add/", {"product": product.pk, "quantity": quantity})
-
-
-def address_data(**overrides):
-    return {
-        "form": "new", "full_name": "Ada Lovelace", "line1": "1 Analytical Way", "line2": "",
-        "city": "London", "postal_code": "N1 9GU", "country": "GB", "phone": "", **overrides,
-    }
-
-
-def pay_data(review, card=GOOD_CARD, **overrides):
-    """The review page's pay form filled in, with the hidden fields it rendered."""
-    initial = review.context["form"].initial
-    return {
-        "card_number": card, "exp_month": "12", "exp_year": str(timezone.localdate().year + 1), "cvc": "123",
-        "checkout_key": str(initial["checkout_key"]), "expected_total": str(initial["expected_total"]), **overrides,
-    }
-
-
-def to_review(client, *products):
-    for product in products:
-        add(client, product, 2)
-    response = client.post("/checkout/", address_data())
-    assert response["Location"] == "/checkout/review/"
-    return client.get("/checkout/review/")
-
 
 @pytest.fixture
 def shopper(client):

@@ -16,10 +16,10 @@ from orders.errors import CheckoutError
 from orders.models import Order, Payment, Status
 from orders.payments import Card, TestGateway
 from orders.selectors import checkout_summary
+from tests.concurrency import run_concurrently
 from tests.factories import UserFactory, stock_invariant_violations, stocked_product
-from tests.orders.test_api_checkout import ADDRESS as API_ADDRESS
-from tests.orders.test_api_checkout import card
-from tests.cart.test_cart_race import run_concurrently
+from tests.orders.helpers import ADDRESS as API_ADDRESS
+from tests.orders.helpers import card
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

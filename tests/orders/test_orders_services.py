@@ -18,37 +18,15 @@ from orders import fulfilment
 from orders.errors import CheckoutError, CheckoutErrorCode, OrderError, OrderErrorCode
 from orders.models import Address, CancelReason, Order, OrderEvent, Payment, Status
 from orders.cards import luhn_valid
-from orders.payments import Card, TestGateway
 from orders.selectors import checkout_summary
 from tests.factories import OrderFactory, UserFactory, WarehouseFactory, stock_invariant_violations, stocked_product
+from tests.orders.helpers import BROKE, DECLINED, GOOD, checkout
 
 pytestmark = pytest.mark.django_db
-
-GOOD = Card(TestGateway.SUCCEEDS, 12, 2099, "123")
-DECLINED = Card(TestGateway.DECLINED, 12, 2099, "123")
-BROKE = Card(TestGateway.INSUFFICIENT_FUNDS, 12, 2099, "123")
-
-
-@pytest.fixture
-def shopper():
-    user = UserFactory(email="shopper@example.com")
-    cart = cart_services.get_or_create_cart(user=user)
-    address = order_checkout.save_address(
-        user=user, data={"full_name": "Ada L", "line1": "1 Main St", "city": "Springfield", "postal_code": "12345", "country": "US"}
-    )
-    return user, cart.pk, address
-
 
 def stock_of(product):
     rows = Inventory.objects.filter(product=product)
     return sum(row.quantity for row in rows), sum(row.reserved for row in rows)
-
-
-def checkout(user, cart_id, address, card=GOOD, key=None):
-    total = checkout_summary(user=user, cart_id=cart_id).total
-    return order_checkout.place_order(
-        user=user, cart_id=cart_id, address=address, card=card, checkout_key=key or uuid.uuid4(), expected_total=total
-    )
 
 
 def test_checkout_sells_the_reservation_charges_once_and_empties_the_cart(shopper, django_capture_on_commit_callbacks):

@@ -7,7 +7,7 @@ from amazon_site.celery import app as celery_app
 from orders import emails
 from orders.models import Order, Status
 from tests.factories import UserFactory, stocked_product
-from tests.orders.test_orders_pages import pay_data, to_review
+from tests.orders.helpers import pay_data, to_review
 
 pytestmark = pytest.mark.django_db
 

@@ -25,9 +25,7 @@ from orders import fulfilment, tasks
 from orders.models import CancelReason, ChargeState, Order, Payment, Status
 from orders.payments import GatewayUnavailable, TestGateway
 from tests.factories import OrderFactory, UserFactory, stock_invariant_violations, stocked_product
-from tests.orders.test_api_checkout import ADDRESS, card
-from tests.orders.test_orders_pages import page_messages, pay_data, to_review
-from tests.orders.test_orders_services import BROKE, DECLINED, GOOD, checkout, shopper  # noqa: F401 (fixture)
+from tests.orders.helpers import ADDRESS, BROKE, DECLINED, GOOD, card, checkout, page_messages, pay_data, to_review
 
 pytestmark = pytest.mark.django_db
 

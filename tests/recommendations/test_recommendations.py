@@ -19,11 +19,12 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from orders.models import CancelReason, OrderItem, Status
+from orders.models import CancelReason, Status
 from recommendations import selectors, services, tasks
 from recommendations.models import CategoryBestseller, Recommendation, Run
 from recommendations.scoring import Rules, also_bought_lists
-from tests.factories import CategoryFactory, OrderFactory, UserFactory, stocked_product
+from tests.factories import CategoryFactory, stocked_product
+from tests.recommendations.helpers import place
 
 pytestmark = pytest.mark.django_db
 
@@ -34,18 +35,6 @@ def rules(settings):
     settings.RECOMMENDATIONS_MIN_CO_COUNT = 2
     settings.RECOMMENDATIONS_LIST_LENGTH = 20
     return settings
-
-
-def place(*products, status=Status.PAID, user=None, created_at=None, **fields):
-    """An order holding one unit of each product, written directly (no checkout)."""
-    order = OrderFactory(
-        status=status, user=user or UserFactory(password=None), created_at=created_at or timezone.now(), **fields
-    )
-    OrderItem.objects.bulk_create(
-        OrderItem(order=order, product=p, title=p.title, unit_price=p.price, quantity=1, line_total=p.price)
-        for p in products
-    )
-    return order
 
 
 @pytest.fixture

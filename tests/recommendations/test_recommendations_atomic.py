@@ -12,7 +12,7 @@ from django.db import connection
 from recommendations import selectors, services
 from recommendations.models import Recommendation
 from tests.factories import CategoryFactory, stocked_product
-from tests.recommendations.test_recommendations import place
+from tests.recommendations.helpers import place
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

@@ -39,7 +39,7 @@ from orders.models import Order, OrderItem
 from recommendations import evaluation, selectors
 from recommendations.scoring import Rules
 from tests.factories import CategoryFactory, UserFactory, stocked_product
-from tests.recommendations.test_recommendations import place
+from tests.recommendations.helpers import place
 
 A, B, C, D, E = 1, 2, 3, 4, 5
 FILLERS = list(range(11, 20))

@@ -18,10 +18,9 @@ from recommendations import selectors, services
 from recommendations.models import Recommendation
 from recommendations.scoring import score
 from tests.factories import PASSWORD, CategoryFactory, UserFactory, stocked_product
-from tests.processes import free_port, wait_for
-from tests.site.test_cache_outage import DEAD_VALKEY
-from tests.system.test_faults import database_url
-from tests.recommendations.test_recommendations import place
+from tests.outages import DEAD_VALKEY
+from tests.processes import database_url, free_port, wait_for
+from tests.recommendations.helpers import place
 
 pytestmark = pytest.mark.django_db
 

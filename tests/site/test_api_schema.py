@@ -15,7 +15,7 @@ from pytest_django.live_server_helper import LiveServer
 from rest_framework.authtoken.models import Token
 
 from cart import services as cart_services
-from tests.factories import BrandFactory, CategoryFactory, OrderFactory, UserFactory, stocked_product
+from tests.factories import BrandFactory, OrderFactory, UserFactory, category_tree, stocked_product
 
 MAX_EXAMPLES = 20
 REVOKE = "auth_token_destroy"  # DELETE /api/auth/token/
@@ -37,7 +37,7 @@ def test_the_docs_are_served_from_the_sites_own_static_files(client):
 @pytest.fixture
 def store(django_db_reset_sequences):
     """A little of everything, with small ids (the ones generated paths and bodies hit); returns a staff token."""
-    audio, acme = CategoryFactory(slug="audio", parent=CategoryFactory(slug="electronics")), BrandFactory(slug="acme")
+    audio, acme = category_tree()["audio"], BrandFactory(slug="acme")
     products = [stocked_product(20, 20, category=audio, brand=acme) for _ in range(3)]
     staff = UserFactory(is_staff=True)  # allowed to move orders, so the staff moves are reached too
     staff.user_permissions.add(Permission.objects.get(content_type__app_label="orders", codename="change_order"))

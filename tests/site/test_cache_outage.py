@@ -2,17 +2,9 @@
 import pytest
 
 from tests.factories import CategoryFactory, InventoryFactory, ProductFactory
+from tests.outages import DEAD_VALKEY
 
 pytestmark = pytest.mark.django_db
-
-DEAD_VALKEY = {
-    "default": {
-        "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
-        "OPTIONS": {"IGNORE_EXCEPTIONS": True, "SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
-    }
-}
-
 
 @pytest.fixture
 def empty_cache():

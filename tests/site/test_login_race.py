@@ -15,8 +15,8 @@ from django.contrib.auth.forms import UserCreationForm
 from django.db import connection
 from django.test import Client
 
+from tests.concurrency import run_concurrently
 from tests.factories import UserFactory
-from tests.cart.test_cart_race import run_concurrently
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

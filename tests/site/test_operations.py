@@ -14,6 +14,7 @@ from orders import checkout
 from orders.payments import Card, TestGateway
 from orders.selectors import checkout_summary
 from tests.factories import UserFactory, stocked_product
+from tests.outages import DEAD_VALKEY
 
 pytestmark = pytest.mark.django_db
 
@@ -37,18 +38,7 @@ def test_readyz_reports_each_service_and_is_ready_with_the_database(client):
 
 
 def test_readyz_stays_ready_with_a_dead_cache(client, settings):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": "redis://127.0.0.1:1/0",
-            "OPTIONS": {
-                "CLIENT_CLASS": "django_redis.client.DefaultClient",
-                "IGNORE_EXCEPTIONS": True,
-                "SOCKET_CONNECT_TIMEOUT": 0.2,
-                "SOCKET_TIMEOUT": 0.2,
-            },
-        }
-    }
+    settings.CACHES = DEAD_VALKEY
     response = health.readyz(_get("/readyz"))
     body = json.loads(response.content)
     assert response.status_code == 200

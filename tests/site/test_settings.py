@@ -87,3 +87,13 @@ def test_a_production_variable_means_no_development_defaults():
     show_debug = ("shell", "-c", "from django.conf import settings; print(settings.DEBUG)")
     assert run_manage_bare(*show_debug, SECRET_KEY="s" * 50).stdout.splitlines()[-1] == "False"
     assert run_manage_bare(*show_debug).stdout.splitlines()[-1] == "True"
+
+
+def test_every_scheduled_job_is_a_task_and_a_late_run_expires_before_the_next(settings):
+    from amazon_site.celery import app
+
+    app.loader.import_default_modules()  # what a worker imports at start: every app's tasks module
+    for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
+        assert entry["task"] in app.tasks, name
+        if isinstance(entry["schedule"], float):  # an interval in seconds, not a time of day
+            assert entry["options"]["expires"] < entry["schedule"], name

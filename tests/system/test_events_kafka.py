@@ -12,12 +12,9 @@ import os
 import signal
 import threading
 import time
-import uuid
-import warnings
 from collections import defaultdict
 from decimal import Decimal
 
-import confluent_kafka
 import pytest
 from django.core.management import call_command
 from django.db import connection, transaction
@@ -26,32 +23,9 @@ from amazon_site.events import services, tasks
 from amazon_site.events.kafka import KafkaError, make_producer
 from amazon_site.events.models import OutboxEvent
 from tests.processes import free_port
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", DeprecationWarning)  # see amazon_site/events/kafka.py
-    from kafka import KafkaConsumer, TopicPartition
+from tests.system.mock_kafka import ProducerProxy, dedupe, read_topic
 
 pytestmark = [pytest.mark.system, pytest.mark.django_db(transaction=True)]
-
-# kafka-python cannot detect the mock cluster's version (its bootstrap times out), so it is given.
-API_VERSION = (2, 1, 0)
-
-
-@pytest.fixture(scope="session")
-def kafka_cluster():
-    cluster = confluent_kafka.Producer({"test.mock.num.brokers": 3, "log_level": 3})
-    brokers = cluster.list_topics(timeout=5).brokers.values()
-    yield ",".join(f"{broker.host}:{broker.port}" for broker in brokers)
-    del cluster  # the brokers stop with it
-
-
-@pytest.fixture
-def kafka(settings, kafka_cluster):
-    """The site pointed at the mock cluster, with topics of its own for this test."""
-    settings.KAFKA_BOOTSTRAP_SERVERS = kafka_cluster
-    settings.KAFKA_API_VERSION = API_VERSION
-    settings.KAFKA_TOPIC_PREFIX = f"test-{uuid.uuid4().hex[:12]}."
-    return settings
 
 
 @pytest.fixture
@@ -63,46 +37,11 @@ def producer(kafka):
 
 def record(*events):
     with transaction.atomic():
-        return services.record_many(events)
-
-
-def read_topic(topic, settings):
-    """Every message of a topic, each partition in order, without a consumer group."""
-    consumer = KafkaConsumer(
-        bootstrap_servers=settings.KAFKA_BOOTSTRAP_SERVERS.split(","),
-        api_version=API_VERSION,
-        enable_auto_commit=False,
-    )
-    try:
-        topic = settings.KAFKA_TOPIC_PREFIX + topic
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
-        consumer.assign(partitions)
-        consumer.seek_to_beginning()
-        end = consumer.end_offsets(partitions)
-        messages = defaultdict(list)
-        deadline = time.monotonic() + 10
-        while any(consumer.position(partition) < end[partition] for partition in partitions):
-            assert time.monotonic() < deadline, "the topic could not be read to its end"
-            for partition, batch in consumer.poll(timeout_ms=200).items():
-                messages[partition.partition].extend(batch)
-        return [message for partition in sorted(messages) for message in messages[partition]]
-    finally:
-        consumer.close()
+        return [services.record(topic, key, payload) for topic, key, payload in events]
 
 
 def event_ids(messages):
     return [json.loads(message.value)["event_id"] for message in messages]
-
-
-def dedupe(messages):
-    """What a consumer that remembers the event ids it has handled applies."""
-    seen, applied = set(), []
-    for message in messages:
-        event_id = int(dict(message.headers)["event_id"])
-        if event_id not in seen:
-            seen.add(event_id)
-            applied.append(message)
-    return applied
 
 
 def by_key(messages):
@@ -143,20 +82,6 @@ def test_events_are_published_in_order_per_key_and_marked(kafka):
 
 class RelayKilled(Exception):
     pass
-
-
-class ProducerProxy:
-    def __init__(self, producer):
-        self.producer = producer
-
-    def send(self, *args, **kwargs):
-        return self.producer.send(*args, **kwargs)
-
-    def flush(self, timeout=None):
-        self.producer.flush(timeout)
-
-    def close(self):
-        self.producer.close()
 
 
 class KilledAfterFlush(ProducerProxy):

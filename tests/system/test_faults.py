@@ -30,8 +30,6 @@ import uuid
 from collections import defaultdict
 from pathlib import Path
 
-from urllib.parse import quote
-
 import pytest
 import redis
 import requests
@@ -54,11 +52,9 @@ from orders.payments import Card, TestGateway
 from orders.selectors import checkout_summary
 from orders.views import ADDRESS_SESSION_KEY
 from tests.factories import PASSWORD, CategoryFactory, UserFactory, stock_invariant_violations, stocked_product
-from tests.processes import free_port, wait_for
-from tests.system.test_events_kafka import (  # noqa: F401 (fixtures)
-    ProducerProxy, dedupe, kafka, kafka_cluster, read_topic,
-)
-from tests.orders.test_orders_pages import address_data, pay_data
+from tests.processes import database_url, free_port, wait_for
+from tests.system.mock_kafka import ProducerProxy, dedupe, read_topic
+from tests.orders.helpers import address_data, pay_data
 
 pytestmark = pytest.mark.system
 
@@ -280,13 +276,6 @@ def test_events_of_checkouts_made_while_kafka_is_down_reach_it_once_each_in_orde
 
 
 # --- 3. A process SIGKILLed inside the order's transaction (PostgreSQL) ------------------------
-
-
-def database_url():
-    """The test database (pytest-django's test_ name) as a URL for a child process."""
-    db = connection.settings_dict
-    auth = quote(db["USER"], safe="") + (f":{quote(db['PASSWORD'], safe='')}" if db["PASSWORD"] else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 class Child:

@@ -27,8 +27,8 @@ from amazon_site.events.models import OutboxEvent
 from orders.models import Order, Status
 from tests.factories import UserFactory, stocked_product
 from tests.processes import free_port, wait_for
-from tests.orders.test_api_checkout import ADDRESS, card
-from tests.system.test_events_kafka import API_VERSION, kafka, kafka_cluster, read_topic  # noqa: F401 (fixtures)
+from tests.orders.helpers import ADDRESS, card
+from tests.system.mock_kafka import API_VERSION, read_topic
 
 REPO = Path(__file__).resolve().parents[2]
 BROKER = "amqp://guest:guest@127.0.0.1:5672//"

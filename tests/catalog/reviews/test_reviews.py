@@ -9,8 +9,8 @@ from django.utils import timezone
 from catalog.models import Product
 from catalog.reviews import selectors, services
 from catalog.reviews.models import Review
+from tests.concurrency import run_concurrently
 from tests.factories import ProductFactory, UserFactory, order_of
-from tests.cart.test_cart_race import run_concurrently
 
 pytestmark = pytest.mark.django_db
 
