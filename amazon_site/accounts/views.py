@@ -16,7 +16,8 @@ TOO_MANY_SIGNUP_ATTEMPTS = "Too many sign-up attempts from your network. Please 
 @require_http_methods(["GET", "POST"])
 def signup(request):
     next_url = request.POST.get("next") or request.GET.get("next") or ""
-    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
+    # A path on this site only: redirect() would read a bare "7859" as a view name.
+    if not next_url.startswith("/") or not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
         next_url = ""
     form = UserCreationForm(request.POST or None)
 

@@ -78,12 +78,20 @@ def test_signup_errors_are_shown_and_nothing_is_created(client, django_user_mode
     assert not django_user_model.objects.filter(username="x").exists()
 
 
-def test_signup_does_not_redirect_off_site(client):
+@pytest.mark.parametrize("next_url", ["https://evil.example/", "7859", "home"])
+def test_signup_goes_home_unless_next_is_a_path_on_this_site(client, next_url):
     response = client.post(
         "/accounts/signup/",
-        {"username": "careful", "password1": PASSWORD, "password2": PASSWORD, "next": "https://evil.example/"},
+        {"username": "careful", "password1": PASSWORD, "password2": PASSWORD, "next": next_url},
     )
     assert response["Location"] == "/"
+
+
+def test_signup_follows_next_to_a_path_on_this_site(client):
+    response = client.post(
+        "/accounts/signup/", {"username": "careful", "password1": PASSWORD, "password2": PASSWORD, "next": "/cart/"}
+    )
+    assert response["Location"] == "/cart/"
 
 
 def test_login_and_logout(client):
