@@ -310,7 +310,7 @@ def release_expired_reservations(*, now=None, batch_size=None) -> int:
             if not product_ids:
                 return total
             stock = stock_api.lock(product_ids, skip_locked=True)
-            released = _release_expired(stock, stock.product_ids(), now, limit=batch_size)
+            released = release_expired(stock, stock.product_ids(), now, limit=batch_size)
         if not released:  # all that is left is being worked on by carts
             return total
         total += released
@@ -346,11 +346,15 @@ def delete_abandoned_carts(*, now=None, batch_size=1000) -> int:
         total += deleted
 
 
-def _release_expired(stock, product_ids, now, *, limit=None) -> int:
-    """Release expired reservations of these products whose stock rows are locked."""
+def release_expired(stock, product_ids, now=None, *, limit=None) -> int:
+    """Release expired reservations of these products whose stock rows are locked; returns how many.
+
+    Also ``catalog.stock``'s releaser for a shortage (registered in apps.py).
+    Reservation rows a cart is working on are skipped (SKIP LOCKED).
+    """
     expired = (
         Reservation.objects.select_for_update(skip_locked=True)
-        .filter(product_id__in=product_ids, reserved_until__lte=now)
+        .filter(product_id__in=product_ids, reserved_until__lte=now or timezone.now())
         .order_by("reserved_until", "pk")
         .values_list("pk", "product_id", "warehouse_id", "quantity")
     )
@@ -519,10 +523,7 @@ class _Work:
         )
 
     def take(self, cart_id, product_id, quantity) -> list[stock_api.Allocation]:
-        """Reserve up to ``quantity`` for a line of the cart, within its client's cap.
-
-        On a shortage, first free the product's expired reservations.
-        """
+        """Reserve up to ``quantity`` for a line of the cart, within its client's cap."""
         client = self.clients.get(cart_id)
         if client is not None:
             room = self._room(client)
@@ -530,10 +531,7 @@ class _Work:
                 quantity, self.cut = room, True
         if quantity <= 0:
             return []
-        allocations = stock_api.reserve(self.stock, product_id, quantity)
-        taken = sum(allocation.quantity for allocation in allocations)
-        if taken < quantity and _release_expired(self.stock, [product_id], self.now):
-            allocations += stock_api.reserve(self.stock, product_id, quantity - taken)
+        allocations = stock_api.reserve(self.stock, product_id, quantity, now=self.now)
         if client is not None:
             self.room[client] -= sum(allocation.quantity for allocation in allocations)
         return allocations
@@ -594,19 +592,14 @@ class _Work:
                 self._save_row(row)
 
     def release_from(self, line, quantity) -> None:
-        """Release exactly ``quantity`` of what the line holds, emptying small rows first."""
-        allocations = []
-        for row in sorted(line.rows.values(), key=lambda row: (row.quantity, row.warehouse_id)):
-            if quantity == 0:
-                break
-            give = min(quantity, row.quantity)
-            allocations.append(stock_api.Allocation(row.warehouse_id, give))
-            quantity -= give
-            row.quantity -= give
+        """Release exactly ``quantity`` of what the line holds (``catalog.stock`` picks the rows)."""
+        held = [stock_api.Allocation(row.warehouse_id, row.quantity) for row in line.rows.values()]
+        for allocation in stock_api.release_from(self.stock, line.product_id, held, quantity):
+            row = line.rows[allocation.warehouse_id]
+            row.quantity -= allocation.quantity
             self._save_row(row)
             if not row.quantity:
                 del line.rows[row.warehouse_id]
-        stock_api.release(self.stock, line.product_id, allocations)
 
     def move(self, line, cart_id, *, into=None) -> _Line:
         """Move a line, with its reservations, to another cart (into that cart's line for the product)."""

@@ -1,10 +1,9 @@
 """Every write to orders: checkout, payment, and the moves of the state machine.
 
-Locking order, shared with carts and staff stock edits so nothing deadlocks:
-the cart row, then its reservation rows, then inventory rows (one ordered
-``catalog.stock.lock`` call), and an order row before the inventory rows its
-cancellation restocks. Each step is one transaction that also writes the
-order's timeline (``OrderEvent``) and an ``orders`` event to the outbox.
+Locks follow the one lock order in ``catalog/stock.py``'s docstring (the sale
+through the cart's; a cancellation's order row before the stock it
+restocks). Each step is one transaction that also writes the order's timeline
+(``OrderEvent``) and an ``orders`` event to the outbox.
 
 Gateways are called outside the transaction that places an order: a slow
 processor must not hold the stock locks of every product in the cart. A

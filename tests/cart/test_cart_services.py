@@ -1,16 +1,13 @@
-"""The reservation rules of cart.services and catalog.stock, one behaviour at a time."""
+"""The reservation rules of the cart, one behaviour at a time (catalog.stock alone: tests/catalog/test_stock.py)."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import transaction
 from django.utils import timezone
 
 from amazon_site.celery import app as celery_app
 from cart import selectors, services, tasks
 from cart.models import Cart, CartLine, Reservation
-from catalog import stock
 from catalog.models import Inventory
-from catalog.stock import StockError
 from tests.factories import (
     InventoryFactory,
     ProductFactory,
@@ -358,20 +355,3 @@ def test_another_accounts_cart_is_never_merged():
     services.merge_carts(source_cart_id=theirs, user=UserFactory(), now=NOW)
 
     assert CartLine.objects.get().cart_id == theirs
-
-
-def test_stock_is_never_released_beyond_what_is_reserved():
-    product = stocked_product(5)
-    with transaction.atomic():
-        locked = stock.lock([product.pk])
-        [allocation] = stock.reserve(locked, product.pk, 2)
-        with pytest.raises(StockError):
-            stock.release(locked, product.pk, [stock.Allocation(allocation.warehouse_id, 3)])
-    assert reserved(product) == 2
-
-
-@pytest.mark.django_db(transaction=True)
-def test_stock_is_only_locked_inside_a_transaction():
-    product = stocked_product(5)
-    with pytest.raises(StockError, match="inside a transaction"):
-        stock.lock([product.pk])

@@ -9,7 +9,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from cart import services as cart_services
-from catalog import services as catalog_services
+from catalog import stock
 from catalog.models import Inventory
 from orders import services
 from orders.models import Order, Payment, Status
@@ -43,7 +43,7 @@ def test_twenty_checkouts_race_for_the_last_five_units():
     totals = [checkout_summary(user=user, cart_id=cart_id).total for user, cart_id, _ in shoppers]
     # Every reservation lapses and is released; then stock drops to 5.
     cart_services.release_expired_reservations(now=timezone.now() + timedelta(hours=1))
-    catalog_services.set_stock_quantity(Inventory.objects.get(product=product).pk, 5)
+    stock.set_quantity(Inventory.objects.get(product=product).pk, 5)
 
     def checkout(i):
         user, cart_id, address = shoppers[i]
