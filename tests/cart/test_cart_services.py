@@ -5,7 +5,7 @@ import pytest
 from django.utils import timezone
 
 from amazon_site.celery import app as celery_app
-from cart import selectors, services, tasks
+from cart import jobs, selectors, services, tasks
 from cart.models import Cart, CartLine, Reservation
 from catalog.models import Inventory
 from tests.factories import (
@@ -209,12 +209,12 @@ def test_activity_on_the_cart_extends_all_its_reservations():
     assert set(Reservation.objects.values_list("reserved_until", flat=True)) == {at(50)}
 
 
-def test_an_expired_reservation_nobody_needed_is_renewed_by_the_next_visit():
+def test_an_expired_reservation_nobody_needed_is_renewed_by_the_next_change():
     product = stocked_product(2)
     cart = new_cart()
     services.add_to_cart(cart, product.pk, 2, now=NOW)
 
-    services.refresh_cart(cart, now=at(45))
+    services.add_to_cart(cart, stocked_product(1).pk, 1, now=at(45))  # a change to another line
 
     view = selectors.cart_detail(cart, now=at(45))
     assert (view.lines[0].reserved, view.checkout_blocked) == (2, False)
@@ -240,7 +240,7 @@ def test_a_lapsed_line_that_cannot_be_renewed_is_flagged_and_blocks_checkout():
     services.add_to_cart(early, product.pk, 2, now=NOW)
     services.add_to_cart(late, product.pk, 1, now=at(31))  # takes one of the lapsed units
 
-    services.refresh_cart(early, now=at(32))  # renews what it can: the one unit left
+    services.add_to_cart(early, stocked_product(1).pk, 1, now=at(32))  # the next change renews what it can: one unit
 
     view = selectors.cart_detail(early, now=at(32))
     line = view.lines[0]
@@ -273,8 +273,8 @@ def test_expired_reservations_are_released_in_batches_and_only_once():
     fresh = new_cart()
     services.add_to_cart(fresh, product.pk, 3, now=at(20))
 
-    assert services.release_expired_reservations(now=at(31), batch_size=2) == 5
-    assert services.release_expired_reservations(now=at(31), batch_size=2) == 0
+    assert jobs.release_expired_reservations(now=at(31), batch_size=2) == 5
+    assert jobs.release_expired_reservations(now=at(31), batch_size=2) == 0
 
     assert reserved(product) == 3
     assert list(Reservation.objects.values_list("line__cart_id", flat=True)) == [fresh]
@@ -306,7 +306,7 @@ def test_visitors_carts_nobody_can_reach_are_deleted_daily_without_touching_stoc
     empty = Cart.objects.create(created_at=long_ago).pk
     accounts = cart_with_line(user=UserFactory())
     returned = cart_with_line(added=timezone.now() - timedelta(days=1))  # the visitor came back lately
-    services.release_expired_reservations()
+    jobs.release_expired_reservations()
     holding = cart_with_line()  # its reservation ran out but was not released yet
 
     assert tasks.delete_abandoned_carts.delay().get() == 2
