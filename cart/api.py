@@ -19,26 +19,9 @@ from .serializers import AddLineSerializer, CartChangeSerializer, CartSerializer
 REFUSED = error_response("Invalid input (`errors` by field), or the cart refused the change: `detail` tells the shopper why.")
 
 
-def visitor_cart_id(request) -> int | None:
-    """The cart the pages would show this visitor; None when there is none yet."""
-    session_cart_id = request.session.get(selectors.CART_SESSION_KEY) if request.auth is None else None
-    return selectors.visitor_cart_id(user=request.user, session_cart_id=session_cart_id)
-
-
-def _visitor_cart_id_or_create(request) -> int:
-    cart = services.get_or_create_cart(
-        user=request.user if request.user.is_authenticated else None,
-        cart_id=request.session.get(selectors.CART_SESSION_KEY) if request.auth is None else None,
-        client=clients.client_key(request),
-    )
-    if request.auth is None:  # a token client keeps no session
-        request.session[selectors.CART_SESSION_KEY] = cart.pk
-    return cart.pk
-
-
 def _cart_with_line(request, line_id) -> int:
     """The visitor's cart id, if the line is in it: another cart's line is as good as missing."""
-    cart_id = visitor_cart_id(request)
+    cart_id = selectors.visitor_cart_id(request)
     if not any(line.line_id == line_id for line in selectors.cart_detail(cart_id).lines):
         raise NotFound("That item is not in your cart.")
     return cart_id
@@ -55,7 +38,7 @@ class CartView(APIView):
 
     @extend_schema(responses=CartSerializer)
     def get(self, request):
-        cart_id = visitor_cart_id(request)
+        cart_id = selectors.visitor_cart_id(request)
         return Response(CartSerializer(selectors.cart_detail(cart_id)).data)
 
 
@@ -78,7 +61,7 @@ class CartLinesView(APIView):
                 status=status.HTTP_429_TOO_MANY_REQUESTS,
                 headers={"Retry-After": str(limit.retry_after())},
             )
-        cart_id = _visitor_cart_id_or_create(request)
+        cart_id = services.visitor_cart_id_or_create(request)
         try:
             change = services.add_to_cart(cart_id, serializer.validated_data["product"], serializer.validated_data["quantity"])
         except services.CartError as error:

@@ -24,8 +24,10 @@ from django.db import connection
 from amazon_site.core.ids import is_id
 from catalog import stock as stock_api
 
+from . import clients
 from .errors import CartError, CartErrorCode
 from .models import Cart
+from .selectors import CART_SESSION_KEY, uses_session
 from .unit_of_work import Work, cart_transaction, product_for_sale
 
 
@@ -80,6 +82,19 @@ def get_or_create_cart(*, user=None, cart_id=None, client="") -> Cart:
     if cart_id is not None and (cart := Cart.objects.filter(pk=cart_id, user=None).first()):
         return cart
     return Cart.objects.create(client=client)
+
+
+def visitor_cart_id_or_create(request) -> int:
+    """The visitor's cart (``selectors.visitor_cart_id``), created at the first add and kept in the session."""
+    from_session = uses_session(request)
+    cart = get_or_create_cart(
+        user=request.user if request.user.is_authenticated else None,
+        cart_id=request.session.get(CART_SESSION_KEY) if from_session else None,
+        client=clients.client_key(request),
+    )
+    if from_session:
+        request.session[CART_SESSION_KEY] = cart.pk
+    return cart.pk
 
 
 def add_to_cart(cart_id, product_id, quantity, *, now=None) -> LineChange:

@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 from amazon_site.core import ratelimit
 from amazon_site.core.api import error_response
 from amazon_site.core.parsers import JSONParser
-from cart.api import visitor_cart_id
+from cart.selectors import visitor_cart_id
 
 from . import selectors, services
 from .models import Order

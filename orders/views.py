@@ -10,7 +10,7 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_http_methods, require_POST
 
 from amazon_site.core import ratelimit
-from cart.selectors import CART_SESSION_KEY, visitor_cart_id
+from cart.selectors import visitor_cart_id
 
 from . import selectors, services
 from .forms import AddressForm, PaymentForm, SavedAddressForm
@@ -21,7 +21,7 @@ ORDERS_PER_PAGE = 10
 
 
 def _summary(request):
-    cart_id = visitor_cart_id(user=request.user, session_cart_id=request.session.get(CART_SESSION_KEY))
+    cart_id = visitor_cart_id(request)
     return cart_id, selectors.checkout_summary(user=request.user, cart_id=cart_id)
 
 
