@@ -64,7 +64,22 @@ def quantity_error() -> str:
     return f"Quantity must be a whole number from 1 to {settings.CART_MAX_LINE_QUANTITY}."
 
 
+def quantity_field_options() -> dict:
+    """The quantity rule as options of an integer field: the cart form's and the API serializer's one definition.
+
+    Django's and DRF's ``IntegerField`` take the same options; each ignores the
+    error codes only the other has. Built per call so the limit follows the setting.
+    """
+    message = quantity_error()
+    return {
+        "min_value": 1,
+        "max_value": settings.CART_MAX_LINE_QUANTITY,
+        "error_messages": {code: message for code in ("required", "null", "invalid", "min_value", "max_value")},
+    }
+
+
 def validate_quantity(quantity) -> int:
+    """The same rule for callers of the services, which get no form: whole numbers only."""
     # bool is an int subclass; True is not a quantity.
     if type(quantity) is not int or not 1 <= quantity <= settings.CART_MAX_LINE_QUANTITY:
         raise CartError(quantity_error(), CartErrorCode.INVALID_QUANTITY)

@@ -6,7 +6,9 @@ from django.utils import timezone
 
 from amazon_site.celery import app as celery_app
 from cart import jobs, selectors, services, tasks
+from cart.forms import LineQuantityForm
 from cart.models import Cart, CartLine, Reservation
+from cart.serializers import LineQuantitySerializer
 from catalog.models import Inventory
 from tests.factories import (
     InventoryFactory,
@@ -124,6 +126,14 @@ def test_quantities_outside_1_to_the_limit_are_refused(quantity):
     with pytest.raises(services.CartError, match="whole number from 1 to 10"):
         services.add_to_cart(new_cart(), product.pk, quantity, now=NOW)
     assert reserved(product) == 0
+
+
+@pytest.mark.parametrize("quantity", ["0", "11", "abc", "", "2.5", None])
+def test_the_cart_form_and_the_api_refuse_the_same_quantities_with_one_message(quantity):
+    form = LineQuantityForm({} if quantity is None else {"quantity": quantity})
+    serializer = LineQuantitySerializer(data={"quantity": quantity})
+    assert not form.is_valid() and not serializer.is_valid()
+    assert form.errors["quantity"] == [services.quantity_error()] == serializer.errors["quantity"]
 
 
 def test_the_line_limit_is_a_setting(settings):
