@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 from recommendations import selectors as recommendations
 
 from . import clients, selectors, services
+from .errors import CartError
 from .forms import AddToCartForm, LineQuantityForm
 
 
@@ -45,7 +46,7 @@ def add(request):
         return redirect(back)
     try:
         change = services.add_to_cart(services.visitor_cart_id_or_create(request), form.cleaned_data["product"], form.cleaned_data["quantity"])
-    except services.CartError as error:
+    except CartError as error:
         messages.error(request, str(error))
         return redirect(back)
     if change.held_cap:
@@ -82,7 +83,7 @@ def update_line(request, line_id):
         return redirect("cart")
     try:
         change = services.set_quantity(selectors.visitor_cart_id(request), line_id, form.cleaned_data["quantity"])
-    except services.CartError as error:
+    except CartError as error:
         messages.error(request, str(error))
         return redirect("cart")
     if change.held_cap:
@@ -100,7 +101,7 @@ def update_line(request, line_id):
 def remove_line(request, line_id):
     try:
         services.remove_line(selectors.visitor_cart_id(request), line_id)
-    except services.CartError as error:
+    except CartError as error:
         messages.error(request, str(error))
     else:
         messages.success(request, "Removed from your cart.")

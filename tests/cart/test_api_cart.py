@@ -78,7 +78,8 @@ def test_what_the_cart_refuses_is_a_400_with_the_shoppers_message(client):
     retired = stocked_product(5, is_active=False)
 
     response = add(client, retired, 1)
-    assert response.status_code == 400 and response.json() == {"detail": "This product is not available."}
+    assert response.status_code == 400
+    assert response.json() == {"detail": "This product is not available.", "code": "not_available"}
 
 
 def test_a_line_of_someone_elses_cart_is_a_404_and_stays_as_it_was(client):
@@ -89,7 +90,9 @@ def test_a_line_of_someone_elses_cart_is_a_404_and_stays_as_it_was(client):
 
     add(client, product, 1)  # the visitor has a cart of their own
     assert client.patch(f"/api/cart/lines/{line_id}/", {"quantity": 1}, content_type="application/json").status_code == 404
-    assert client.delete(f"/api/cart/lines/{line_id}/").json() == {"detail": "That item is not in your cart."}
+    assert client.delete(f"/api/cart/lines/{line_id}/").json() == {
+        "detail": "That item is not in your cart.", "code": "line_not_found",
+    }
     assert token_client(UserFactory()).delete(f"/api/cart/lines/{line_id}/").status_code == 404
     assert owner.get("/api/cart/").json()["lines"][0]["quantity"] == 2
     assert reserved(product) == 3

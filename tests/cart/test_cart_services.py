@@ -365,3 +365,23 @@ def test_another_accounts_cart_is_never_merged():
     services.merge_carts(source_cart_id=theirs, user=UserFactory(), now=NOW)
 
     assert CartLine.objects.get().cart_id == theirs
+
+
+def test_every_refusal_carries_its_code():
+    product = stocked_product(1)
+    cart, short = new_cart(), new_cart()
+    services.add_to_cart(short, product.pk, 1, now=NOW)
+    CartLine.objects.filter(cart_id=short).update(quantity=2)  # holds 1 of 2, and no stock is left
+    refusals = {
+        "invalid_quantity": lambda: services.add_to_cart(cart, product.pk, 0),
+        "not_available": lambda: services.add_to_cart(cart, 987654, 1),
+        "line_not_found": lambda: services.set_quantity(cart, 987654, 1),
+        "cart_changed": lambda: services.empty_cart(987654),
+        "empty": lambda: services.sell_cart(cart),
+        "out_of_stock": lambda: services.sell_cart(short, now=NOW),
+    }
+    for code, refused in refusals.items():
+        with pytest.raises(services.CartError) as error:
+            refused()
+        assert error.value.code == code
+    assert stock_invariant_violations() == []
