@@ -1,10 +1,11 @@
 """The unit of work of every cart write: what one operation locked, and the statements it runs.
 
 ``Work`` takes the cart's part of the lock order (steps 1 to 4 of the one in
-``catalog/stock.py``'s docstring) and is the only code that writes cart lines
-and reservation rows. Its statements are written out in SQL rather than
-through the ORM: they run on every add to a cart, and building them was most
-of an add's cost. Tables are named through their models.
+``catalog/stock.py``'s docstring); every cart operation writes lines and
+reservation rows through it (the jobs only delete lapsed and abandoned ones).
+Its statements on the path of an add are written out in SQL rather than
+through the ORM: building them was most of an add's cost. Tables are named
+through their models.
 """
 import hashlib
 from contextlib import contextmanager
