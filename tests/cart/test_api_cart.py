@@ -136,3 +136,22 @@ def test_a_visitors_cart_changes_need_the_csrf_token_as_the_pages_do():
         headers={"X-CSRFToken": token},
     )
     assert accepted.status_code == 200 and reserved(product) == 1
+
+
+def test_a_token_names_the_accounts_cart_whatever_cart_the_session_holds(client):
+    product = stocked_product(10)
+    add(client, product, 1)  # the browser's session now holds a visitor's cart
+    user = UserFactory()
+    token = Token.objects.create(user=user).key
+
+    response = client.post(
+        "/api/cart/lines/",
+        {"product": product.pk, "quantity": 2},
+        content_type="application/json",
+        headers={"Authorization": f"Token {token}"},
+    )
+
+    assert response.status_code == 200 and response.json()["cart"]["item_count"] == 2
+    assert Cart.objects.get(user=user).lines.get().quantity == 2
+    assert client.get("/api/cart/", headers={"Authorization": f"Token {token}"}).json()["item_count"] == 2
+    assert client.get("/api/cart/").json()["item_count"] == 1  # the session still names the visitor's cart
