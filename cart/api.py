@@ -3,10 +3,12 @@
 Whose cart: a token names an account, so its cart; a browser (the site's own
 JS) has the session's, as the pages do: the anonymous visitor's, or the
 account's once signed in. A line of any other cart is a 404.
+
+What the cart refuses answers the shared error body plus ``"code"``
+(``cart.errors.CartErrorCode``), for clients to branch on.
 """
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -14,34 +16,29 @@ from rest_framework.views import APIView
 from amazon_site.core.api import VisitorCsrf, error_response
 
 from . import clients, selectors, services
+from .errors import CartError, CartErrorCode
 from .serializers import AddLineSerializer, CartChangeSerializer, CartSerializer, LineQuantitySerializer
 
-REFUSED = error_response("Invalid input (`errors` by field), or the cart refused the change: `detail` tells the shopper why.")
+REFUSED = error_response(
+    "Invalid input (`errors` by field), or the cart refused the change: `detail` tells the shopper why, `code` "
+    "(`not_available`, `invalid_quantity`, `line_not_found`, `cart_changed`) what."
+)
 
 
-def visitor_cart_id(request) -> int | None:
-    """The cart the pages would show this visitor; None when there is none yet."""
-    session_cart_id = request.session.get(selectors.CART_SESSION_KEY) if request.auth is None else None
-    return selectors.visitor_cart_id(user=request.user, session_cart_id=session_cart_id)
-
-
-def _visitor_cart_id_or_create(request) -> int:
-    cart = services.get_or_create_cart(
-        user=request.user if request.user.is_authenticated else None,
-        cart_id=request.session.get(selectors.CART_SESSION_KEY) if request.auth is None else None,
-        client=clients.client_key(request),
-    )
-    if request.auth is None:  # a token client keeps no session
-        request.session[selectors.CART_SESSION_KEY] = cart.pk
-    return cart.pk
-
-
-def _cart_with_line(request, line_id) -> int:
+def _cart_with_line(request, line_id) -> int | None:
     """The visitor's cart id, if the line is in it: another cart's line is as good as missing."""
-    cart_id = visitor_cart_id(request)
+    cart_id = selectors.visitor_cart_id(request)
     if not any(line.line_id == line_id for line in selectors.cart_detail(cart_id).lines):
-        raise NotFound("That item is not in your cart.")
+        return None
     return cart_id
+
+
+def _refused(error: CartError, status_code=status.HTTP_400_BAD_REQUEST) -> Response:
+    return Response({"detail": str(error), "code": error.code}, status=status_code)
+
+
+def _not_in_cart() -> Response:
+    return _refused(CartError("That item is not in your cart.", CartErrorCode.LINE_NOT_FOUND), status.HTTP_404_NOT_FOUND)
 
 
 def _changed(change, cart_id) -> Response:
@@ -55,7 +52,7 @@ class CartView(APIView):
 
     @extend_schema(responses=CartSerializer)
     def get(self, request):
-        cart_id = visitor_cart_id(request)
+        cart_id = selectors.visitor_cart_id(request)
         return Response(CartSerializer(selectors.cart_detail(cart_id)).data)
 
 
@@ -74,15 +71,18 @@ class CartLinesView(APIView):
         limit = clients.add_limit(request)
         if not limit.hit():
             return Response(
-                {"detail": f"Too many additions to the cart. Please wait {limit.retry_after()} seconds and try again."},
+                {
+                    "detail": f"Too many additions to the cart. Please wait {limit.retry_after()} seconds and try again.",
+                    "code": "throttled",  # DRF's code for its own 429s
+                },
                 status=status.HTTP_429_TOO_MANY_REQUESTS,
                 headers={"Retry-After": str(limit.retry_after())},
             )
-        cart_id = _visitor_cart_id_or_create(request)
+        cart_id = services.visitor_cart_id_or_create(request)
         try:
             change = services.add_to_cart(cart_id, serializer.validated_data["product"], serializer.validated_data["quantity"])
-        except services.CartError as error:
-            return Response({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
+        except CartError as error:
+            return _refused(error)
         return _changed(change, cart_id)
 
 
@@ -95,17 +95,20 @@ class CartLineView(APIView):
     def patch(self, request, line_id):
         serializer = LineQuantitySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        cart_id = _cart_with_line(request, line_id)
+        if (cart_id := _cart_with_line(request, line_id)) is None:
+            return _not_in_cart()
         try:
             change = services.set_quantity(cart_id, line_id, serializer.validated_data["quantity"])
-        except services.CartError as error:
-            return Response({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
+        except CartError as error:
+            return _refused(error)
         return _changed(change, cart_id)
 
     @extend_schema(responses={204: None, 400: REFUSED})
     def delete(self, request, line_id):
+        if (cart_id := _cart_with_line(request, line_id)) is None:
+            return _not_in_cart()
         try:
-            services.remove_line(_cart_with_line(request, line_id), line_id)
-        except services.CartError as error:
-            return Response({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
+            services.remove_line(cart_id, line_id)
+        except CartError as error:
+            return _refused(error)
         return Response(status=status.HTTP_204_NO_CONTENT)

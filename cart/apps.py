@@ -7,6 +7,7 @@ class CartConfig(AppConfig):
     def ready(self):
         from catalog import stock
 
-        from . import selectors, signals  # noqa: F401  (signals connects the log-in receiver)
+        from . import jobs, selectors, signals  # noqa: F401  (signals connects the log-in receiver)
 
         stock.count_lapsed_with(selectors.lapsed_units)
+        stock.release_lapsed_with(jobs.release_expired)

@@ -11,12 +11,7 @@ class HeaderCart:
 
     @cached_property
     def count(self) -> int:
-        session = getattr(self.request, "session", {})
-        user = getattr(self.request, "user", None)
-        if user is None:
-            return 0
-        cart_id = selectors.visitor_cart_id(user=user, session_cart_id=session.get(selectors.CART_SESSION_KEY))
-        return selectors.cart_item_count(cart_id)
+        return selectors.cart_item_count(selectors.visitor_cart_id(self.request))
 
 
 def header_cart(request):

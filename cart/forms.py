@@ -1,27 +1,15 @@
 """Shopper input for the cart. Anything that is not a whole number from 1 to
 the per-line limit gets one clear message; the services check it again."""
 from django import forms
-from django.conf import settings
 
-from .services import quantity_error
-
-
-class QuantityField(forms.IntegerField):
-    def __init__(self, **kwargs):
-        message = quantity_error()
-        super().__init__(
-            min_value=1,
-            max_value=settings.CART_MAX_LINE_QUANTITY,
-            error_messages={code: message for code in ("required", "invalid", "min_value", "max_value")},
-            **kwargs,
-        )
+from .services import quantity_field_options
 
 
 class LineQuantityForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Built per form so that the limit follows the setting.
-        self.fields["quantity"] = QuantityField()
+        self.fields["quantity"] = forms.IntegerField(**quantity_field_options())
 
     def first_error(self) -> str:
         return next(iter(self.errors.values()))[0]

@@ -5,7 +5,7 @@ what stock is actually held for it, per warehouse, and until when. The two
 differ only when a reservation lapsed and the stock went to someone else: the
 line is then short, and checkout waits until the shopper adjusts it.
 
-Rows here change only through ``cart.services``, which keeps
+Rows here change only through ``cart.services`` and ``cart.jobs``, which keep
 ``Inventory.reserved`` equal to the sum of the reservation rows of each
 inventory row (through ``catalog.stock``).
 """

@@ -21,7 +21,21 @@ CART_SESSION_KEY = "cart_id"
 ITEM_COUNT_CACHE_KEY = "cart:count:v1:{}"
 
 
-def visitor_cart_id(*, user, session_cart_id) -> int | None:
+def uses_session(request) -> bool:
+    """Whether the visitor's cart is the session's: not for an API token, which names an account and keeps no session."""
+    return getattr(request, "auth", None) is None and hasattr(request, "session")
+
+
+def visitor_cart_id(request) -> int | None:
+    """The cart the pages and the API show this visitor; None when there is none yet.
+
+    The session's, else the signed-in account's. Every view, page or API, and
+    the header find the cart here.
+    """
+    user = getattr(request, "user", None)
+    if user is None:  # a request that never passed the authentication middleware
+        return None
+    session_cart_id = request.session.get(CART_SESSION_KEY) if uses_session(request) else None
     if session_cart_id is not None or not user.is_authenticated:
         return session_cart_id
     return Cart.objects.filter(user=user).values_list("pk", flat=True).first()

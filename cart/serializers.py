@@ -2,10 +2,9 @@
 
 Input serializers only check what was sent; ``cart.services`` decides what happens.
 """
-from django.conf import settings
 from rest_framework import serializers
 
-from .services import quantity_error
+from .services import quantity_field_options
 
 
 class CartProductSerializer(serializers.Serializer):
@@ -60,23 +59,10 @@ class CartChangeSerializer(serializers.Serializer):
     cart = CartSerializer()
 
 
-class QuantityField(serializers.IntegerField):
-    """A whole number from 1 to the per-line limit, with the cart pages' one message."""
-
-    def __init__(self, **kwargs):
-        message = quantity_error()
-        super().__init__(
-            min_value=1,
-            max_value=settings.CART_MAX_LINE_QUANTITY,
-            error_messages={code: message for code in ("required", "null", "invalid", "min_value", "max_value")},
-            **kwargs,
-        )
-
-
 class LineQuantitySerializer(serializers.Serializer):
     def get_fields(self):
         # Built per serializer so that the limit follows the setting.
-        return {"quantity": QuantityField()}
+        return {"quantity": serializers.IntegerField(**quantity_field_options())}
 
 
 class AddLineSerializer(LineQuantitySerializer):

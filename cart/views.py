@@ -7,27 +7,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from . import clients, selectors, services
+from .errors import CartError
 from .forms import AddToCartForm, LineQuantityForm
 
 
-def _cart_id(request):
-    return selectors.visitor_cart_id(
-        user=request.user, session_cart_id=request.session.get(selectors.CART_SESSION_KEY)
-    )
-
-
-def _cart_id_or_create(request):
-    cart = services.get_or_create_cart(
-        user=request.user if request.user.is_authenticated else None,
-        cart_id=request.session.get(selectors.CART_SESSION_KEY),
-        client=clients.client_key(request),
-    )
-    request.session[selectors.CART_SESSION_KEY] = cart.pk
-    return cart.pk
-
-
 def cart_detail(request):
-    cart_id = _cart_id(request)
+    cart_id = selectors.visitor_cart_id(request)
     # Viewing renews no hold (a script could keep stock held by reloading);
     # lapsed lines are judged by the free stock (selectors.CartLineView).
     cart = selectors.cart_detail(cart_id)
@@ -54,8 +39,8 @@ def add(request):
         messages.error(request, f"Too many additions to the cart. Please wait {limit.retry_after()} seconds and try again.")
         return redirect(back)
     try:
-        change = services.add_to_cart(_cart_id_or_create(request), form.cleaned_data["product"], form.cleaned_data["quantity"])
-    except services.CartError as error:
+        change = services.add_to_cart(services.visitor_cart_id_or_create(request), form.cleaned_data["product"], form.cleaned_data["quantity"])
+    except CartError as error:
         messages.error(request, str(error))
         return redirect(back)
     if change.held_cap:
@@ -91,8 +76,8 @@ def update_line(request, line_id):
         messages.error(request, form.first_error())
         return redirect("cart")
     try:
-        change = services.set_quantity(_cart_id(request), line_id, form.cleaned_data["quantity"])
-    except services.CartError as error:
+        change = services.set_quantity(selectors.visitor_cart_id(request), line_id, form.cleaned_data["quantity"])
+    except CartError as error:
         messages.error(request, str(error))
         return redirect("cart")
     if change.held_cap:
@@ -109,8 +94,8 @@ def update_line(request, line_id):
 @require_POST
 def remove_line(request, line_id):
     try:
-        services.remove_line(_cart_id(request), line_id)
-    except services.CartError as error:
+        services.remove_line(selectors.visitor_cart_id(request), line_id)
+    except CartError as error:
         messages.error(request, str(error))
     else:
         messages.success(request, "Removed from your cart.")
@@ -119,7 +104,7 @@ def remove_line(request, line_id):
 
 @require_POST
 def empty(request):
-    cart_id = _cart_id(request)
+    cart_id = selectors.visitor_cart_id(request)
     if cart_id is not None:
         services.empty_cart(cart_id)
     messages.success(request, "Your cart is empty.")

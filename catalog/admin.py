@@ -48,10 +48,6 @@ class WarehouseAdmin(StoreModelAdmin):
     search_fields = ("code", "name")
 
 
-def _reserved_now(inventory_id):
-    return Inventory.objects.filter(pk=inventory_id).values_list("reserved", flat=True).first() or 0
-
-
 class InventoryForm(forms.ModelForm):
     class Meta:
         model = Inventory
@@ -62,40 +58,45 @@ class InventoryForm(forms.ModelForm):
         if self.instance.pk:
             # Moving stock between warehouses is a new row, not an edit.
             self.fields["warehouse"].disabled = True
-        self.fields["quantity"].error_messages["min_value"] = services.NEGATIVE_STOCK
+        self.fields["quantity"].error_messages["min_value"] = stock.NEGATIVE_STOCK
 
     def clean(self):
         cleaned = super().clean()
-        if self.instance.pk:
-            reserved = _reserved_now(self.instance.pk)
-            quantity = cleaned.get("quantity")
-            # A negative quantity already has its own error (the field's minimum).
-            if quantity is not None and 0 <= quantity < reserved:
-                self.add_error("quantity", f"{reserved} units are reserved in carts; stock cannot go below that.")
+        quantity = cleaned.get("quantity")  # None after a field error, a negative one included
+        if self.instance.pk and quantity is not None and (row := _current(self.instance.pk)) is not None:
+            try:
+                stock.check_quantity(row, quantity)
+            except stock.StockError as error:
+                self.add_error("quantity", str(error))
         return cleaned
 
 
+def _current(inventory_id):
+    """The stock row as it is now: a cart may have reserved units since the page was shown."""
+    return Inventory.objects.select_related("product", "warehouse").filter(pk=inventory_id).first()
+
+
 class InventoryFormSet(forms.BaseInlineFormSet):
-    """Existing stock rows change through the locking services, so a cart's
-    concurrent reservation is never overwritten by a value read earlier."""
+    """Existing stock rows change through ``catalog.stock``, under its locks, so a
+    cart's concurrent reservation is never overwritten by a value read earlier."""
 
     def clean(self):
         super().clean()
         for form in self.deleted_forms:
-            if form.instance.pk and (reserved := _reserved_now(form.instance.pk)):
-                raise forms.ValidationError(
-                    f"{form.instance.warehouse.code}: {reserved} units are reserved in carts; "
-                    "this stock row cannot be removed."
-                )
+            if form.instance.pk and (row := _current(form.instance.pk)) is not None:
+                try:
+                    stock.check_deletion(row)
+                except stock.StockError as error:
+                    raise forms.ValidationError(str(error)) from None
 
     def save_new(self, form, commit=True):
-        return services.add_stock_row(self.instance.pk, form.cleaned_data["warehouse"].pk, form.cleaned_data["quantity"])
+        return stock.add_row(self.instance.pk, form.cleaned_data["warehouse"].pk, form.cleaned_data["quantity"])
 
     def save_existing(self, form, obj, commit=True):
-        return services.set_stock_quantity(obj.pk, form.cleaned_data["quantity"])
+        return stock.set_quantity(obj.pk, form.cleaned_data["quantity"])
 
     def delete_existing(self, obj, commit=True):
-        services.delete_stock_row(obj.pk)
+        stock.delete_row(obj.pk)
 
 
 class InventoryInline(admin.TabularInline):
@@ -177,9 +178,7 @@ class ProductAdmin(StoreModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            # Same lock order as carts and checkout: stock rows before the
-            # product row (stock changes update the product's in_stock), so a
-            # staff save racing a reservation cannot deadlock.
+            # The lock order (catalog/stock.py): stock rows before the product row.
             stock.lock([obj.pk])
         super().save_model(request, obj, form, change)
 

@@ -192,10 +192,6 @@ class Inventory(models.Model):
     def __str__(self):
         return f"{self.product_id} @ {self.warehouse.code}: {self.quantity} ({self.reserved} reserved)"
 
-    @property
-    def available(self):
-        return self.quantity - self.reserved
-
 
 class SearchTerm(models.Model):
     """A word of the active catalog's text: for "did you mean" suggestions, and

@@ -1,17 +1,32 @@
-"""Stock reservations: the one module that changes ``Inventory.reserved``.
+"""Stock: the one module that changes ``Inventory``, and the lock order.
 
-Carts and checkout never write ``Inventory`` themselves; they lock the rows
-they need here and ask for units to be reserved, released, sold or restocked.
-Each change appends an ``inventory`` event to the outbox in the same
-transaction, so an event exists exactly when the change committed.
+Carts, checkout, cancellations and staff never write ``Inventory``
+themselves; they lock the rows they need here and ask for units to be
+reserved, released, sold or restocked, or (staff) for a row to be added,
+set or removed. Each change appends an ``inventory`` event to the outbox in
+the same transaction, so an event exists exactly when the change committed,
+and drops the cached availability of the product once it commits.
 
-Locking order, the rule that keeps concurrent carts from deadlocking: a
-transaction locks all the inventory rows it will touch in ONE call to
-``lock()``, which takes them with ``SELECT ... FOR UPDATE`` ordered by
-(product id, warehouse id). Two transactions therefore always queue for shared
-rows in the same order. Callers that also lock their own rows (a cart, its
-reservation records) take those first and never wait on them again while
-holding inventory rows.
+The lock order, the one rule that keeps carts, checkout, cancellations, the
+expiry job and staff edits from deadlocking. A transaction takes its locks in
+this order and never waits for an earlier kind while it holds a later one:
+
+1. the cart rows, by id (``cart``'s unit of work; checkout's sale too), or the
+   order row (a cancellation or return restocks);
+2. on PostgreSQL, a transaction advisory lock per visitor client, in client
+   order, for visitors' carts under the held-units cap;
+3. those carts' reservation rows, by the statement that extends them;
+4. inventory rows: all the rows the transaction will touch, in ONE call to
+   ``lock()``, which takes them with ``SELECT ... FOR UPDATE`` ordered by
+   (product id, warehouse id), so two transactions queue for shared rows in
+   the same order;
+5. product rows, which the ``in_stock`` triggers update when a stock change
+   flips them: a staff save of a product therefore locks the product's stock
+   rows first (``catalog/admin.py``).
+
+Locks taken against this order never wait: the expiry job, and the shortage
+rule below, take other carts' expired reservation rows (and the job its
+inventory rows) with ``SKIP LOCKED``, leaving whatever a cart is working on.
 
 Reserving and releasing only ever work on rows locked by the current
 transaction, so writing the new absolute value is safe, and the database
@@ -19,10 +34,11 @@ constraints (``0 <= reserved <= quantity``) back the arithmetic up.
 """
 from collections import defaultdict
 from dataclasses import dataclass
+from enum import StrEnum
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import F, Sum
 
 from amazon_site.core import metrics
@@ -32,10 +48,25 @@ from amazon_site.events.services import record
 from .models import Inventory
 
 AVAILABLE_CACHE_KEY = "catalog:available:v1:{}"
+NEGATIVE_STOCK = "Stock cannot be negative."
+
+
+class StockErrorCode(StrEnum):
+    NOT_IN_TRANSACTION = "not_in_transaction"
+    NOT_LOCKED = "not_locked"
+    NOT_RESERVED = "not_reserved"  # releasing or selling more than is reserved
+    INVALID_QUANTITY = "invalid_quantity"
+    NEGATIVE = "negative"
+    BELOW_RESERVED = "below_reserved"
+    ROW_RESERVED = "row_reserved"  # removing a stock row that carts hold units of
 
 
 class StockError(Exception):
-    """A stock change that would break ``0 <= reserved <= quantity``."""
+    """A stock change that would break ``0 <= reserved <= quantity``, or one made outside the rules above."""
+
+    def __init__(self, message, code: StockErrorCode):
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -83,7 +114,9 @@ class LockedStock:
         try:
             return self._rows[product_id][warehouse_id]
         except KeyError:
-            raise StockError(f"Stock of product {product_id} at warehouse {warehouse_id} is not locked.") from None
+            raise StockError(
+                f"Stock of product {product_id} at warehouse {warehouse_id} is not locked.", StockErrorCode.NOT_LOCKED
+            ) from None
 
 
 # Hand-written SQL on the hot path: every add to a cart runs these, and the
@@ -96,13 +129,13 @@ _SAVE_SQL = f"UPDATE {Inventory._meta.db_table} SET quantity = %s, reserved = %s
 
 
 def lock(product_ids, *, skip_locked=False) -> LockedStock:
-    """Lock every inventory row of these products, in the global order.
+    """Lock every inventory row of these products, in the global order (step 4 above).
 
     With ``skip_locked`` rows that another transaction holds are left out
     instead of waited for (background expiry uses it to stay out of the way).
     """
     if not connection.in_atomic_block:
-        raise StockError("Stock can only be locked inside a transaction.")
+        raise StockError("Stock can only be locked inside a transaction.", StockErrorCode.NOT_IN_TRANSACTION)
     product_ids = sorted(set(product_ids))
     if not product_ids:
         return LockedStock([])
@@ -114,12 +147,22 @@ def lock(product_ids, *, skip_locked=False) -> LockedStock:
         return LockedStock(StockRow(*values) for values in cursor.fetchall())
 
 
-def reserve(stock: LockedStock, product_id, quantity: int) -> list[Allocation]:
+def reserve(stock: LockedStock, product_id, quantity: int, *, now=None) -> list[Allocation]:
     """Reserve up to ``quantity`` units; returns what was taken, maybe less or nothing.
 
     Warehouses with the most available units are drawn from first, so a line
-    is split over as few warehouses as possible.
+    is split over as few warehouses as possible. On a shortage, holds of the
+    product that ran out (as of ``now``) are freed first and what they gave
+    back is drawn on too: selling free stock never waits for the beat task.
     """
+    allocations = _draw(stock, product_id, quantity)
+    short = quantity - sum(allocation.quantity for allocation in allocations)
+    if short > 0 and _lapsed_releaser is not None and _lapsed_releaser(stock, [product_id], now=now):
+        allocations += _draw(stock, product_id, short)
+    return allocations
+
+
+def _draw(stock, product_id, quantity) -> list[Allocation]:
     rows = sorted(stock.rows(product_id), key=lambda row: (-row.available, row.warehouse_id))
     allocations, wanted = [], quantity
     for row in rows:
@@ -142,6 +185,23 @@ def release(stock: LockedStock, product_id, allocations) -> None:
     _changed("released", product_id, allocations)
 
 
+def release_from(stock: LockedStock, product_id, held, quantity: int) -> list[Allocation]:
+    """Release ``quantity`` of the units ``held`` (allocations of one holder); returns what went where.
+
+    The smallest holdings are emptied first, so what stays held spans as few
+    warehouses, and so as few holding rows, as possible.
+    """
+    allocations = []
+    for holding in sorted(held, key=lambda holding: (holding.quantity, holding.warehouse_id)):
+        if quantity <= 0:
+            break
+        give = min(quantity, holding.quantity)
+        allocations.append(Allocation(holding.warehouse_id, give))
+        quantity -= give
+    release(stock, product_id, allocations)
+    return allocations
+
+
 def sell(stock: LockedStock, product_id, allocations) -> None:
     """Turn reserved units into a sale: they leave both the shelf and the reservation."""
     for row, units in _reserved_rows(stock, product_id, allocations, "sell"):
@@ -158,7 +218,8 @@ def _reserved_rows(stock, product_id, allocations, verb):
         if not 0 < allocation.quantity <= row.reserved:
             raise StockError(
                 f"Cannot {verb} {allocation.quantity} of product {product_id} at warehouse "
-                f"{allocation.warehouse_id}: {row.reserved} are reserved."
+                f"{allocation.warehouse_id}: {row.reserved} are reserved.",
+                StockErrorCode.NOT_RESERVED,
             )
         yield row, allocation.quantity
 
@@ -168,10 +229,97 @@ def restock(stock: LockedStock, product_id, allocations) -> None:
     for allocation in allocations:
         row = stock.row(product_id, allocation.warehouse_id)
         if allocation.quantity <= 0:
-            raise StockError(f"Cannot restock {allocation.quantity} units of product {product_id}.")
+            raise StockError(
+                f"Cannot restock {allocation.quantity} units of product {product_id}.", StockErrorCode.INVALID_QUANTITY
+            )
         row.quantity += allocation.quantity
         _save(row)
     _changed("restocked", product_id, allocations)
+
+
+# --- staff edits: they change only ``quantity``, under the same locks as carts,
+# so a reservation made meanwhile is never overwritten by a value read earlier.
+
+
+@transaction.atomic
+def add_row(product_id, warehouse_id, quantity: int) -> Inventory:
+    """Stock of a product in a warehouse that held none of it before."""
+    if quantity < 0:
+        raise StockError(NEGATIVE_STOCK, StockErrorCode.NEGATIVE)
+    row = Inventory.objects.create(product_id=product_id, warehouse_id=warehouse_id, quantity=quantity)
+    _adjusted(row, 0)
+    return row
+
+
+@transaction.atomic
+def set_quantity(inventory_id, quantity: int) -> Inventory:
+    """Staff set the units on the shelf; never below what carts reserved."""
+    if quantity < 0:
+        raise StockError(NEGATIVE_STOCK, StockErrorCode.NEGATIVE)
+    row = Inventory.objects.get(pk=inventory_id)
+    locked = lock([row.product_id]).row(row.product_id, row.warehouse_id)
+    check_quantity(row, quantity, reserved=locked.reserved)
+    previous, locked.quantity = locked.quantity, quantity
+    _save(locked)
+    row.quantity, row.reserved = locked.quantity, locked.reserved
+    _adjusted(row, previous)
+    return row
+
+
+@transaction.atomic
+def delete_row(inventory_id) -> None:
+    """Staff remove a stock row; only one that holds no reserved units."""
+    row = Inventory.objects.get(pk=inventory_id)
+    locked = lock([row.product_id]).row(row.product_id, row.warehouse_id)
+    check_deletion(row, reserved=locked.reserved)
+    row.delete()
+    row.quantity, previous = 0, locked.quantity
+    _adjusted(row, previous)
+
+
+def check_quantity(row: Inventory, quantity: int, *, reserved=None) -> None:
+    """Raise the ``StockError`` that setting ``row`` to ``quantity`` would meet.
+
+    Forms call it to show the refusal before saving (``reserved`` as last
+    read); ``set_quantity`` calls it again under the lock.
+    """
+    reserved = row.reserved if reserved is None else reserved
+    if quantity < 0:  # its own message: "below what carts reserved" would mislead
+        raise StockError(NEGATIVE_STOCK, StockErrorCode.NEGATIVE)
+    if quantity < reserved:
+        raise StockError(
+            f"{row.product} at {row.warehouse.code}: cannot set stock to {quantity}, "
+            f"{reserved} units are reserved in carts.",
+            StockErrorCode.BELOW_RESERVED,
+        )
+
+
+def check_deletion(row: Inventory, *, reserved=None) -> None:
+    """Raise the ``StockError`` that removing ``row`` would meet (see ``check_quantity``)."""
+    reserved = row.reserved if reserved is None else reserved
+    if reserved:
+        raise StockError(
+            f"{row.product} at {row.warehouse.code}: cannot remove a stock row "
+            f"while {reserved} units are reserved in carts.",
+            StockErrorCode.ROW_RESERVED,
+        )
+
+
+def _adjusted(row, previous) -> None:
+    """A staff edit of stock, on the inventory event stream that carts and checkout write too."""
+    if row.quantity != previous:
+        record(
+            "inventory",
+            row.product_id,
+            {
+                "type": "stock.adjusted",
+                "product_id": row.product_id,
+                "warehouse_id": row.warehouse_id,
+                "quantity": row.quantity,
+                "previous_quantity": previous,
+            },
+        )
+        _forget_available([row.product_id])
 
 
 def _save(row: StockRow) -> None:
@@ -195,10 +343,11 @@ def _changed(change, product_id, allocations) -> None:
     metrics.stock_changed(change, allocations)
 
 
-# Who counts the units of ``reserved`` whose holds ran out but that nobody
-# released yet: the holds are cart reservations, and catalog cannot import
-# cart, so cart registers its counter at start-up (cart/apps.py).
+# The holds behind ``reserved`` are cart reservations, and catalog cannot
+# import cart: cart registers, at start-up (cart/apps.py), who counts the
+# units of holds that ran out but nobody released yet, and who releases them.
 _lapsed_counter = None
+_lapsed_releaser = None
 
 
 def count_lapsed_with(counter) -> None:
@@ -207,11 +356,17 @@ def count_lapsed_with(counter) -> None:
     _lapsed_counter = counter
 
 
+def release_lapsed_with(releaser) -> None:
+    """Register ``releaser(stock, product_ids, now=None) -> int``: frees lapsed holds of locked products, says how many."""
+    global _lapsed_releaser
+    _lapsed_releaser = releaser
+
+
 def available(product_ids, *, now=None) -> dict[int, int]:
     """Units that can be sold now, by product, summed over all warehouses.
 
     A lapsed hold still counts in ``reserved`` until something releases it,
-    yet the next add takes its units (``cart.services`` frees them on a
+    yet the next reservation takes its units (``reserve`` frees them on a
     shortage), so they count as available: without the beat task nothing
     else would ever show them for sale again. Products without stock rows
     are left out.
@@ -232,8 +387,8 @@ def available(product_ids, *, now=None) -> dict[int, int]:
 def cached_available(product_id) -> int:
     """Units still for sale over all warehouses, cached briefly for the product page.
 
-    Reservations here drop the entry when they commit; staff stock edits and
-    holds running out show after at most ``STOCK_BADGE_CACHE_SECONDS``.
+    Every change here drops the entry when it commits; holds running out
+    show after at most ``STOCK_BADGE_CACHE_SECONDS``.
     """
     key = AVAILABLE_CACHE_KEY.format(product_id)
     units = cache.get(key)

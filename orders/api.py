@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from amazon_site.core.parsers import JSONParser
-from cart.api import visitor_cart_id
+from cart.selectors import visitor_cart_id
 
 from . import checkout, fulfilment, selectors
 from .errors import CheckoutError, CheckoutErrorCode, OrderError

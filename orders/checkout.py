@@ -25,6 +25,7 @@ from django.utils import timezone
 from amazon_site.celery import enqueue_on_commit
 from amazon_site.core import metrics, ratelimit
 from cart import services as cart_services
+from cart.errors import CartError, CartErrorCode
 
 from . import charges, emails, fulfilment
 from .errors import CheckoutError, CheckoutErrorCode, OrderError
@@ -106,7 +107,7 @@ def place_order(*, user, cart_id, address: Address, card: Card, checkout_key, ex
     try:
         with transaction.atomic():
             order = _place(user, cart_id, address, checkout_key, expected_total)
-    except (cart_services.CartError, IntegrityError) as error:
+    except (CartError, IntegrityError) as error:
         # The first submission held the cart lock and emptied the cart; this
         # one waited for it, and finds its order.
         if (existing := _order_for_key(user, checkout_key)) is not None:
@@ -114,10 +115,15 @@ def place_order(*, user, cart_id, address: Address, card: Card, checkout_key, ex
         if isinstance(error, IntegrityError):
             raise
         metrics.checkout("refused")
-        # Selling refuses an empty cart, or names the lines short of stock.
-        code = CheckoutErrorCode.OUT_OF_STOCK if error.lines else CheckoutErrorCode.CART_EMPTY
+        code = _CODE_OF_CART_ERROR.get(error.code, CheckoutErrorCode.CART_CHANGED)
         raise CheckoutError(str(error), code, error.lines) from error
     return _charge(order, card, user=user, cart_id=cart_id)
+
+
+_CODE_OF_CART_ERROR = {
+    CartErrorCode.EMPTY: CheckoutErrorCode.CART_EMPTY,
+    CartErrorCode.OUT_OF_STOCK: CheckoutErrorCode.OUT_OF_STOCK,
+}
 
 
 def _result_of(order) -> PlaceResult:
@@ -230,7 +236,7 @@ def _return_to_cart(order, cart_id) -> None:
             continue
         try:
             cart_services.add_to_cart(cart_id, item.product_id, min(item.quantity, settings.CART_MAX_LINE_QUANTITY))
-        except cart_services.CartError:
+        except CartError:
             pass  # no longer sold: the order page still lists it
 
 

@@ -10,6 +10,7 @@ from django.db import models
 class CheckoutErrorCode(models.TextChoices):
     CART_EMPTY = "cart_empty", "The cart is empty."
     OUT_OF_STOCK = "out_of_stock", "A line is short of stock or no longer sold: `lines` names it."
+    CART_CHANGED = "cart_changed", "The cart changed in another window meanwhile: review it again."
     PRICE_CHANGED = "price_changed", "The total is not the reviewed expected_total any more."
     NOT_YOURS = "not_yours", "The checkout key is another shopper's."
     IN_PROGRESS = "in_progress", "The first request with this key is still charging the card."

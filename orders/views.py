@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods, require_POST
 
-from cart.selectors import CART_SESSION_KEY, visitor_cart_id
+from cart.selectors import visitor_cart_id
 
 from . import checkout, fulfilment, selectors
 from .errors import CheckoutError, OrderError
@@ -21,7 +21,7 @@ ORDERS_PER_PAGE = 10
 
 
 def _summary(request):
-    cart_id = visitor_cart_id(user=request.user, session_cart_id=request.session.get(CART_SESSION_KEY))
+    cart_id = visitor_cart_id(request)
     return cart_id, selectors.checkout_summary(user=request.user, cart_id=cart_id)
 
 

@@ -19,9 +19,5 @@ def add_to_cart_form(context, product):
 def in_your_cart(context, product):
     """How many of the product the visitor's cart has: the hint beside a badge that counts them as taken."""
     request = context.get("request")
-    cart_id = None
-    if request is not None and hasattr(request, "session"):
-        cart_id = selectors.visitor_cart_id(
-            user=request.user, session_cart_id=request.session.get(selectors.CART_SESSION_KEY)
-        )
+    cart_id = selectors.visitor_cart_id(request) if request is not None else None
     return {"quantity": selectors.quantity_in_cart(cart_id, product.pk)}

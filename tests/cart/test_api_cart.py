@@ -78,7 +78,8 @@ def test_what_the_cart_refuses_is_a_400_with_the_shoppers_message(client):
     retired = stocked_product(5, is_active=False)
 
     response = add(client, retired, 1)
-    assert response.status_code == 400 and response.json() == {"detail": "This product is not available."}
+    assert response.status_code == 400
+    assert response.json() == {"detail": "This product is not available.", "code": "not_available"}
 
 
 def test_a_line_of_someone_elses_cart_is_a_404_and_stays_as_it_was(client):
@@ -89,7 +90,9 @@ def test_a_line_of_someone_elses_cart_is_a_404_and_stays_as_it_was(client):
 
     add(client, product, 1)  # the visitor has a cart of their own
     assert client.patch(f"/api/cart/lines/{line_id}/", {"quantity": 1}, content_type="application/json").status_code == 404
-    assert client.delete(f"/api/cart/lines/{line_id}/").json() == {"detail": "That item is not in your cart."}
+    assert client.delete(f"/api/cart/lines/{line_id}/").json() == {
+        "detail": "That item is not in your cart.", "code": "line_not_found",
+    }
     assert token_client(UserFactory()).delete(f"/api/cart/lines/{line_id}/").status_code == 404
     assert owner.get("/api/cart/").json()["lines"][0]["quantity"] == 2
     assert reserved(product) == 3
@@ -133,3 +136,22 @@ def test_a_visitors_cart_changes_need_the_csrf_token_as_the_pages_do():
         headers={"X-CSRFToken": token},
     )
     assert accepted.status_code == 200 and reserved(product) == 1
+
+
+def test_a_token_names_the_accounts_cart_whatever_cart_the_session_holds(client):
+    product = stocked_product(10)
+    add(client, product, 1)  # the browser's session now holds a visitor's cart
+    user = UserFactory()
+    token = Token.objects.create(user=user).key
+
+    response = client.post(
+        "/api/cart/lines/",
+        {"product": product.pk, "quantity": 2},
+        content_type="application/json",
+        headers={"Authorization": f"Token {token}"},
+    )
+
+    assert response.status_code == 200 and response.json()["cart"]["item_count"] == 2
+    assert Cart.objects.get(user=user).lines.get().quantity == 2
+    assert client.get("/api/cart/", headers={"Authorization": f"Token {token}"}).json()["item_count"] == 2
+    assert client.get("/api/cart/").json()["item_count"] == 1  # the session still names the visitor's cart

@@ -123,6 +123,7 @@ def test_adds_are_rate_limited_per_address(settings, client):
 
     assert page_messages(refused)[0].startswith("Too many additions to the cart. Please wait")
     assert api.status_code == 429 and api.json()["detail"].startswith("Too many additions")
+    assert api.json()["code"] == "throttled"
     assert int(api["Retry-After"]) >= 1
     assert live_held() == 3
 

@@ -13,7 +13,7 @@ from django.db import connection
 from django.db.models import Sum
 from django.utils import timezone
 
-from cart import services
+from cart import jobs, services
 from cart.models import CartLine, Reservation
 from catalog.models import Inventory
 from tests.concurrency import run_concurrently
@@ -52,7 +52,7 @@ def test_mixed_operations_keep_the_books_balanced():
             # Some operations run "later", so reservations lapse and get taken over.
             now = timezone.now() + timedelta(minutes=rng.choice([0, 0, 0, 31, 62]))
             lines = list(CartLine.objects.filter(cart_id=cart).values_list("pk", flat=True))
-            action = rng.choice(["add", "add", "set", "remove", "empty", "refresh", "expire"])
+            action = rng.choice(["add", "add", "set", "remove", "empty", "expire"])
             if action == "add" or (action in ("set", "remove") and not lines):
                 services.add_to_cart(cart, rng.choice(products).pk, rng.randint(1, 3), now=now)
             elif action == "set":
@@ -61,10 +61,8 @@ def test_mixed_operations_keep_the_books_balanced():
                 services.remove_line(cart, rng.choice(lines), now=now)
             elif action == "empty":
                 services.empty_cart(cart, now=now)
-            elif action == "refresh":
-                services.refresh_cart(cart, now=now)
             else:
-                services.release_expired_reservations(now=now, batch_size=3)
+                jobs.release_expired_reservations(now=now, batch_size=3)
         return operations
 
     results, errors = run_concurrently(workers, shopper)
@@ -76,7 +74,7 @@ def test_mixed_operations_keep_the_books_balanced():
         assert sum(line.reservations.values_list("quantity", flat=True)) <= line.quantity <= 10
 
     # Once everything has lapsed, an expiry pass gives every unit back.
-    services.release_expired_reservations(now=timezone.now() + timedelta(days=1))
+    jobs.release_expired_reservations(now=timezone.now() + timedelta(days=1))
     assert not Reservation.objects.exists()
     assert set(Inventory.objects.values_list("reserved", flat=True)) == {0}
 

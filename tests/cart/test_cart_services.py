@@ -1,16 +1,15 @@
-"""The reservation rules of cart.services and catalog.stock, one behaviour at a time."""
+"""The reservation rules of the cart, one behaviour at a time (catalog.stock alone: tests/catalog/test_stock.py)."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import transaction
 from django.utils import timezone
 
 from amazon_site.celery import app as celery_app
-from cart import selectors, services, tasks
+from cart import jobs, selectors, services, tasks
+from cart.forms import LineQuantityForm
 from cart.models import Cart, CartLine, Reservation
-from catalog import stock
+from cart.serializers import LineQuantitySerializer
 from catalog.models import Inventory
-from catalog.stock import StockError
 from tests.factories import (
     InventoryFactory,
     ProductFactory,
@@ -129,6 +128,14 @@ def test_quantities_outside_1_to_the_limit_are_refused(quantity):
     assert reserved(product) == 0
 
 
+@pytest.mark.parametrize("quantity", ["0", "11", "abc", "", "2.5", None])
+def test_the_cart_form_and_the_api_refuse_the_same_quantities_with_one_message(quantity):
+    form = LineQuantityForm({} if quantity is None else {"quantity": quantity})
+    serializer = LineQuantitySerializer(data={"quantity": quantity})
+    assert not form.is_valid() and not serializer.is_valid()
+    assert form.errors["quantity"] == [services.quantity_error()] == serializer.errors["quantity"]
+
+
 def test_the_line_limit_is_a_setting(settings):
     settings.CART_MAX_LINE_QUANTITY = 3
     product = stocked_product(50)
@@ -212,12 +219,12 @@ def test_activity_on_the_cart_extends_all_its_reservations():
     assert set(Reservation.objects.values_list("reserved_until", flat=True)) == {at(50)}
 
 
-def test_an_expired_reservation_nobody_needed_is_renewed_by_the_next_visit():
+def test_an_expired_reservation_nobody_needed_is_renewed_by_the_next_change():
     product = stocked_product(2)
     cart = new_cart()
     services.add_to_cart(cart, product.pk, 2, now=NOW)
 
-    services.refresh_cart(cart, now=at(45))
+    services.add_to_cart(cart, stocked_product(1).pk, 1, now=at(45))  # a change to another line
 
     view = selectors.cart_detail(cart, now=at(45))
     assert (view.lines[0].reserved, view.checkout_blocked) == (2, False)
@@ -243,7 +250,7 @@ def test_a_lapsed_line_that_cannot_be_renewed_is_flagged_and_blocks_checkout():
     services.add_to_cart(early, product.pk, 2, now=NOW)
     services.add_to_cart(late, product.pk, 1, now=at(31))  # takes one of the lapsed units
 
-    services.refresh_cart(early, now=at(32))  # renews what it can: the one unit left
+    services.add_to_cart(early, stocked_product(1).pk, 1, now=at(32))  # the next change renews what it can: one unit
 
     view = selectors.cart_detail(early, now=at(32))
     line = view.lines[0]
@@ -276,8 +283,8 @@ def test_expired_reservations_are_released_in_batches_and_only_once():
     fresh = new_cart()
     services.add_to_cart(fresh, product.pk, 3, now=at(20))
 
-    assert services.release_expired_reservations(now=at(31), batch_size=2) == 5
-    assert services.release_expired_reservations(now=at(31), batch_size=2) == 0
+    assert jobs.release_expired_reservations(now=at(31), batch_size=2) == 5
+    assert jobs.release_expired_reservations(now=at(31), batch_size=2) == 0
 
     assert reserved(product) == 3
     assert list(Reservation.objects.values_list("line__cart_id", flat=True)) == [fresh]
@@ -309,7 +316,7 @@ def test_visitors_carts_nobody_can_reach_are_deleted_daily_without_touching_stoc
     empty = Cart.objects.create(created_at=long_ago).pk
     accounts = cart_with_line(user=UserFactory())
     returned = cart_with_line(added=timezone.now() - timedelta(days=1))  # the visitor came back lately
-    services.release_expired_reservations()
+    jobs.release_expired_reservations()
     holding = cart_with_line()  # its reservation ran out but was not released yet
 
     assert tasks.delete_abandoned_carts.delay().get() == 2
@@ -360,18 +367,21 @@ def test_another_accounts_cart_is_never_merged():
     assert CartLine.objects.get().cart_id == theirs
 
 
-def test_stock_is_never_released_beyond_what_is_reserved():
-    product = stocked_product(5)
-    with transaction.atomic():
-        locked = stock.lock([product.pk])
-        [allocation] = stock.reserve(locked, product.pk, 2)
-        with pytest.raises(StockError):
-            stock.release(locked, product.pk, [stock.Allocation(allocation.warehouse_id, 3)])
-    assert reserved(product) == 2
-
-
-@pytest.mark.django_db(transaction=True)
-def test_stock_is_only_locked_inside_a_transaction():
-    product = stocked_product(5)
-    with pytest.raises(StockError, match="inside a transaction"):
-        stock.lock([product.pk])
+def test_every_refusal_carries_its_code():
+    product = stocked_product(1)
+    cart, short = new_cart(), new_cart()
+    services.add_to_cart(short, product.pk, 1, now=NOW)
+    CartLine.objects.filter(cart_id=short).update(quantity=2)  # holds 1 of 2, and no stock is left
+    refusals = {
+        "invalid_quantity": lambda: services.add_to_cart(cart, product.pk, 0),
+        "not_available": lambda: services.add_to_cart(cart, 987654, 1),
+        "line_not_found": lambda: services.set_quantity(cart, 987654, 1),
+        "cart_changed": lambda: services.empty_cart(987654),
+        "empty": lambda: services.sell_cart(cart),
+        "out_of_stock": lambda: services.sell_cart(short, now=NOW),
+    }
+    for code, refused in refusals.items():
+        with pytest.raises(services.CartError) as error:
+            refused()
+        assert error.value.code == code
+    assert stock_invariant_violations() == []

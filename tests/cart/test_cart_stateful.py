@@ -18,7 +18,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
-from cart import services
+from cart import jobs, services
 from cart.models import CartLine, Reservation
 from catalog.models import Inventory
 from tests.factories import InventoryFactory, ProductFactory, WarehouseFactory, stock_invariant_violations
@@ -142,18 +142,13 @@ class CartMachine(RuleBasedStateMachine):
         for product in range(PRODUCTS):
             self.model.drop(cart, product)
 
-    @rule(cart=st.integers(0, CARTS - 1))
-    def visit(self, cart):
-        services.refresh_cart(self.carts[cart], now=self.now)
-        self.model.touch(cart, self.now)
-
     @rule(minutes=st.sampled_from([1, 10, 29, 30, 31, 45]))
     def clock_moves(self, minutes):
         self.now += timedelta(minutes=minutes)
 
     @rule()
     def expiry_pass(self):
-        services.release_expired_reservations(now=self.now, batch_size=2)
+        jobs.release_expired_reservations(now=self.now, batch_size=2)
         for (cart, product) in list(self.model.holds):
             if self.model.expires.get(cart, self.now) <= self.now:
                 self.model.holds[(cart, product)] = 0

@@ -8,8 +8,9 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from cart import jobs as cart_jobs
 from cart import services as cart_services
-from catalog import services as catalog_services
+from catalog import stock
 from catalog.models import Inventory
 from orders import checkout as order_checkout
 from orders.errors import CheckoutError
@@ -43,8 +44,8 @@ def test_twenty_checkouts_race_for_the_last_five_units():
     shoppers = [shopper_with_lapsed_line(product) for _ in range(20)]
     totals = [checkout_summary(user=user, cart_id=cart_id).total for user, cart_id, _ in shoppers]
     # Every reservation lapses and is released; then stock drops to 5.
-    cart_services.release_expired_reservations(now=timezone.now() + timedelta(hours=1))
-    catalog_services.set_stock_quantity(Inventory.objects.get(product=product).pk, 5)
+    cart_jobs.release_expired_reservations(now=timezone.now() + timedelta(hours=1))
+    stock.set_quantity(Inventory.objects.get(product=product).pk, 5)
 
     def checkout(i):
         user, cart_id, address = shoppers[i]

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from amazon_site.events.models import OutboxEvent
 from cart import services as cart_services
 from cart.models import CartLine, Reservation
-from catalog import services as catalog_services
+from catalog import stock
 from catalog.models import Inventory
 from orders import checkout as order_checkout
 from orders import fulfilment
@@ -231,8 +231,8 @@ def test_stock_changes_are_events_in_the_same_transaction(shopper):
     cart_services.add_to_cart(cart_id, product.pk, 2)
     checkout(user, cart_id, address)
     row = Inventory.objects.get(product=product)
-    catalog_services.set_stock_quantity(row.pk, 10)
-    catalog_services.add_stock_row(product.pk, WarehouseFactory().pk, 4)
+    stock.set_quantity(row.pk, 10)
+    stock.add_row(product.pk, WarehouseFactory().pk, 4)
     cancelled = Order.objects.get()
     fulfilment.cancel_by_staff(cancelled.pk, actor=UserFactory(is_staff=True))
 

@@ -4,7 +4,7 @@ import pytest
 from django.db import OperationalError, connection
 from django.test import Client
 
-from cart import services as cart_services
+from cart.unit_of_work import Work
 from cart.models import CartLine, Reservation
 from catalog.models import Inventory
 from tests.factories import InventoryFactory, ProductFactory
@@ -58,7 +58,7 @@ def test_other_errors_stay_500s(shopper, monkeypatch):
 def test_a_connection_dropped_in_the_middle_of_an_add_to_cart_writes_nothing(shopper, monkeypatch):
     product = ProductFactory(title="Garden hose")
     InventoryFactory(product=product, quantity=5)
-    hold = cart_services._Work.hold
+    hold = Work.hold
 
     def drop_connection_then_hold(work, line, allocations):
         """The cart line is written (uncommitted) when the server drops the connection."""
@@ -70,7 +70,7 @@ def test_a_connection_dropped_in_the_middle_of_an_add_to_cart_writes_nothing(sho
             admin.execute("SELECT pg_terminate_backend(%s)", [connection.connection.info.backend_pid])
         return hold(work, line, allocations)
 
-    monkeypatch.setattr(cart_services._Work, "hold", drop_connection_then_hold)
+    monkeypatch.setattr(Work, "hold", drop_connection_then_hold)
     response = shopper.post("/cart/add/", {"product": product.pk, "quantity": 2})
 
     assert response.status_code == 503
@@ -81,6 +81,6 @@ def test_a_connection_dropped_in_the_middle_of_an_add_to_cart_writes_nothing(sho
     stock = Inventory.objects.get(product=product)
     assert (stock.quantity, stock.reserved) == (5, 0)
 
-    monkeypatch.setattr(cart_services._Work, "hold", hold)
+    monkeypatch.setattr(Work, "hold", hold)
     assert shopper.post("/cart/add/", {"product": product.pk, "quantity": 2}).status_code == 302
     assert Inventory.objects.get(product=product).reserved == 2
