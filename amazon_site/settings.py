@@ -150,6 +150,8 @@ if CELERY_TASK_ALWAYS_EAGER:
     # Eager tasks still take a producer from Celery's pool: in memory, not an
     # AMQP connection to localhost (never opened, but warned about in every process).
     CELERY_BROKER_URL = "memory://localhost/"
+    # No beat either: the cart releases expired holds itself (cart/middleware.py).
+    MIDDLEWARE.append("cart.middleware.ReleaseExpiredReservationsMiddleware")
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
@@ -335,6 +337,8 @@ CART_MAX_HELD_UNITS_PER_CLIENT = env.int("CART_MAX_HELD_UNITS_PER_CLIENT", defau
 CART_MAX_LINE_QUANTITY = env.int("CART_MAX_LINE_QUANTITY", default=10)
 # Expired reservations released per transaction by the beat task.
 CART_EXPIRY_BATCH_SIZE = 500
+# Without a broker (no beat), requests release expired holds at most this often.
+CART_EMBEDDED_EXPIRY_SECONDS = 60
 # A visitor's cart lives in the session; once every session that could point at it
 # has expired (SESSION_COOKIE_AGE, two weeks), a daily task deletes it.
 CART_ABANDONED_DAYS = env.int("CART_ABANDONED_DAYS", default=30)

@@ -7,3 +7,8 @@ proves nothing about password storage, which is why
 from amazon_site.settings import *  # noqa: F401,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Tests decide when holds expire; tests/cart/test_embedded_expiry.py installs the
+# embedded default's expiry middleware for itself.
+EMBEDDED_EXPIRY = "cart.middleware.ReleaseExpiredReservationsMiddleware"
+MIDDLEWARE = [name for name in MIDDLEWARE if name != EMBEDDED_EXPIRY]  # noqa: F405
