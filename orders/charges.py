@@ -21,10 +21,14 @@ def charge_key(order_number: str) -> str:
     return f"order-{order_number}"
 
 
-def record_charge(order: Order, charge, *, gateway: str, card_brand="", card_last4="") -> Payment:
-    """Record the gateway's answer to the order's charge, which settles what the store knows of it."""
+def record_charge(order: Order, charge, *, gateway: str, card_brand="", card_last4="", save=True) -> Payment:
+    """Record the gateway's answer to the order's charge, which settles what the store knows of it.
+
+    ``save=False`` when a move of the order follows at once: it saves the charge state with the status.
+    """
     order.charge_state = ChargeState.SETTLED
-    order.save(update_fields=["charge_state"])
+    if save:
+        order.save(update_fields=["charge_state"])
     return Payment.objects.create(
         order=order,
         kind=Payment.Kind.CHARGE,

@@ -214,7 +214,10 @@ def _charge(order, card: Card, *, user, cart_id) -> PlaceResult:
                 charges.record_charge(order, charge, gateway=gateway.name, card_brand=card.brand, card_last4=card.last4)
                 charges.refund(order)
             return PlaceResult(order)
-        charges.record_charge(order, charge, gateway=gateway.name, card_brand=card.brand, card_last4=card.last4)
+        # Paid or cancelled next: that move saves the charge state with the status.
+        charges.record_charge(
+            order, charge, gateway=gateway.name, card_brand=card.brand, card_last4=card.last4, save=False
+        )
         if charge.succeeded:
             fulfilment.move(order, "pay", actor=user, note=f"Paid with {card.brand} ending {card.last4}")
             if user.email:

@@ -115,7 +115,7 @@ def move(order, transition, *, actor, note="", reason=None) -> None:
         ) from None
     if reason:
         order.cancel_reason = reason
-    order.save(update_fields=["status", "cancel_reason"])
+    order.save(update_fields=["status", "cancel_reason", "charge_state"])
     log_move(order, source, actor=actor, note=note)
 
 
