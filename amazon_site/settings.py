@@ -71,6 +71,8 @@ MIDDLEWARE = [
     "amazon_site.core.private_responses.PrivateResponseMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Without a broker there is no beat: requests release expired holds (on only then).
+    "cart.middleware.ReleaseExpiredReservationsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -150,8 +152,6 @@ if CELERY_TASK_ALWAYS_EAGER:
     # Eager tasks still take a producer from Celery's pool: in memory, not an
     # AMQP connection to localhost (never opened, but warned about in every process).
     CELERY_BROKER_URL = "memory://localhost/"
-    # No beat either: the cart releases expired holds itself (cart/middleware.py).
-    MIDDLEWARE.append("cart.middleware.ReleaseExpiredReservationsMiddleware")
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True

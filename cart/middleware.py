@@ -5,12 +5,13 @@ stay counted in the trigger-kept ``in_stock`` column that search filters and
 counts on, until somebody adds the product. Pages already treat lapsed holds
 as free stock; this releases them for good, at most once a
 ``CART_EMBEDDED_EXPIRY_SECONDS`` per cache, after a request's response is
-ready. ``amazon_site/settings.py`` installs it only when Celery runs eagerly.
+ready. With a broker (``CELERY_BROKER_URL``) beat does it and this is not used.
 """
 import logging
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import MiddlewareNotUsed
 from django.db import DatabaseError
 
 from . import jobs
@@ -22,6 +23,8 @@ DUE_KEY = "cart:embedded-expiry"
 
 class ReleaseExpiredReservationsMiddleware:
     def __init__(self, get_response):
+        if not settings.CELERY_TASK_ALWAYS_EAGER:
+            raise MiddlewareNotUsed
         self.get_response = get_response
 
     def __call__(self, request):

@@ -2,9 +2,11 @@
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import MiddlewareNotUsed
 from django.utils import timezone
 
 from cart import services
+from cart.middleware import ReleaseExpiredReservationsMiddleware
 from cart.models import Reservation
 from catalog.models import Product
 from tests.factories import CategoryFactory, stock_invariant_violations, stocked_product
@@ -44,3 +46,9 @@ def test_it_runs_at_most_once_a_period(client, embedded_expiry):
 
     client.get("/")
     assert Reservation.objects.count() == 1  # left for the next period (or the next add of the product)
+
+
+def test_with_a_broker_beat_releases_them_and_requests_do_not(settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    with pytest.raises(MiddlewareNotUsed):
+        ReleaseExpiredReservationsMiddleware(lambda request: None)
