@@ -4,6 +4,8 @@ Other apps read the catalog through ``catalog.selectors`` and change it through
 ``catalog.services``; stock arithmetic lives in one place so that the rules
 (``0 <= reserved <= quantity``) are enforced both in code and by the database.
 """
+import re
+
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -206,3 +208,64 @@ class SearchTerm(models.Model):
 
     def __str__(self):
         return self.word
+
+
+class AttributeFacet(models.Model):
+    """A product attribute that shoppers filter by in a category and below it.
+
+    Declared per category in the admin (a department's "Color", "Size");
+    descendants inherit it, and a nearer declaration of the same attribute
+    overrides a farther one (its label and value order win).
+    """
+
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="attribute_facets")
+    key = models.CharField(
+        max_length=100, help_text="The attribute's name in products' attributes, exactly (e.g. “color”)."
+    )
+    label = models.CharField(max_length=100, help_text="What shoppers see above the values (e.g. “Colour”).")
+    position = models.PositiveSmallIntegerField(default=0, help_text="Order among the category's facets.")
+    value_order = models.TextField(
+        blank=True,
+        help_text="Optional: values in the order shown, one per line (e.g. sizes XS, S, M, L). "
+        "Values not listed follow, most frequent first.",
+    )
+
+    class Meta:
+        ordering = ["category", "position", "label"]
+        constraints = [models.UniqueConstraint(fields=["category", "key"], name="attribute_facet_unique_key")]
+
+    def __str__(self):
+        return f"{self.category}: {self.label}"
+
+    @property
+    def ordered_values(self) -> list[str]:
+        return [line.strip() for line in self.value_order.splitlines() if line.strip()]
+
+
+class SearchSynonym(models.Model):
+    """Words and phrases search treats as the same (“tv, television”), edited by staff."""
+
+    terms = models.CharField(
+        max_length=500,
+        unique=True,
+        help_text="Two or more words or two-word phrases, separated by commas: each finds what the others find.",
+    )
+
+    class Meta:
+        ordering = ["terms"]
+
+    def __str__(self):
+        return self.terms
+
+    @property
+    def phrases(self) -> list[str]:
+        return [" ".join(part.lower().split()) for part in self.terms.split(",") if part.strip()]
+
+    def clean(self):
+        phrases = self.phrases
+        if len(phrases) < 2:
+            raise ValidationError({"terms": "List at least two words or phrases, separated by commas."})
+        for phrase in phrases:
+            if len(re.findall(r"[^\W_]+", phrase)) > 2:
+                raise ValidationError({"terms": f"“{phrase}”: a synonym is one word or a two-word phrase."})
+        self.terms = ", ".join(dict.fromkeys(phrases))

@@ -16,7 +16,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from .models import Brand, Category, Inventory, Product, Seller, Warehouse, product_slug
+from .models import AttributeFacet, Brand, Category, Inventory, Product, Seller, Warehouse, product_slug
 from .search.suggestions import refresh_search_terms
 from .selectors import forget_category_tree
 
@@ -132,6 +132,8 @@ DESCRIPTION_SENTENCES = [
     "Made with {material} for everyday comfort and durability.",
     "A thoughtful gift and a favourite for {use}.",
 ]
+# Attributes whose values have a natural order, shown in it rather than by count.
+ORDERED_ATTRIBUTES = {"size", "age", "players", "pages", "volume", "weight", "pack"}
 USES = ["home", "the office", "travel", "outdoor adventures", "daily use", "families", "professionals", "students"]
 
 
@@ -237,6 +239,17 @@ def _seed_reference_data(rng):
         root, _ = Category.objects.get_or_create(
             slug=slugify(department), defaults={"name": department, "position": position}
         )
+        # Each department's attributes are its facets, inherited by its subcategories.
+        for facet_position, (key, values) in enumerate(attributes.items()):
+            AttributeFacet.objects.get_or_create(
+                category=root,
+                key=key,
+                defaults={
+                    "label": key.capitalize(),
+                    "position": facet_position,
+                    "value_order": "\n".join(values) if key in ORDERED_ATTRIBUTES else "",
+                },
+            )
         for sub_position, (name, nouns) in enumerate(subcategories.items()):
             leaf, _ = Category.objects.get_or_create(
                 slug=slugify(name), defaults={"name": name, "parent": root, "position": sub_position}

@@ -6,12 +6,14 @@ from django.core.cache import cache
 from django.core.paginator import Page
 from django.db import connection
 from django.shortcuts import get_object_or_404
+from django.utils.text import slugify
 
 from . import stock
-from .models import Category, Product
+from .models import AttributeFacet, Category, Product
 from .pagination import BoundedPaginator
 
 CATEGORY_TREE_CACHE_KEY = "catalog:category-tree:v1"
+ATTRIBUTE_FACETS_CACHE_KEY = "catalog:attribute-facets:v1"
 FEATURED_CACHE_KEY = "catalog:featured:v1"
 
 BROWSE_SORTS = {
@@ -83,7 +85,47 @@ def _build_category_tree() -> CategoryTree:
 
 
 def forget_category_tree():
-    cache.delete(CATEGORY_TREE_CACHE_KEY)
+    cache.delete_many([CATEGORY_TREE_CACHE_KEY, ATTRIBUTE_FACETS_CACHE_KEY])
+
+
+@dataclass(frozen=True)
+class AttributeFacetSpec:
+    key: str  # the attribute's name in products' attributes
+    slug: str  # its name in URLs (attr_<slug>=value)
+    label: str
+    position: int
+    value_order: tuple[str, ...]
+
+
+def attribute_facets() -> dict[int, tuple[AttributeFacetSpec, ...]]:
+    """Each category's attribute facets: declared on it or inherited from its
+    ancestors, a nearer declaration of the same attribute winning."""
+    facets = cache.get(ATTRIBUTE_FACETS_CACHE_KEY)
+    if facets is None:
+        facets = _build_attribute_facets()
+        cache.set(ATTRIBUTE_FACETS_CACHE_KEY, facets, settings.CATALOG_CATEGORY_TREE_CACHE_SECONDS)
+    return facets
+
+
+def _build_attribute_facets():
+    declared: dict[int, dict[str, AttributeFacetSpec]] = {}
+    for facet in AttributeFacet.objects.all():
+        declared.setdefault(facet.category_id, {})[facet.key] = AttributeFacetSpec(
+            facet.key, slugify(facet.key), facet.label, facet.position, tuple(facet.ordered_values)
+        )
+    tree = category_tree()
+    facets = {}
+    for category_id in tree.nodes:
+        merged = {}
+        for node in [*tree.ancestors(category_id), tree.nodes[category_id]]:
+            merged.update(declared.get(node.id, {}))
+        if merged:
+            facets[category_id] = tuple(sorted(merged.values(), key=lambda spec: (spec.position, spec.label)))
+    return facets
+
+
+def forget_attribute_facets():
+    cache.delete(ATTRIBUTE_FACETS_CACHE_KEY)
 
 
 def get_category(slug) -> Category:

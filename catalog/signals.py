@@ -7,14 +7,27 @@ from amazon_site.accounts.signals import logged_out_response
 from amazon_site.celery import enqueue_on_commit
 
 from . import recently_viewed
-from .models import Category, Product
-from .selectors import forget_category_tree
+from .models import AttributeFacet, Category, Product, SearchSynonym
+from .search.vocabulary import forget_synonyms
+from .selectors import forget_attribute_facets, forget_category_tree
 
 
 @receiver(post_save, sender=Category)
 @receiver(post_delete, sender=Category)
 def category_changed(**kwargs):
     forget_category_tree()
+
+
+@receiver(post_save, sender=AttributeFacet)
+@receiver(post_delete, sender=AttributeFacet)
+def attribute_facets_changed(**kwargs):
+    forget_attribute_facets()
+
+
+@receiver(post_save, sender=SearchSynonym)
+@receiver(post_delete, sender=SearchSynonym)
+def synonyms_changed(**kwargs):
+    forget_synonyms()
 
 
 @receiver(post_delete, sender=Product)

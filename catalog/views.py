@@ -1,12 +1,13 @@
-from urllib.parse import urlencode
+from dataclasses import replace
 
 from django.conf import settings
 from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from . import search as catalog_search
 from . import recently_viewed, selectors
 from .search.facets import build_facets, paging_query, result_page
-from .search.query import SORTS, SearchRequest
+from .search.query import ATTRIBUTE_PREFIX, SORTS, SearchRequest
 
 
 def home(request):
@@ -22,9 +23,11 @@ def home(request):
 
 
 def category_detail(request, slug):
+    """A category's products with the search page's facets, from the same engine (no words)."""
     category = selectors.get_category(slug)
     sort = selectors.normalise_sort(request.GET.get("sort"))
-    page = selectors.browse_products(category, sort=sort, page_number=request.GET.get("page"))
+    asked = SearchRequest.from_params(request.GET, page_size=settings.CATALOG_PAGE_SIZE)
+    result = catalog_search.search(replace(asked, q="", categories=(category.slug,), sort=sort))
     tree = selectors.category_tree()
     return render(
         request,
@@ -33,10 +36,9 @@ def category_detail(request, slug):
             "category": category,
             "ancestors": tree.ancestors(category.pk),
             "subcategories": tree.children(category.pk),
-            "page": page,
             "sort": sort,
-            "base_query": urlencode({"sort": sort}) + "&",
             "sorts": [(key, label) for key, (label, _) in selectors.BROWSE_SORTS.items()],
+            **_results_context(result, page_category=category.slug),
         },
     )
 
@@ -72,14 +74,20 @@ def search(request):
     return render(
         request,
         "catalog/search.html",
-        {
-            "query": result.request.q,
-            "search": result.request,
-            "result": result,
-            "products": selectors.products_by_ids(result.ids),
-            "facets": build_facets(result),
-            "page": result_page(result, max_pages=settings.CATALOG_MAX_PAGES),
-            "base_query": paging_query(result.request),
-            "sorts": SORTS.items(),
-        },
+        {"query": result.request.q, "sorts": SORTS.items(), **_results_context(result, page_category=None)},
     )
+
+
+def _results_context(result, *, page_category):
+    """What the results, facets and pager partials read, on search and category pages alike."""
+    return {
+        "search": result.request,
+        "result": result,
+        "products": selectors.products_by_ids(result.ids),
+        "facets": build_facets(result, page_category=page_category),
+        "facet_action": "" if page_category else reverse("search"),
+        "page_category": page_category,
+        "attribute_params": [(name, value) for name, value in result.request.to_params() if name.startswith(ATTRIBUTE_PREFIX)],
+        "page": result_page(result, max_pages=settings.CATALOG_MAX_PAGES),
+        "base_query": paging_query(result.request, page_category=page_category),
+    }

@@ -11,7 +11,7 @@ from dataclasses import replace
 from django.conf import settings
 
 from catalog.models import Brand
-from catalog.selectors import category_tree
+from catalog.selectors import attribute_facets, category_tree
 
 from .database import DatabaseBackend
 from .elasticsearch import ElasticsearchBackend, SearchUnavailable
@@ -36,7 +36,8 @@ def search(request: SearchRequest) -> SearchResult:
     last_page = max(1, -(-min(result.total, max_results) // request.page_size))
     if request.page > last_page:
         result = _search(get_backend(), replace(request, page=1), scope)
-    if result.total == 0 and request.words:
+    if (result.total == 0 or result.widened) and request.words:
+        # Nothing, or nothing with every word: a misspelt word is the likely cause.
         result.suggestion = DatabaseBackend().suggest(request.words)
     return result
 
@@ -50,7 +51,7 @@ def _search(backend, request, scope):
 
 
 def _resolve(request: SearchRequest) -> tuple[SearchRequest, Scope]:
-    """Facet slugs to ids; unknown values, and categories beside their descendants, are dropped."""
+    """Facet slugs to ids and attribute keys; unknown values, and categories beside their descendants, are dropped."""
     tree = category_tree()
     by_slug = {node.slug: node.id for node in tree.nodes.values()}
     known = tuple(slug for slug in request.categories if slug in by_slug)
@@ -60,10 +61,17 @@ def _resolve(request: SearchRequest) -> tuple[SearchRequest, Scope]:
     categories = tuple(slug for slug in known if by_slug[slug] not in covered)
     brand_ids = dict(Brand.objects.filter(slug__in=request.brands).values_list("slug", "id"))
     brands = tuple(slug for slug in request.brands if slug in brand_ids)
-    scope = Scope(
-        category_ids=frozenset(i for slug in categories for i in tree.descendant_ids(by_slug[slug]))
-        if categories
-        else None,
-        brand_ids=frozenset(brand_ids[slug] for slug in brands) if brands else None,
+    category_ids = (
+        frozenset(i for slug in categories for i in tree.descendant_ids(by_slug[slug])) if categories else None
     )
-    return replace(request, categories=categories, brands=brands), scope
+    facets = attribute_facets()
+    in_scope = {i: specs for i, specs in facets.items() if category_ids is None or i in category_ids}
+    keys = {spec.slug: spec.key for specs in in_scope.values() for spec in specs}
+    attributes = tuple((slug, values) for slug, values in request.attributes if slug in keys)
+    scope = Scope(
+        category_ids=category_ids,
+        brand_ids=frozenset(brand_ids[slug] for slug in brands) if brands else None,
+        attributes=tuple((keys[slug], values) for slug, values in attributes),
+        facet_pairs=frozenset(f"{spec.key}@{i}" for i, specs in in_scope.items() for spec in specs),
+    )
+    return replace(request, categories=categories, brands=brands, attributes=attributes), scope

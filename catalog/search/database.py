@@ -2,21 +2,35 @@
 
 Both dialects share the filter and facet SQL; they differ in the table read
 (PostgreSQL: the narrow ``catalog_product_search`` projection; SQLite:
-products joined to FTS5) and in how text is matched and ranked.
+products joined to FTS5) and in how terms are matched and scored.
+
+Matching (``catalog.search.analysis`` turns the words into terms):
+
+1. products with every term;
+2. of three or more terms, when that finds less than a page, products with
+   most of them (minimum-should-match, three in four) follow: one extra word
+   no product has does not hide the products that have the rest;
+3. when nothing has every term (or most of them), products with any term,
+   and the page says so.
+
+Ranking is by the number of terms matched, then a BM25-like score (each
+term's field weight — title, brand, attributes, description — times its
+rarity in the catalog), with sales popularity (review count) as a small
+boost and the tie-breaker.
 
 Facet counts follow the e-commerce convention: values of one facet are OR-ed,
 facets are AND-ed, and a facet's own counts ignore its own selection. All
-facets and the total come from one pass over the matching rows (on PostgreSQL
-GROUPING SETS with a FILTER per facet).
+facets and the total come from one pass over the matching rows.
 """
+import itertools
 import json
-import re
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from django.db import connection
 
-from catalog.models import SearchTerm
-
+from . import vocabulary
+from .analysis import Term, required_matches, terms
 from .query import PRICE_BUCKETS, RATING_THRESHOLDS, SearchRequest
 from .results import FacetCounts, Scope, SearchResult
 from .suggestions import suggest
@@ -30,13 +44,26 @@ EXACT_LIMIT = 10_000
 BROAD_MATCHES = 20_000
 BROAD_SAMPLE = 2_000
 RANK_CANDIDATES = 240  # ten pages
+POPULARITY_BOOST = 0.05  # score × (1 + this × ln(1 + reviews)): 1,000 reviews weigh about 1.35×
 SORT_SQL = {
     "price": "p.price, p.id",
     "-price": "p.price DESC, p.id DESC",
     "rating": "p.rating DESC, p.review_count DESC, p.id",
     "newest": "p.created_at DESC, p.id DESC",
 }
-_PLAIN_LAST_WORD = re.compile(r"(?:^|\s)([^\W_]+)\s*$")
+RELEVANCE_SQL = "p.matched DESC, p.rank DESC, p.review_count DESC, p.id"
+
+
+@dataclass(frozen=True)
+class Match:
+    """A text match in a dialect's SQL: which rows, and how well each matches."""
+
+    condition: str  # rows with at least ``required`` terms
+    matched: str  # how many terms a row has
+    score: str  # higher is better
+    required: int
+    terms: int
+    strict: str  # rows with every term
 
 
 class DatabaseBackend:
@@ -44,38 +71,42 @@ class DatabaseBackend:
 
     def search(self, request: SearchRequest, scope: Scope) -> SearchResult:
         dialect = _Postgres() if connection.vendor == "postgresql" else _Sqlite()
-        words = request.words
-        # The last word is matched as a prefix only while it is not yet a
-        # whole catalog word: prefix scans of the index cost several times
-        # more than exact ones.
-        prefix = bool(words) and not SearchTerm.objects.filter(word=words[-1]).exists()
-        result = self._run(dialect, request, scope, words, any_word=False, prefix=prefix)
-        if result.total == 0 and len(words) > 1:
-            # "Prefer documents with all words": only when none has them all,
-            # show those with some, ranked by how many they match.
-            widened = self._run(dialect, request, scope, words, any_word=True, prefix=prefix)
+        query_terms, weights = _terms(request.q)
+        if not query_terms:
+            return self._run(dialect, request, scope, None)
+        count = len(query_terms)
+        result = self._run(dialect, request, scope, dialect.match(query_terms, weights, count))
+        relevance = request.effective_sort == "relevance"
+        if count >= 3 and result.total < request.page_size and relevance:
+            # A page is not full: products with most of the terms follow those with all.
+            relaxed = self._run(dialect, request, scope, dialect.match(query_terms, weights, required_matches(count)))
+            if relaxed.total > result.total:
+                relaxed.partial, relaxed.widened = relaxed.total - result.total, result.total == 0
+                result = relaxed
+        if result.total == 0 and count > 1:
+            widened = self._run(dialect, request, scope, dialect.match(query_terms, weights, 1))
             if widened.total:
-                widened.widened = True
+                widened.partial, widened.widened = widened.total, True
                 return widened
         return result
 
-    def _run(self, dialect, request, scope, words, *, any_word, prefix):
+    def _run(self, dialect, request, scope, match):
         params = {}
-        match = dialect.match(request.q, words, any_word=any_word, prefix=prefix, params=params) if words else None
-        filters = _filters(request, scope, params)
+        filters = _filters(dialect, request, scope, params)
         everything = " AND ".join(filters.values())
-        source = f"{dialect.from_clause(match)} WHERE {dialect.condition(match)}"
+        source = dialect.source(match)
         offset, limit = (request.page - 1) * request.page_size, request.page_size
         relevance = request.effective_sort == "relevance" and match is not None
+        order = RELEVANCE_SQL if relevance else SORT_SQL[request.effective_sort]
+        ranking = dialect.ranking(match) if relevance else "0 AS matched, NULL AS rank"
         with connection.cursor() as cursor:
             estimate = dialect.estimate_matches(cursor, source, params)
             if estimate <= BROAD_MATCHES:
                 # One pass over the matches serves the facets and the page: the
                 # matching rows are read from the table once.
-                order = "p.rank DESC, p.review_count DESC, p.id" if relevance else SORT_SQL[request.effective_sort]
-                rank = dialect.rank_expression(match) if relevance else "NULL"
                 counts, total, sampled, ids = dialect.facet_counts(
-                    cursor, source, filters, params, sample=EXACT_LIMIT + 1, rank=rank, page=(everything, order, limit, offset)
+                    cursor, source, filters, scope, params, sample=EXACT_LIMIT + 1, ranking=ranking,
+                    page=(everything, order, limit, offset),
                 )
                 # More than EXACT_LIMIT rows: the planner guessed low (it does
                 # for phrases such as "heavy-duty", up to 300 times), so this is
@@ -86,7 +117,9 @@ class DatabaseBackend:
                 # date must see every match.
                 page_done = relevance or not estimated
             else:
-                counts, total, sampled, ids = dialect.facet_counts(cursor, source, filters, params, sample=BROAD_SAMPLE + 1)
+                counts, total, sampled, ids = dialect.facet_counts(
+                    cursor, source, filters, scope, params, sample=BROAD_SAMPLE + 1
+                )
                 # Fewer rows than the sample size: the planner guessed high and
                 # these are all the matches, counted exactly.
                 estimated, page_done = sampled > BROAD_SAMPLE, False
@@ -105,33 +138,63 @@ class DatabaseBackend:
         return suggest(words)
 
 
+def _terms(q):
+    """The query's terms and each term's weight (its rarity in the catalog)."""
+    typed = terms(q)
+    if not typed:
+        return [], []
+    words = {word for term in typed for word in term.words}
+    pairs = {"".join(pair) for pair in itertools.pairwise(term.text for term in typed)}
+    frequencies = vocabulary.document_frequencies(words | pairs)
+    # The last word is matched as a prefix only while it is not yet a whole
+    # catalog word: prefix scans of the index cost several times more than
+    # exact ones.
+    last = typed[-1].text
+    query_terms = terms(
+        q, synonyms=vocabulary.synonyms(), joined=frozenset(word for word in pairs if word in frequencies),
+        prefix=last not in frequencies,
+    )
+    size = vocabulary.catalog_size()
+    weights = [
+        vocabulary.idf(max((frequencies.get(word, 0) for word in term.words), default=0), size)
+        for term in query_terms
+    ]
+    return query_terms, weights
+
+
 def _page_ids(cursor, dialect, source, everything, params, request, match, *, broad):
     offset, limit = (request.page - 1) * request.page_size, request.page_size
     relevance = request.effective_sort == "relevance" and match is not None
     if relevance and broad:
         # Ranking every match of a broad query costs O(matches): rank the most
-        # popular candidates instead (an index scan serves them). Narrow
+        # popular candidates instead (an index scan serves them), beside every
+        # row with all the terms when only most of them are required. Narrow
         # filters keep exact ranking: their few matches are cheap to rank, and
         # walking the popularity index for them would not be.
         candidates = max(RANK_CANDIDATES, offset + limit)
+        pools = [f"SELECT p.id FROM {source} AND {everything} ORDER BY p.review_count DESC, p.id LIMIT {candidates}"]
+        if match.required < match.terms:
+            pools.append(f"SELECT p.id FROM {dialect.source_strict(match)} AND {everything} LIMIT {candidates}")
+        candidates_sql = " UNION ".join(f"SELECT * FROM ({pool}) c{number}" for number, pool in enumerate(pools))
         cursor.execute(
-            f"SELECT c.id FROM (SELECT p.id, p.review_count, {dialect.rank_expression(match)} AS rank "
-            f"FROM {source} AND {everything} ORDER BY p.review_count DESC, p.id LIMIT {candidates}) c "
-            f"ORDER BY c.rank DESC, c.review_count DESC, c.id LIMIT {limit} OFFSET {offset}",
+            f"SELECT p.id FROM (SELECT p.id, p.review_count, {dialect.ranking(match)} FROM {source} "
+            f"AND p.id IN ({candidates_sql})) p ORDER BY {RELEVANCE_SQL} LIMIT {limit} OFFSET {offset}",
             params,
         )
     else:
         if relevance:
-            order = f"{dialect.rank_expression(match)} DESC, p.review_count DESC, p.id"
+            inner = f"SELECT p.id, p.review_count, {dialect.ranking(match)} FROM {source} AND {everything}"
+            cursor.execute(f"SELECT p.id FROM ({inner}) p ORDER BY {RELEVANCE_SQL} LIMIT {limit} OFFSET {offset}", params)
         else:
-            order = SORT_SQL[request.effective_sort]
-        cursor.execute(
-            f"SELECT p.id FROM {source} AND {everything} ORDER BY {order} LIMIT {limit} OFFSET {offset}", params
-        )
+            cursor.execute(
+                f"SELECT p.id FROM {source} AND {everything} ORDER BY {SORT_SQL[request.effective_sort]} "
+                f"LIMIT {limit} OFFSET {offset}",
+                params,
+            )
     return [row[0] for row in cursor.fetchall()]
 
 
-def _filters(request: SearchRequest, scope: Scope, params) -> dict[str, str]:
+def _filters(dialect, request: SearchRequest, scope: Scope, params) -> dict[str, str]:
     """One SQL condition per facet ("TRUE" when nothing is selected)."""
     filters = dict.fromkeys(FACETS, "TRUE")
     if scope.category_ids is not None:
@@ -153,6 +216,8 @@ def _filters(request: SearchRequest, scope: Scope, params) -> dict[str, str]:
         filters["rating"] = f"p.rating >= {int(request.rating_min)}"
     if request.in_stock:
         filters["stock"] = "p.in_stock"
+    for number, (key, values) in enumerate(scope.attributes):
+        filters[f"attribute:{key}"] = dialect.attribute_filter(key, values, params, f"attribute_{number}")
     return filters
 
 
@@ -196,12 +261,36 @@ def _facet_columns(filters):
     )
 
 
+_NULLS = ", ".join(["NULL"] * (5 + len(RATING_THRESHOLDS)))
+
+
+def _attribute_rows(filters, scope, *, key_sql, value_sql, source, pairs_sql):
+    """Attribute facet counts as extra rows ('attribute', "key=value", count, NULL...):
+    each value counted under every filter but its own attribute's, and only
+    where the product's category shows that attribute as a facet."""
+    if not scope.facet_pairs:
+        return ""
+    selected = [(key, _except(filters, f"attribute:{key}")) for key, _ in scope.attributes]
+    condition = " AND ".join(filters.values())
+    if selected:
+        cases = " ".join(f"WHEN {_literal(key)} THEN {others}" for key, others in selected)
+        condition = f"CASE {key_sql} {cases} ELSE {condition} END"
+    return (
+        f" UNION ALL SELECT 'attribute', {key_sql} || '=' || {value_sql}, count(*) FILTER (WHERE {condition}), {_NULLS} "
+        f"FROM {source} WHERE {key_sql} || '@' || p.category_id IN ({pairs_sql}) "
+        f"GROUP BY {key_sql}, {value_sql}"
+    )
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
 def _page_rows(page):
     """The page's ids as extra rows of the facet statement: ('hit', id, position, NULL...)."""
-    nulls = ", ".join(["NULL"] * (5 + len(RATING_THRESHOLDS)))
     condition, order, limit, offset = page
     return (
-        f" UNION ALL SELECT 'hit', CAST(h.id AS TEXT), h.position, {nulls} FROM "
+        f" UNION ALL SELECT 'hit', CAST(h.id AS TEXT), h.position, {_NULLS} FROM "
         f"(SELECT p.id, ROW_NUMBER() OVER (ORDER BY {order}) AS position FROM p WHERE {condition} "
         f"ORDER BY {order} LIMIT {limit} OFFSET {offset}) h"
     )
@@ -216,11 +305,14 @@ def _collect(rows):
     for kind, key, by_category, by_brand, by_price, *rest in rows:
         ratings, (in_stock, everything, rows_read) = rest[: len(RATING_THRESHOLDS)], rest[len(RATING_THRESHOLDS) :]
         if kind == "category" and by_category:
-            counts.categories[key] = by_category
+            counts.categories[int(key)] = by_category
         elif kind == "brand" and by_brand:
-            counts.brands[key] = by_brand
+            counts.brands[int(key)] = by_brand
         elif kind == "price" and by_price and key:
             counts.price_buckets[key] = by_price
+        elif kind == "attribute" and by_category:
+            name, _, value = key.partition("=")
+            counts.attributes.setdefault(name, {})[value] = by_category
         elif kind == "all":
             counts.ratings = dict(zip(RATING_THRESHOLDS, ratings))
             counts.in_stock, total, sampled = in_stock, everything, rows_read
@@ -232,94 +324,153 @@ def _collect(rows):
 SAMPLE_COLUMNS = "p.id, p.category_id, p.brand_id, p.price, p.rating, p.review_count, p.in_stock, p.created_at"
 
 
+def _combinations(items, required):
+    """Every way of choosing ``required`` of ``items``: "at least m of n" as an OR of ANDs,
+    which a full-text index answers without reading rows."""
+    return list(itertools.combinations(items, required))
+
+
+def _ranking(match):
+    # With every term required, every row matches them all: nothing to count.
+    matched = str(match.terms) if match.required == match.terms else match.matched
+    return f"{matched} AS matched, ({match.score}) * (1 + {POPULARITY_BOOST} * ln(1 + p.review_count)) AS rank"
+
+
 class _Postgres:
-    def match(self, q, words, *, any_word, prefix, params):
-        if any_word:
-            params["tsquery"] = " | ".join(words[:-1] + [f"{words[-1]}:*" if prefix else words[-1]])
-            return "to_tsquery('english', %(tsquery)s)"
-        last = _PLAIN_LAST_WORD.search(q)
-        if not prefix or not last or '"' in q:
-            params["websearch"] = q
-            return "websearch_to_tsquery('english', %(websearch)s)"
-        # websearch syntax ("phrases", -exclusions) for the words typed, and
-        # prefix matching for the word still being typed.
-        params["websearch"] = q[: last.start(1)]
-        params["prefix"] = f"{last.group(1).lower()}:*"
-        return "(websearch_to_tsquery('english', %(websearch)s) && to_tsquery('english', %(prefix)s))"
-
-    def from_clause(self, match):
+    def table(self):
         # The search projection holds active products only (migration 0004).
-        return "catalog_product_search p"
+        return "catalog_product_search"
 
-    def condition(self, match):
-        # The tsquery is written out (not joined from a CTE) so the planner
-        # sees a constant and uses the GIN index.
-        return f"p.document @@ {match}" if match else "TRUE"
+    def match(self, query_terms: list[Term], weights: list[float], required: int) -> Match:
+        rendered = [_tsquery(term) for term in query_terms]
+        everything = " & ".join(rendered)
+        condition = " | ".join("(" + " & ".join(chosen) + ")" for chosen in _combinations(rendered, required))
+        # Written out (not joined from a CTE) so the planner sees constants and uses the GIN index.
+        matched = " + ".join(f"(p.document @@ to_tsquery('english', {_literal(term)}))::int" for term in rendered)
+        score = " + ".join(
+            f"{weight:.4f} * ts_rank('{{0.1, 0.3, 0.5, 1.0}}', p.document, to_tsquery('english', {_literal(term)}))"
+            for term, weight in zip(rendered, weights)
+        )
+        return Match(
+            condition=f"p.document @@ to_tsquery('english', {_literal(condition)})",
+            matched=matched,
+            score=score,
+            required=required,
+            terms=len(query_terms),
+            strict=f"p.document @@ to_tsquery('english', {_literal(everything)})",
+        )
 
-    def rank_expression(self, match):
-        """Higher is more relevant; title (A) outweighs brand (B) outweighs description (C)."""
-        return f"ts_rank_cd(p.document, {match})"
+    def source(self, match):
+        return f"{self.table()} p WHERE {match.condition if match else 'TRUE'}"
+
+    def source_strict(self, match):
+        return f"{self.table()} p WHERE {match.strict}"
+
+    def ranking(self, match):
+        return _ranking(match)
+
+    def attribute_filter(self, key, values, params, name):
+        params[name] = [f"{key}={value}" for value in values]
+        return f"p.attrs && CAST(%({name})s AS text[])"
 
     def estimate_matches(self, cursor, source, params):
         cursor.execute(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {source}", params)
         plan = cursor.fetchone()[0]
         return (json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]["Plan Rows"]
 
-    def facet_counts(self, cursor, source, filters, params, *, sample, rank="NULL", page=None):
+    def facet_counts(self, cursor, source, filters, scope, params, *, sample, ranking="0 AS matched, NULL AS rank", page=None):
+        params["facet_pairs"] = sorted(scope.facet_pairs)
+        attributes = _attribute_rows(
+            filters, scope, key_sql="split_part(a.e, '=', 1)", value_sql="substr(a.e, strpos(a.e, '=') + 1)",
+            source="p CROSS JOIN LATERAL unnest(p.attrs) AS a(e)",
+            pairs_sql="SELECT unnest(CAST(%(facet_pairs)s AS text[]))",
+        )
         cursor.execute(
-            f"WITH p AS MATERIALIZED (SELECT {SAMPLE_COLUMNS}, {rank} AS rank FROM {source} LIMIT {sample}) SELECT "
+            f"WITH p AS MATERIALIZED (SELECT {SAMPLE_COLUMNS}, p.attrs, {ranking} FROM {source} LIMIT {sample}) SELECT "
             f"CASE WHEN GROUPING(p.category_id) = 0 THEN 'category' WHEN GROUPING(p.brand_id) = 0 THEN 'brand' "
             f"WHEN GROUPING({BUCKET_SQL}) = 0 THEN 'price' ELSE 'all' END AS kind, "
             f"COALESCE(p.category_id::text, p.brand_id::text, {BUCKET_SQL}) AS key, {_facet_columns(filters)} "
             f"FROM p GROUP BY GROUPING SETS ((p.category_id), (p.brand_id), ({BUCKET_SQL}), ())"
+            + attributes
             + (_page_rows(page) if page else ""),
             params,
         )
-        return _collect((kind, _key(kind, key), *rest) for kind, key, *rest in cursor.fetchall())
+        return _collect(cursor.fetchall())
+
+
+def _tsquery(term: Term) -> str:
+    """A term in to_tsquery syntax; its words are letters and digits only (see analysis)."""
+    alternatives = [" <-> ".join(alternative) for alternative in term.alternatives]
+    if term.prefix:
+        alternatives = [alternatives[0] + ":*"]
+    return "(" + " | ".join(alternatives) + ")"
+
+
+def _fts(term: Term) -> str:
+    """A term in FTS5 syntax: quoted phrases (FTS5 reads bare words as operators)."""
+    alternatives = ['"' + " ".join(alternative) + '"' for alternative in term.alternatives]
+    if term.prefix:
+        alternatives = [alternatives[0] + "*"]
+    return "(" + " OR ".join(alternatives) + ")"
 
 
 class _Sqlite:
-    def match(self, q, words, *, any_word, prefix, params):
-        quoted = [f'"{word}"' for word in words]
-        if prefix:
-            quoted[-1] += "*"
-        params["fts"] = (" OR " if any_word else " ").join(quoted)
-        return "%(fts)s"
+    def table(self):
+        return "catalog_product"
 
-    def condition(self, match):
-        return "p.is_active"
-
-    def from_clause(self, match):
-        if not match:
-            return "catalog_product p"
-        return (
-            "catalog_product p JOIN (SELECT rowid AS id, bm25(catalog_product_fts, 10.0, 4.0, 1.0) AS rank "
-            f"FROM catalog_product_fts WHERE catalog_product_fts MATCH {match}) f ON f.id = p.id"
+    def match(self, query_terms: list[Term], weights: list[float], required: int) -> Match:
+        rendered = [_fts(term) for term in query_terms]
+        everything = " AND ".join(rendered)
+        condition = " OR ".join("(" + " AND ".join(chosen) + ")" for chosen in _combinations(rendered, required))
+        matched = " + ".join(
+            f"(p.id IN (SELECT rowid FROM catalog_product_fts WHERE catalog_product_fts MATCH {_literal(term)}))"
+            for term in rendered
+        )
+        return Match(
+            condition=_literal(condition), matched=matched, score="-f.rank", required=required,
+            terms=len(query_terms), strict=_literal(everything),
         )
 
-    def rank_expression(self, match):
-        # bm25 is lower for better matches; negated so that higher is better on both dialects.
-        return "-f.rank"
+    def source(self, match):
+        if not match:
+            return "catalog_product p WHERE p.is_active"
+        return (
+            # bm25 is lower for better matches; negated so that higher is better on both dialects.
+            "catalog_product p JOIN (SELECT rowid AS id, bm25(catalog_product_fts, 10.0, 4.0, 2.0, 1.0) AS rank "
+            f"FROM catalog_product_fts WHERE catalog_product_fts MATCH {match.condition}) f ON f.id = p.id "
+            "WHERE p.is_active"
+        )
+
+    def source_strict(self, match):
+        return self.source(replace(match, condition=match.strict, required=match.terms))
+
+    def ranking(self, match):
+        return _ranking(match)
+
+    def attribute_filter(self, key, values, params, name):
+        options = ", ".join(_literal(value) for value in values)
+        return f"EXISTS (SELECT 1 FROM json_each(p.attributes) a WHERE a.key = {_literal(key)} AND a.value IN ({options}))"
 
     def estimate_matches(self, cursor, source, params):
         # SQLite has no planner estimate to ask; an embedded store is small enough to count.
         cursor.execute(f"SELECT count(*) FROM {source}", params)
         return cursor.fetchone()[0]
 
-    def facet_counts(self, cursor, source, filters, params, *, sample, rank="NULL", page=None):
+    def facet_counts(self, cursor, source, filters, scope, params, *, sample, ranking="0 AS matched, NULL AS rank", page=None):
         columns = _facet_columns(filters)
         groupings = [("category", "p.category_id"), ("brand", "p.brand_id"), ("price", BUCKET_SQL), ("all", "NULL")]
+        attributes = _attribute_rows(
+            filters, scope, key_sql="a.key", value_sql="CAST(a.value AS TEXT)", source="p, json_each(p.attributes) a",
+            pairs_sql=", ".join(_literal(pair) for pair in sorted(scope.facet_pairs)),
+        )
         cursor.execute(
-            f"WITH p AS MATERIALIZED (SELECT {SAMPLE_COLUMNS}, {rank} AS rank FROM {source} LIMIT {sample}) "
+            f"WITH p AS MATERIALIZED (SELECT {SAMPLE_COLUMNS}, p.attributes, {ranking} FROM {source} LIMIT {sample}) "
             + " UNION ALL ".join(
                 f"SELECT '{kind}', {expression}, {columns} FROM p GROUP BY {expression}"
                 for kind, expression in groupings
             )
+            + attributes
             + (_page_rows(page) if page else ""),
             params,
         )
-        return _collect((kind, _key(kind, key), *rest) for kind, key, *rest in cursor.fetchall())
-
-
-def _key(kind, key):
-    return int(key) if kind in ("category", "brand") and key is not None else key
+        return _collect(cursor.fetchall())

@@ -9,12 +9,14 @@ from urllib.parse import urlencode
 from django.core.paginator import Page, Paginator
 
 from catalog.models import Brand
-from catalog.selectors import category_tree
+from catalog.selectors import attribute_facets, category_tree
 
 from .query import PRICE_BUCKETS, RATING_THRESHOLDS, SearchRequest
 from .results import SearchResult
 
 TOP_BRANDS = 10
+MAX_ATTRIBUTE_FACETS = 6  # without a category chosen, the attributes most products have
+MAX_ATTRIBUTE_VALUES = 20
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,13 @@ class FacetValue:
     depth: int = 0
 
 
+@dataclass(frozen=True)
+class AttributeFacetGroup:
+    slug: str
+    label: str
+    values: list[FacetValue]
+
+
 @dataclass
 class Facets:
     categories: list[FacetValue] = field(default_factory=list)
@@ -35,17 +44,23 @@ class Facets:
     price: list[FacetValue] = field(default_factory=list)
     ratings: list[FacetValue] = field(default_factory=list)
     in_stock: FacetValue | None = None
+    attributes: list[AttributeFacetGroup] = field(default_factory=list)
     selected: list[FacetValue] = field(default_factory=list)  # removable chips; url removes the value
     clear_url: str = "?"
 
 
-def url(request: SearchRequest) -> str:
-    return "?" + urlencode(request.to_params())
+def url(request: SearchRequest, *, page_category: str | None = None) -> str:
+    """The request's query string; on a category page, the category is the path, not a parameter."""
+    return "?" + urlencode(_params(request, page_category))
 
 
-def paging_query(request: SearchRequest) -> str:
+def _params(request, page_category):
+    return [(name, value) for name, value in request.to_params() if (name, value) != ("category", page_category)]
+
+
+def paging_query(request: SearchRequest, *, page_category: str | None = None) -> str:
     """The query string before ``page=`` in pagination links."""
-    params = [(name, value) for name, value in request.to_params() if name != "page"]
+    params = [(name, value) for name, value in _params(request, page_category) if name != "page"]
     return urlencode(params) + "&" if params else ""
 
 
@@ -66,18 +81,29 @@ def _toggle(values, key):
     return tuple(value for value in values if value != key) if key in values else (*values, key)
 
 
-def build_facets(result: SearchResult) -> Facets:
+def build_facets(result: SearchResult, *, page_category: str | None = None) -> Facets:
+    """The sidebar for a result; ``page_category`` is the slug a category page is about
+    (its links keep to that page, and its subcategories replace the department facet)."""
     request, counts = result.request, result.counts
-    facets = Facets(clear_url=url(SearchRequest(q=request.q, sort=request.sort)))
-    facets.categories = _categories(request, counts.categories)
-    facets.brands, facets.more_brands_url = _brands(request, counts.brands)
+
+    def link(changed):
+        return url(changed, page_category=page_category)
+
+    facets = Facets(
+        clear_url=link(
+            SearchRequest(q=request.q, sort=request.sort, categories=(page_category,) if page_category else ())
+        )
+    )
+    if not page_category:
+        facets.categories = _categories(request, counts.categories)
+    facets.brands, facets.more_brands_url = _brands(request, counts.brands, link)
     facets.price = [
         FacetValue(
             key,
             label,
             counts.price_buckets.get(key, 0),
             key in request.price_buckets,
-            url(request.refined(price_buckets=_toggle(request.price_buckets, key))),
+            link(request.refined(price_buckets=_toggle(request.price_buckets, key))),
         )
         for key, (label, _, _) in PRICE_BUCKETS.items()
     ]
@@ -87,19 +113,20 @@ def build_facets(result: SearchResult) -> Facets:
             f"{threshold}★ & up",
             counts.ratings.get(threshold, 0),
             request.rating_min == threshold,
-            url(request.refined(rating_min=None if request.rating_min == threshold else threshold)),
+            link(request.refined(rating_min=None if request.rating_min == threshold else threshold)),
         )
         for threshold in RATING_THRESHOLDS
     ]
     facets.in_stock = FacetValue(
-        "1", "In stock only", counts.in_stock, request.in_stock, url(request.refined(in_stock=not request.in_stock))
+        "1", "In stock only", counts.in_stock, request.in_stock, link(request.refined(in_stock=not request.in_stock))
     )
+    facets.attributes = _attributes(request, counts.attributes, link)
     facets.selected = [value for value in _all_values(facets) if value.selected]
     if request.price_min is not None or request.price_max is not None:
         low = f"${request.price_min}" if request.price_min is not None else "$0"
         high = f"${request.price_max}" if request.price_max is not None else "any"
         facets.selected.append(
-            FacetValue("custom", f"{low} – {high}", 0, True, url(request.refined(price_min=None, price_max=None)))
+            FacetValue("custom", f"{low} – {high}", 0, True, link(request.refined(price_min=None, price_max=None)))
         )
     return facets
 
@@ -110,6 +137,51 @@ def _all_values(facets):
     yield from facets.price
     yield from facets.ratings
     yield facets.in_stock
+    for group in facets.attributes:
+        yield from group.values
+
+
+def _attributes(request, counts, link):
+    """The attribute facets of the chosen categories (or, with none chosen, of
+    every category, those most matching products have), values in the
+    declared order and then by count."""
+    tree = category_tree()
+    by_slug = {node.slug: node.id for node in tree.nodes.values()}
+    chosen = [by_slug[slug] for slug in request.categories if slug in by_slug]
+    scope = {i for category_id in chosen for i in tree.descendant_ids(category_id)} if chosen else set(tree.nodes)
+    specs = {}
+    for category_id, declared in attribute_facets().items():
+        if category_id in scope:
+            for spec in declared:
+                specs.setdefault(spec.key, spec)
+    groups = []
+    for key, spec in specs.items():
+        value_counts = counts.get(key, {})
+        selected = request.attribute_values(spec.slug)
+        values = sorted(
+            {*value_counts, *selected},
+            key=lambda value: (
+                spec.value_order.index(value) if value in spec.value_order else len(spec.value_order),
+                -value_counts.get(value, 0),
+                value,
+            ),
+        )[:MAX_ATTRIBUTE_VALUES]
+        if not values:
+            continue
+        facet_values = [
+            FacetValue(
+                value,
+                value,
+                value_counts.get(value, 0),
+                value in selected,
+                link(request.with_attribute_values(spec.slug, _toggle(selected, value))),
+            )
+            for value in values
+        ]
+        groups.append((sum(value_counts.values()), spec, AttributeFacetGroup(spec.slug, spec.label, facet_values)))
+    if not chosen:
+        groups = sorted(groups, key=lambda group: -group[0])[:MAX_ATTRIBUTE_FACETS]
+    return [group for _, _, group in sorted(groups, key=lambda group: (group[1].position, group[1].label))]
 
 
 def _categories(request, direct_counts):
@@ -167,7 +239,7 @@ def _choose_category(tree, selected, node):
     return (*(slug for slug in selected if slug not in related), node.slug)
 
 
-def _brands(request, brand_counts):
+def _brands(request, brand_counts, link):
     ranked = sorted(brand_counts.items(), key=lambda item: (-item[1], item[0]))
     brands = {brand.id: brand for brand in Brand.objects.filter(slug__in=request.brands)}
     shown_ids = [brand_id for brand_id, _ in (ranked if request.all_brands else ranked[:TOP_BRANDS])]
@@ -179,12 +251,12 @@ def _brands(request, brand_counts):
             brands[brand_id].name,
             brand_counts.get(brand_id, 0),
             brands[brand_id].slug in request.brands,
-            url(request.refined(brands=_toggle(request.brands, brands[brand_id].slug))),
+            link(request.refined(brands=_toggle(request.brands, brands[brand_id].slug))),
         )
         for brand_id in shown_ids
         if brand_id in brands
     ]
     more = None
     if not request.all_brands and len(ranked) > TOP_BRANDS:
-        more = url(request.refined(all_brands=True))
+        more = link(request.refined(all_brands=True))
     return values, more

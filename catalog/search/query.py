@@ -10,6 +10,8 @@ from decimal import Decimal, InvalidOperation
 MAX_QUERY_LENGTH = 200
 MAX_QUERY_WORDS = 10
 MAX_SELECTED_VALUES = 20
+MAX_ATTRIBUTE_FILTERS = 10
+ATTRIBUTE_PREFIX = "attr_"  # attr_color=Black: an attribute facet's value, by the attribute's slug
 
 # Price facet buckets: key -> (label, low inclusive, high exclusive).
 PRICE_BUCKETS = {
@@ -29,6 +31,7 @@ SORTS = {
 }
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_SLUG = re.compile(r"[-a-z0-9_]{1,100}")
 
 
 @dataclass(frozen=True)
@@ -45,11 +48,22 @@ class SearchRequest:
     page: int = 1
     page_size: int = 24
     all_brands: bool = False  # "show more" on the brand facet
+    attributes: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (attribute slug, values), in URL order
 
     @property
     def words(self) -> list[str]:
-        """Plain lowercase words of the query, the unit every backend matches on."""
+        """Plain lowercase words of the query (for highlighting and "did you mean")."""
         return [word.lower() for word in _WORD.findall(self.q)][:MAX_QUERY_WORDS]
+
+    def attribute_values(self, slug) -> tuple[str, ...]:
+        return dict(self.attributes).get(slug, ())
+
+    def with_attribute_values(self, slug, values) -> "SearchRequest":
+        """The same search, first page, with one attribute's selection replaced (none: removed)."""
+        attributes = [(name, chosen) for name, chosen in self.attributes if name != slug]
+        if values:
+            attributes.append((slug, tuple(values)))
+        return self.refined(attributes=tuple(attributes))
 
     @property
     def effective_sort(self) -> str:
@@ -88,6 +102,12 @@ class SearchRequest:
             price_min, price_max = price_max, price_min
         rating = _int(first("rating_min"))
         sort = first("sort")
+        names = params.keys() if hasattr(params, "keys") else []
+        attributes = tuple(
+            (name[len(ATTRIBUTE_PREFIX) :], values(name))
+            for name in names
+            if name.startswith(ATTRIBUTE_PREFIX) and _SLUG.fullmatch(name[len(ATTRIBUTE_PREFIX) :]) and values(name)
+        )[:MAX_ATTRIBUTE_FILTERS]
         return cls(
             q=" ".join(_text(params, "q").split())[:MAX_QUERY_LENGTH],
             categories=values("category"),
@@ -101,6 +121,7 @@ class SearchRequest:
             page=max(1, _int(first("page")) or 1),
             page_size=page_size,
             all_brands=first("brands") == "all",
+            attributes=attributes,
         )
 
     def to_params(self) -> list[tuple[str, str]]:
@@ -119,6 +140,7 @@ class SearchRequest:
             params.append(("rating_min", str(self.rating_min)))
         if self.in_stock:
             params.append(("in_stock", "1"))
+        params += [(ATTRIBUTE_PREFIX + slug, value) for slug, chosen in self.attributes for value in chosen]
         if self.sort != "relevance":
             params.append(("sort", self.sort))
         if self.all_brands:

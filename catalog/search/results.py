@@ -14,6 +14,12 @@ class Scope:
 
     category_ids: frozenset[int] | None = None
     brand_ids: frozenset[int] | None = None
+    # Selected attribute values by attribute key (OR within a key, AND across keys).
+    attributes: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # The attribute facets to count: "key@category_id" for each attribute a
+    # category declares as a facet (its own or inherited), so that a product's
+    # attribute counts only where its category shows that facet.
+    facet_pairs: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -29,6 +35,7 @@ class FacetCounts:
     price_buckets: dict[str, int] = field(default_factory=dict)
     ratings: dict[int, int] = field(default_factory=dict)  # threshold -> products rated at least that
     in_stock: int = 0
+    attributes: dict[str, dict[str, int]] = field(default_factory=dict)  # key -> value -> count
     exact: bool = True  # false: estimated from a sample (very broad queries)
 
     def scaled(self, factor: float) -> "FacetCounts":
@@ -41,6 +48,7 @@ class FacetCounts:
             price_buckets=scale(self.price_buckets),
             ratings={key: round(count * factor) for key, count in self.ratings.items()},
             in_stock=round(self.in_stock * factor),
+            attributes={key: scale(values) for key, values in self.attributes.items()},
             exact=False,
         )
 
@@ -54,3 +62,4 @@ class SearchResult:
     backend: str
     suggestion: str | None = None
     widened: bool = False  # no product had every word; these have some of them
+    partial: int = 0  # of ``total``, products matching most words but not all (after those with all)

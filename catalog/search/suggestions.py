@@ -7,6 +7,8 @@ from django.db import connection, transaction
 
 from catalog.models import Brand, Product, SearchTerm
 
+from .analysis import variants
+
 MIN_WORD_LENGTH = 3
 TRIGRAM_THRESHOLD = 0.3
 _WORD = re.compile(r"[a-z]{3,100}")
@@ -38,22 +40,26 @@ def _closest(word: str) -> str | None:
 
 @transaction.atomic
 def refresh_search_terms() -> int:
-    """Rebuild the word list from active products' titles, brands and descriptions."""
+    """Rebuild the word list from active products' titles, brands, descriptions and
+    attribute values, with their joined forms ("wifi" of "Wi-Fi")."""
     SearchTerm.objects.all().delete()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
                 "INSERT INTO catalog_searchterm (word, products) "
                 "SELECT word, ndoc FROM ts_stat($$"
-                "  SELECT to_tsvector('simple', p.title || ' ' || b.name || ' ' || p.description) "
-                "  FROM catalog_product p JOIN catalog_brand b ON b.id = p.brand_id WHERE p.is_active"
+                "  SELECT to_tsvector('simple', t.body || ' ' || catalog_search_variants(t.body)) FROM ("
+                "    SELECT p.title || ' ' || b.name || ' ' || p.description || ' ' || coalesce("
+                "      (SELECT string_agg(value, ' ') FROM jsonb_each_text(p.attributes)), '') AS body"
+                "    FROM catalog_product p JOIN catalog_brand b ON b.id = p.brand_id WHERE p.is_active) t"
                 f"$$) WHERE word ~ '^[a-z]{{{MIN_WORD_LENGTH},100}}$'"
             )
             return cursor.rowcount
     brand_names = dict(Brand.objects.values_list("id", "name"))
     counts = Counter()
-    products = Product.objects.filter(is_active=True).values_list("title", "brand_id", "description")
-    for title, brand_id, description in products.iterator():
-        counts.update(set(_WORD.findall(f"{title} {brand_names[brand_id]} {description}".lower())))
+    products = Product.objects.filter(is_active=True).values_list("title", "brand_id", "description", "attributes")
+    for title, brand_id, description, attributes in products.iterator():
+        body = " ".join([title, brand_names[brand_id], description, *map(str, (attributes or {}).values())])
+        counts.update(set(_WORD.findall(f"{body} {variants(body)}".lower())))
     SearchTerm.objects.bulk_create(SearchTerm(word=word, products=n) for word, n in counts.items())
     return len(counts)

@@ -1,0 +1,176 @@
+"""Search sees attributes and joined forms; facets per category; staff synonyms.
+
+* The PostgreSQL projection gains ``attrs`` ("key=value" of each attribute,
+  GIN-indexed: attribute facets filter and count on it) and a richer
+  ``document``: title (A), brand (B), attribute values (C), description (D),
+  each with its joined forms (``catalog_search_variants``: "64 GB" is also
+  ``64gb``, "T-Shirt" also ``tshirt``; see ``catalog.search.analysis``).
+  Category changes now rebuild the row as well (the facet trigger no longer
+  needs to follow them).
+* SQLite's FTS5 table gets an ``attributes`` column and the same joined
+  forms, through a Python function the app registers on each connection.
+"""
+from django.db import migrations, models
+
+from catalog.search.analysis import postgres_variants_sql
+
+_DOCUMENT = """
+  setweight(to_tsvector('english', coalesce({row}.title, '') || ' ' || catalog_search_variants(coalesce({row}.title, ''))), 'A') ||
+  setweight(to_tsvector('english', coalesce({brand}, '')), 'B') ||
+  setweight(to_tsvector('english', coalesce({attributes}, '') || ' ' || catalog_search_variants(coalesce({attributes}, ''))), 'C') ||
+  setweight(to_tsvector('english', coalesce({row}.description, '') || ' ' || catalog_search_variants(coalesce({row}.description, ''))), 'D')
+"""
+DOCUMENT = _DOCUMENT.format(
+    row="NEW", brand="(SELECT name FROM catalog_brand WHERE id = NEW.brand_id)", attributes="attribute_text"
+)
+
+POSTGRES = [
+    postgres_variants_sql(),
+    "ALTER TABLE catalog_product_search ADD COLUMN attrs text[] NOT NULL DEFAULT '{}'",
+    f"""
+    CREATE OR REPLACE FUNCTION catalog_product_search_upsert() RETURNS trigger LANGUAGE plpgsql AS $$
+    DECLARE
+      attribute_text text := (SELECT string_agg(value, ' ') FROM jsonb_each_text(NEW.attributes));
+    BEGIN
+      IF NOT NEW.is_active THEN
+        DELETE FROM catalog_product_search WHERE id = NEW.id;
+        RETURN NULL;
+      END IF;
+      INSERT INTO catalog_product_search AS s
+             (id, category_id, brand_id, price, rating, review_count, in_stock, created_at, attrs, document)
+      VALUES (NEW.id, NEW.category_id, NEW.brand_id, NEW.price, NEW.rating, NEW.review_count, NEW.in_stock,
+              NEW.created_at, ARRAY(SELECT key || '=' || value FROM jsonb_each_text(NEW.attributes) ORDER BY key),
+              {DOCUMENT})
+      ON CONFLICT (id) DO UPDATE SET
+        category_id = EXCLUDED.category_id, brand_id = EXCLUDED.brand_id, price = EXCLUDED.price,
+        rating = EXCLUDED.rating, review_count = EXCLUDED.review_count, in_stock = EXCLUDED.in_stock,
+        created_at = EXCLUDED.created_at, attrs = EXCLUDED.attrs, document = EXCLUDED.document;
+      RETURN NULL;
+    END $$
+    """,
+    "DROP TRIGGER catalog_product_search_upsert ON catalog_product",
+    """CREATE TRIGGER catalog_product_search_upsert
+       AFTER INSERT OR UPDATE OF title, description, brand_id, category_id, attributes, is_active
+       ON catalog_product FOR EACH ROW EXECUTE FUNCTION catalog_product_search_upsert()""",
+    """
+    CREATE OR REPLACE FUNCTION catalog_product_search_facets() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      UPDATE catalog_product_search
+         SET price = NEW.price, rating = NEW.rating, review_count = NEW.review_count,
+             in_stock = NEW.in_stock, created_at = NEW.created_at
+       WHERE id = NEW.id;
+      RETURN NULL;
+    END $$
+    """,
+    "DROP TRIGGER catalog_product_search_facets ON catalog_product",
+    """CREATE TRIGGER catalog_product_search_facets
+       AFTER UPDATE OF price, rating, review_count, in_stock, created_at ON catalog_product
+       FOR EACH ROW EXECUTE FUNCTION catalog_product_search_facets()""",
+    # Rebuild every row in one statement (a row-by-row trigger pass would
+    # rewrite every product too).
+    f"""
+    UPDATE catalog_product_search s
+       SET attrs = ARRAY(SELECT key || '=' || value FROM jsonb_each_text(p.attributes) ORDER BY key),
+           document = {_DOCUMENT.format(row="p", brand="b.name", attributes="p.attribute_text")}
+      FROM (SELECT p.*, (SELECT string_agg(value, ' ') FROM jsonb_each_text(p.attributes)) AS attribute_text
+              FROM catalog_product p) p
+      JOIN catalog_brand b ON b.id = p.brand_id
+     WHERE s.id = p.id
+    """,
+    "CREATE INDEX catalog_product_search_attrs ON catalog_product_search USING gin (attrs)",
+]
+
+POSTGRES_REVERSE = [
+    "DROP INDEX IF EXISTS catalog_product_search_attrs",
+    "ALTER TABLE catalog_product_search DROP COLUMN attrs",
+    # The 0004 functions and triggers come back with that migration's reverse and re-apply.
+]
+
+_SQLITE_ATTRIBUTES = "(SELECT group_concat(value, ' ') FROM json_each(NEW.attributes))"
+_SQLITE_FTS_INSERT = f"""
+    INSERT INTO catalog_product_fts (rowid, title, brand, attributes, description)
+    VALUES (NEW.id, NEW.title || ' ' || catalog_search_variants(NEW.title),
+            (SELECT name FROM catalog_brand WHERE id = NEW.brand_id),
+            coalesce({_SQLITE_ATTRIBUTES}, '') || ' ' || catalog_search_variants(coalesce({_SQLITE_ATTRIBUTES}, '')),
+            NEW.description || ' ' || catalog_search_variants(NEW.description));
+"""
+
+SQLITE = [
+    "DROP TRIGGER IF EXISTS catalog_brand_fts_rename",
+    "DROP TRIGGER IF EXISTS catalog_product_fts_delete",
+    "DROP TRIGGER IF EXISTS catalog_product_fts_update",
+    "DROP TRIGGER IF EXISTS catalog_product_fts_insert",
+    "DROP TABLE IF EXISTS catalog_product_fts",
+    "CREATE VIRTUAL TABLE catalog_product_fts USING fts5(title, brand, attributes, description, tokenize = 'porter unicode61')",
+    f"CREATE TRIGGER catalog_product_fts_insert AFTER INSERT ON catalog_product BEGIN {_SQLITE_FTS_INSERT} END",
+    f"""CREATE TRIGGER catalog_product_fts_update AFTER UPDATE OF title, description, brand_id, attributes ON catalog_product
+        BEGIN DELETE FROM catalog_product_fts WHERE rowid = OLD.id; {_SQLITE_FTS_INSERT} END""",
+    "CREATE TRIGGER catalog_product_fts_delete AFTER DELETE ON catalog_product BEGIN DELETE FROM catalog_product_fts WHERE rowid = OLD.id; END",
+    """CREATE TRIGGER catalog_brand_fts_rename AFTER UPDATE OF name ON catalog_brand BEGIN
+        UPDATE catalog_product_fts SET brand = NEW.name
+         WHERE rowid IN (SELECT id FROM catalog_product WHERE brand_id = NEW.id); END""",
+    f"""INSERT INTO catalog_product_fts (rowid, title, brand, attributes, description)
+       SELECT p.id, p.title || ' ' || catalog_search_variants(p.title), b.name,
+              coalesce({_SQLITE_ATTRIBUTES.replace("NEW.", "p.")}, '') || ' ' || catalog_search_variants(coalesce({_SQLITE_ATTRIBUTES.replace("NEW.", "p.")}, '')),
+              p.description || ' ' || catalog_search_variants(p.description)
+         FROM catalog_product p JOIN catalog_brand b ON b.id = p.brand_id""",
+]
+
+
+# Common retail synonyms to start from; staff edit them in the admin.
+DEFAULT_SYNONYMS = [
+    "tv, television", "laptop, notebook computer", "sofa, couch", "earbuds, earphones, in-ear headphones",
+    "phone, smartphone, cell phone, mobile phone", "cellphone, cell phone", "fridge, refrigerator",
+    "hoodie, hooded sweatshirt", "sneakers, trainers", "pants, trousers", "bike, bicycle", "cologne, eau de toilette",
+    "pc, computer", "monitor, display", "couch, settee", "headset, headphones with microphone",
+    "running, runner", "cooking, cookware", "kids, children", "tee, t-shirt",
+]
+
+
+def default_synonyms(apps, schema_editor):
+    SearchSynonym = apps.get_model("catalog", "SearchSynonym")
+    SearchSynonym.objects.bulk_create([SearchSynonym(terms=terms) for terms in DEFAULT_SYNONYMS], ignore_conflicts=True)
+
+
+def run(statements_by_vendor):
+    def apply(apps, schema_editor):
+        for statement in statements_by_vendor.get(schema_editor.connection.vendor, []):
+            schema_editor.execute(statement, params=None)
+
+    return apply
+
+
+class Migration(migrations.Migration):
+    # The PostgreSQL rebuild of a large catalog outlasts no transaction limit,
+    # but its statement must not be cut by the request timeout: see seeding.
+    dependencies = [("catalog", "0007_review_to_reviews_app")]
+
+    operations = [
+        migrations.CreateModel(
+            name="AttributeFacet",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("key", models.CharField(help_text="The attribute's name in products' attributes, exactly (e.g. “color”).", max_length=100)),
+                ("label", models.CharField(help_text="What shoppers see above the values (e.g. “Colour”).", max_length=100)),
+                ("position", models.PositiveSmallIntegerField(default=0, help_text="Order among the category's facets.")),
+                ("value_order", models.TextField(blank=True, help_text="Optional: values in the order shown, one per line (e.g. sizes XS, S, M, L). Values not listed follow, most frequent first.")),
+                ("category", models.ForeignKey(on_delete=models.deletion.CASCADE, related_name="attribute_facets", to="catalog.category")),
+            ],
+            options={
+                "ordering": ["category", "position", "label"],
+                "constraints": [models.UniqueConstraint(fields=("category", "key"), name="attribute_facet_unique_key")],
+            },
+        ),
+        migrations.CreateModel(
+            name="SearchSynonym",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("terms", models.CharField(help_text="Two or more words or two-word phrases, separated by commas: each finds what the others find.", max_length=500, unique=True)),
+            ],
+            options={"ordering": ["terms"]},
+        ),
+        migrations.RunPython(
+            run({"postgresql": POSTGRES, "sqlite": SQLITE}), run({"postgresql": POSTGRES_REVERSE})
+        ),
+        migrations.RunPython(default_synonyms, migrations.RunPython.noop),
+    ]
