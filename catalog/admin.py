@@ -12,7 +12,7 @@ from django.db.models import Q
 from amazon_site.core.admin import StoreModelAdmin
 
 from . import services, stock
-from .models import Brand, Category, Inventory, Product, Seller, Warehouse
+from .models import AttributeFacet, Brand, Category, Inventory, Product, SearchSynonym, Seller, Warehouse
 from .pagination import BoundedPaginator
 
 ADMIN_MAX_COUNTED = 10_000
@@ -32,14 +32,29 @@ class BrandAdmin(StoreModelAdmin):
     prepopulated_fields = {"slug": ("name",)}
 
 
+class AttributeFacetInline(admin.TabularInline):
+    """The attributes shoppers filter this category (and the categories below it) by."""
+
+    model = AttributeFacet
+    extra = 0
+    fields = ("key", "label", "position", "value_order")
+
+
 @admin.register(Category)
 class CategoryAdmin(StoreModelAdmin):
+    inlines = [AttributeFacetInline]
     list_display = ("name", "parent", "slug", "position")
     list_select_related = ("parent",)
     list_filter = (("parent", admin.EmptyFieldListFilter),)
     search_fields = ("name", "slug")
     autocomplete_fields = ("parent",)
     prepopulated_fields = {"slug": ("name",)}
+
+
+@admin.register(SearchSynonym)
+class SearchSynonymAdmin(StoreModelAdmin):
+    list_display = ("terms",)
+    search_fields = ("terms",)
 
 
 @admin.register(Warehouse)

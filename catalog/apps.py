@@ -15,6 +15,8 @@ class CatalogConfig(AppConfig):
 def _sqlite_search_functions(connection, **kwargs):
     """SQLite's search triggers call Python for the joined forms (PostgreSQL has them in SQL)."""
     if connection.vendor == "sqlite":
-        from .search.analysis import variants
+        from .search import analysis
 
-        connection.connection.create_function("catalog_search_variants", 1, variants, deterministic=True)
+        for name in ("variants", "title_head", "title_for"):
+            function = getattr(analysis, name)
+            connection.connection.create_function(f"catalog_search_{name}", 1, function, deterministic=True)

@@ -2,9 +2,11 @@
 
 * The PostgreSQL projection gains ``attrs`` ("key=value" of each attribute,
   GIN-indexed: attribute facets filter and count on it) and a richer
-  ``document``: title (A), brand (B), attribute values (C), description (D),
-  each with its joined forms (``catalog_search_variants``: "64 GB" is also
-  ``64gb``, "T-Shirt" also ``tshirt``; see ``catalog.search.analysis``).
+  ``document``: what the title says the product is, with its kind once more
+  (A); the brand and what the title says it is for, "Case for Nova Phone" (B);
+  attribute values (C); the description (D); each with its joined forms
+  ("64 GB" is also ``64gb``, "T-Shirt" also ``tshirt``). The SQL functions
+  ``catalog_search_*`` are ``catalog.search.analysis``' rules.
   Category changes now rebuild the row as well (the facet trigger no longer
   needs to follow them).
 * SQLite's FTS5 table gets an ``attributes`` column and the same joined
@@ -15,8 +17,8 @@ from django.db import migrations, models
 from catalog.search.analysis import postgres_variants_sql
 
 _DOCUMENT = """
-  setweight(to_tsvector('english', coalesce({row}.title, '') || ' ' || catalog_search_variants(coalesce({row}.title, ''))), 'A') ||
-  setweight(to_tsvector('english', coalesce({brand}, '')), 'B') ||
+  setweight(to_tsvector('english', catalog_search_title_head(coalesce({row}.title, '')) || ' ' || catalog_search_variants(catalog_search_title_head(coalesce({row}.title, '')))), 'A') ||
+  setweight(to_tsvector('english', coalesce({brand}, '') || ' ' || catalog_search_title_for(coalesce({row}.title, '')) || ' ' || catalog_search_variants(catalog_search_title_for(coalesce({row}.title, '')))), 'B') ||
   setweight(to_tsvector('english', coalesce({attributes}, '') || ' ' || catalog_search_variants(coalesce({attributes}, ''))), 'C') ||
   setweight(to_tsvector('english', coalesce({row}.description, '') || ' ' || catalog_search_variants(coalesce({row}.description, ''))), 'D')
 """
@@ -89,8 +91,9 @@ POSTGRES_REVERSE = [
 _SQLITE_ATTRIBUTES = "(SELECT group_concat(value, ' ') FROM json_each(NEW.attributes))"
 _SQLITE_FTS_INSERT = f"""
     INSERT INTO catalog_product_fts (rowid, title, brand, attributes, description)
-    VALUES (NEW.id, NEW.title || ' ' || catalog_search_variants(NEW.title),
-            (SELECT name FROM catalog_brand WHERE id = NEW.brand_id),
+    VALUES (NEW.id, catalog_search_title_head(NEW.title) || ' ' || catalog_search_variants(catalog_search_title_head(NEW.title)),
+            (SELECT name FROM catalog_brand WHERE id = NEW.brand_id) || ' ' || catalog_search_title_for(NEW.title)
+              || ' ' || catalog_search_variants(catalog_search_title_for(NEW.title)),
             coalesce({_SQLITE_ATTRIBUTES}, '') || ' ' || catalog_search_variants(coalesce({_SQLITE_ATTRIBUTES}, '')),
             NEW.description || ' ' || catalog_search_variants(NEW.description));
 """
@@ -106,11 +109,12 @@ SQLITE = [
     f"""CREATE TRIGGER catalog_product_fts_update AFTER UPDATE OF title, description, brand_id, attributes ON catalog_product
         BEGIN DELETE FROM catalog_product_fts WHERE rowid = OLD.id; {_SQLITE_FTS_INSERT} END""",
     "CREATE TRIGGER catalog_product_fts_delete AFTER DELETE ON catalog_product BEGIN DELETE FROM catalog_product_fts WHERE rowid = OLD.id; END",
+    # A renamed brand rewrites its products' rows (the brand column also holds what they are for).
     """CREATE TRIGGER catalog_brand_fts_rename AFTER UPDATE OF name ON catalog_brand BEGIN
-        UPDATE catalog_product_fts SET brand = NEW.name
-         WHERE rowid IN (SELECT id FROM catalog_product WHERE brand_id = NEW.id); END""",
+        UPDATE catalog_product SET brand_id = brand_id WHERE brand_id = NEW.id; END""",
     f"""INSERT INTO catalog_product_fts (rowid, title, brand, attributes, description)
-       SELECT p.id, p.title || ' ' || catalog_search_variants(p.title), b.name,
+       SELECT p.id, catalog_search_title_head(p.title) || ' ' || catalog_search_variants(catalog_search_title_head(p.title)),
+              b.name || ' ' || catalog_search_title_for(p.title) || ' ' || catalog_search_variants(catalog_search_title_for(p.title)),
               coalesce({_SQLITE_ATTRIBUTES.replace("NEW.", "p.")}, '') || ' ' || catalog_search_variants(coalesce({_SQLITE_ATTRIBUTES.replace("NEW.", "p.")}, '')),
               p.description || ' ' || catalog_search_variants(p.description)
          FROM catalog_product p JOIN catalog_brand b ON b.id = p.brand_id""",

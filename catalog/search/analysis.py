@@ -42,8 +42,13 @@ _UNIT_ALTERNATION = "|".join(sorted((re.escape(unit) for unit in UNITS), key=len
 _MEASURE = re.compile(
     rf"(?<![\w.])(\d+(?:[.,]\d+)?)[\s-]?({_UNIT_ALTERNATION})(?![^\W_])", re.IGNORECASE | re.UNICODE
 )
-_HYPHENATED = re.compile(r"[^\W_]+(?:-[^\W_]+)+", re.UNICODE)
+_HYPHENATED = re.compile(r"(?<![\w.])[^\W_]+(?:-[^\W_]+)+", re.UNICODE)
+# "Case for Nova Phone": what follows "for" says what a product is for, not what it is.
+_FOR = r"\s(?:for|compatible with|fits)\s"
+# The title's first segment ends here; its last word names the kind of product.
+_SEGMENT_END = r"(?:,|\s[-–|/(]|\(|\swith\s)"
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_LETTERS = re.compile(r"[^\W\d_]+", re.UNICODE)
 
 # Plural -> singular where a stemmer does not bring them together.
 IRREGULAR_PLURALS = {
@@ -90,6 +95,21 @@ def variants(text: str) -> str:
     forms = [measure(number, unit) for number, unit in _MEASURE.findall(text)]
     forms += [word.replace("-", "") for word in _HYPHENATED.findall(text)]
     return " ".join(form.lower() for form in forms)
+
+
+def title_head(title: str) -> str:
+    """The part of a title that says what the product is, and once more its kind (the
+    first segment's last word): indexed with the title's weight."""
+    head = re.split(_FOR, title, maxsplit=1, flags=re.IGNORECASE)[0]
+    segment = _MEASURE.sub(" ", re.split(_SEGMENT_END, head, maxsplit=1, flags=re.IGNORECASE)[0])
+    kind = _LETTERS.findall(segment)
+    return f"{head} {kind[-1]}" if kind else head
+
+
+def title_for(title: str) -> str:
+    """What a title says the product is for: indexed with the brand's (lower) weight."""
+    parts = re.split(_FOR, title, maxsplit=1, flags=re.IGNORECASE)
+    return parts[1] if len(parts) > 1 else ""
 
 
 def normalise_query(q: str) -> str:
@@ -146,14 +166,14 @@ def _ordered(alternatives):
 
 
 def postgres_variants_sql() -> str:
-    """``catalog_search_variants(text)``: ``variants`` in SQL, for the projection's triggers.
+    """``variants``, ``title_head`` and ``title_for`` in SQL (``catalog_search_*``), for the projection's triggers.
 
     Generated from the same tables as the Python, and compared with it by a test.
     """
     units = " ".join(f"WHEN {_sql_literal(spelling)} THEN {_sql_literal(unit)}" for spelling, unit in UNITS.items())
     # PostgreSQL's ARE: the same pattern, with \w spelled out (it has no [^\W_]).
     measure_pattern = rf"(?<![[:alnum:]_.])([0-9]+(?:[.,][0-9]+)?)[[:space:]-]?({_UNIT_ALTERNATION})(?![[:alnum:]])"
-    hyphenated_pattern = r"[[:alnum:]]+(?:-[[:alnum:]]+)+"
+    hyphenated_pattern = r"(?<![[:alnum:]_.])[[:alnum:]]+(?:-[[:alnum:]]+)+"
     return f"""
     CREATE OR REPLACE FUNCTION catalog_search_variants(body text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
@@ -162,6 +182,18 @@ def postgres_variants_sql() -> str:
            FROM regexp_matches(body, {_sql_literal(measure_pattern)}, 'gi') AS m),
         (SELECT string_agg(lower(replace(m[1], '-', '')), ' ')
            FROM regexp_matches(body, {_sql_literal('(' + hyphenated_pattern + ')')}, 'g') AS m))
+    $$;
+    CREATE OR REPLACE FUNCTION catalog_search_title_head(title text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+      SELECT CASE WHEN kind IS NULL THEN head ELSE head || ' ' || kind END FROM (
+        SELECT head, substring(regexp_replace(regexp_replace(head, {_sql_literal(_SEGMENT_END + '.*$')}, '', 'i'),
+                                              {_sql_literal(measure_pattern)}, ' ', 'gi')
+                               FROM '([[:alpha:]]+)[^[:alpha:]]*$') AS kind
+          FROM (SELECT regexp_replace(title, {_sql_literal(_FOR + '.*$')}, '', 'i') AS head) h) k
+    $$;
+    CREATE OR REPLACE FUNCTION catalog_search_title_for(title text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+      SELECT coalesce(substring(title FROM {_sql_literal('(?i)' + _FOR + '(.*)$')}), '')
     $$
     """
 
