@@ -7,11 +7,11 @@ products joined to FTS5) and in how terms are matched and scored.
 Matching (``catalog.search.analysis`` turns the words into terms):
 
 1. products with every term;
-2. of three or more terms, when that finds less than a page, products with
-   most of them (minimum-should-match, three in four) follow: one extra word
-   no product has does not hide the products that have the rest;
-3. when nothing has every term (or most of them), products with any term,
-   and the page says so.
+2. when that is less than a page (sorted by relevance), products with most
+   of them follow (minimum-should-match: three in four terms, then half; of
+   two terms, either): one extra word no product has does not hide the
+   products that have the rest, and a short list is not left short;
+3. when nothing has every term, the page says so, and offers a spelling.
 
 Ranking is by the number of terms matched, then a BM25-like score (each
 term's field weight — title, brand, attributes, description — times its
@@ -76,18 +76,18 @@ class DatabaseBackend:
             return self._run(dialect, request, scope, None)
         count = len(query_terms)
         result = self._run(dialect, request, scope, dialect.match(query_terms, weights, count))
-        relevance = request.effective_sort == "relevance"
-        if count >= 3 and result.total < request.page_size and relevance:
-            # A page is not full: products with most of the terms follow those with all.
-            relaxed = self._run(dialect, request, scope, dialect.match(query_terms, weights, required_matches(count)))
+        complete = result.total
+        relaxations = _relaxations(count) if request.effective_sort == "relevance" else []
+        for required in relaxations:
+            if result.total >= request.page_size:
+                break
+            # Less than a page: products with most of the terms follow those with all.
+            relaxed = self._run(dialect, request, scope, dialect.match(query_terms, weights, required))
             if relaxed.total > result.total:
-                relaxed.partial, relaxed.widened = relaxed.total - result.total, result.total == 0
                 result = relaxed
-        if result.total == 0 and count > 1:
-            widened = self._run(dialect, request, scope, dialect.match(query_terms, weights, 1))
-            if widened.total:
-                widened.partial, widened.widened = widened.total, True
-                return widened
+        if result.total == 0 and count > 1 and 1 not in relaxations:
+            result = self._run(dialect, request, scope, dialect.match(query_terms, weights, 1))
+        result.partial, result.widened = result.total - complete, complete == 0 and result.total > 0
         return result
 
     def _run(self, dialect, request, scope, match):
@@ -136,6 +136,14 @@ class DatabaseBackend:
 
     def suggest(self, words: list[str]) -> str | None:
         return suggest(words)
+
+
+def _relaxations(count):
+    """How many terms a row needs, step by step, while a page is not full: three
+    in four, then half; of two terms, either."""
+    if count == 2:
+        return [1]
+    return sorted({required_matches(count), -(-count // 2)} - {count}, reverse=True)
 
 
 def _terms(q):

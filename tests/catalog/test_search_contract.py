@@ -89,10 +89,10 @@ def test_last_word_matches_as_a_prefix(run, catalog):
     assert set(titles(run(q="headph"), catalog)) == {"wireless", "wired"}
 
 
-def test_multi_word_queries_need_every_word_when_some_product_has_them(run, catalog):
+def test_products_with_every_word_come_before_those_with_some(run, catalog):
     result = run(q="wireless headphones")
-    assert titles(result, catalog) == ["wireless"]
-    assert not result.widened
+    assert titles(result, catalog) == ["wireless", "wired"]
+    assert not result.widened and result.partial == 1
 
 
 def test_when_no_product_has_every_word_those_with_some_are_shown(run, catalog):
