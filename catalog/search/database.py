@@ -4,7 +4,8 @@ Both dialects share the filter and facet SQL; they differ in the table read
 (PostgreSQL: the narrow ``catalog_product_search`` projection; SQLite:
 products joined to FTS5) and in how terms are matched and scored.
 
-Matching (``catalog.search.analysis`` turns the words into terms):
+Matching (``catalog.search.analysis`` turns the words into terms; the steps
+are ``catalog.search.matching``'s, shared with Elasticsearch):
 
 1. products with every term;
 2. when that is less than a page (sorted by relevance), products with most
@@ -29,8 +30,8 @@ from decimal import Decimal
 
 from django.db import connection
 
-from . import vocabulary
-from .analysis import Term, required_matches, terms
+from .analysis import Term
+from .matching import POPULARITY_BOOST, query_terms, search_in_steps
 from .query import PRICE_BUCKETS, RATING_THRESHOLDS, SearchRequest
 from .results import FacetCounts, Scope, SearchResult
 from .suggestions import suggest
@@ -44,7 +45,6 @@ EXACT_LIMIT = 10_000
 BROAD_MATCHES = 20_000
 BROAD_SAMPLE = 2_000
 RANK_CANDIDATES = 240  # ten pages
-POPULARITY_BOOST = 0.05  # score × (1 + this × ln(1 + reviews)): 1,000 reviews weigh about 1.35×
 SORT_SQL = {
     "price": "p.price, p.id",
     "-price": "p.price DESC, p.id DESC",
@@ -71,24 +71,12 @@ class DatabaseBackend:
 
     def search(self, request: SearchRequest, scope: Scope) -> SearchResult:
         dialect = _Postgres() if connection.vendor == "postgresql" else _Sqlite()
-        query_terms, weights = _terms(request.q)
-        if not query_terms:
+        found, weights = query_terms(request.q)
+        if not found:
             return self._run(dialect, request, scope, None)
-        count = len(query_terms)
-        result = self._run(dialect, request, scope, dialect.match(query_terms, weights, count))
-        complete = result.total
-        relaxations = _relaxations(count) if request.effective_sort == "relevance" else []
-        for required in relaxations:
-            if result.total >= request.page_size:
-                break
-            # Less than a page: products with most of the terms follow those with all.
-            relaxed = self._run(dialect, request, scope, dialect.match(query_terms, weights, required))
-            if relaxed.total > result.total:
-                result = relaxed
-        if result.total == 0 and count > 1 and 1 not in relaxations:
-            result = self._run(dialect, request, scope, dialect.match(query_terms, weights, 1))
-        result.partial, result.widened = result.total - complete, complete == 0 and result.total > 0
-        return result
+        return search_in_steps(
+            request, len(found), lambda required: self._run(dialect, request, scope, dialect.match(found, weights, required))
+        )
 
     def _run(self, dialect, request, scope, match):
         params = {}
@@ -136,38 +124,6 @@ class DatabaseBackend:
 
     def suggest(self, words: list[str]) -> str | None:
         return suggest(words)
-
-
-def _relaxations(count):
-    """How many terms a row needs, step by step, while a page is not full: three
-    in four, then half; of two terms, either."""
-    if count == 2:
-        return [1]
-    return sorted({required_matches(count), -(-count // 2)} - {count}, reverse=True)
-
-
-def _terms(q):
-    """The query's terms and each term's weight (its rarity in the catalog)."""
-    typed = terms(q)
-    if not typed:
-        return [], []
-    words = {word for term in typed for word in term.words}
-    pairs = {"".join(pair) for pair in itertools.pairwise(term.text for term in typed)}
-    frequencies = vocabulary.document_frequencies(words | pairs)
-    # The last word is matched as a prefix only while it is not yet a whole
-    # catalog word: prefix scans of the index cost several times more than
-    # exact ones.
-    last = typed[-1].text
-    query_terms = terms(
-        q, synonyms=vocabulary.synonyms(), joined=frozenset(word for word in pairs if word in frequencies),
-        prefix=last not in frequencies,
-    )
-    size = vocabulary.catalog_size()
-    weights = [
-        vocabulary.idf(max((frequencies.get(word, 0) for word in term.words), default=0), size)
-        for term in query_terms
-    ]
-    return query_terms, weights
 
 
 def _page_ids(cursor, dialect, source, everything, params, request, match, *, broad):
