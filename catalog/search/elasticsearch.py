@@ -1,16 +1,26 @@
 """Search in Elasticsearch, used when ELASTICSEARCH_URL is set.
 
 ``build_body`` and ``parse_response`` are pure functions (unit-tested without a
-server); ``ElasticsearchBackend`` only adds the client calls. Facet filters go
-in ``post_filter`` and each aggregation is filtered by every *other* facet, so
-a facet's counts ignore its own selection, as in the database backend.
+server); ``ElasticsearchBackend`` only adds the client calls. It finds what the
+database backend finds: the same terms (``catalog.search.matching``, synonyms
+and joined forms included), the same steps (every term, then most of them
+while a page is not full), the same order (terms matched, then relevance with
+the same field ratios and popularity boost). BM25's idf is the rarity weight
+the database computes from ``SearchTerm``.
+
+Facet filters go in ``post_filter`` and each aggregation is filtered by every
+*other* facet, so a facet's counts ignore its own selection, as in the
+database backend.
 """
 import logging
+from collections.abc import Sequence
 
 from django.conf import settings
 
 from catalog.documents import INDEX_NAME, ProductDocument
 
+from .analysis import Term
+from .matching import POPULARITY_BOOST, query_terms, search_in_steps
 from .query import PRICE_BUCKETS, RATING_THRESHOLDS, SearchRequest
 from .results import FacetCounts, Scope, SearchResult
 
@@ -18,6 +28,11 @@ logger = logging.getLogger(__name__)
 
 MAX_CATEGORY_BUCKETS = 5000
 MAX_BRAND_BUCKETS = 10000
+# Every value of an attribute: the page lists declared values first, so the
+# most frequent few would not do.
+MAX_ATTRIBUTE_BUCKETS = 1000
+# The database's field weights (A 1.0, B 0.5, C 0.3, D 0.1) as boosts.
+FIELDS = ["title^10", "title_for^5", "brand^5", "attribute_text^3", "description"]
 SORTS = {
     "relevance": [{"_score": "desc"}, {"review_count": "desc"}, {"id": "asc"}],
     "price": [{"price": "asc"}, {"id": "asc"}],
@@ -53,7 +68,18 @@ def facet_filters(request: SearchRequest, scope: Scope) -> dict[str, list[dict]]
         filters["rating"].append({"range": {"rating": {"gte": request.rating_min}}})
     if request.in_stock:
         filters["stock"].append({"term": {"in_stock": True}})
+    for key, values in scope.attributes:
+        filters[f"attribute:{key}"] = [_attribute_filter(key, values)]
     return filters
+
+
+def _attribute_filter(key, values):
+    return {
+        "nested": {
+            "path": "attributes",
+            "query": {"bool": {"filter": [{"term": {"attributes.name": key}}, {"terms": {"attributes.value": list(values)}}]}},
+        }
+    }
 
 
 def _bucket_range(key):
@@ -70,25 +96,59 @@ def _all_but(filters, facet):
     return [clause for name, clauses in filters.items() if name != facet for clause in clauses]
 
 
-def build_body(request: SearchRequest, scope: Scope, *, any_word: bool = False) -> dict:
-    words = request.words
-    if words:
-        text = {
-            "multi_match": {
-                "query": " ".join(words),
-                # bool_prefix: the last word matches as a prefix while typing.
-                "type": "bool_prefix",
-                "fields": ["title^3", "brand^2", "description"],
-                "operator": "or" if any_word else "and",
-            }
+def term_clause(term: Term) -> dict:
+    """A product has the term when a field has one of its alternatives; the best one scores."""
+    if term.prefix:
+        return _multi_match(term.alternatives[0], "phrase_prefix")
+    queries = [_multi_match(words, "phrase" if len(words) > 1 else "best_fields") for words in term.alternatives]
+    return queries[0] if len(queries) == 1 else {"dis_max": {"queries": queries}}
+
+
+def _multi_match(words, kind):
+    return {"multi_match": {"query": " ".join(words), "type": kind, "fields": FIELDS}}
+
+
+def text_query(terms, required) -> dict:
+    """Products with at least ``required`` of the terms, scored as the database ranks them."""
+    clauses = [term_clause(term) for term in terms]
+    popular = {
+        "function_score": {
+            "query": {"bool": {"should": clauses, "minimum_should_match": required}},
+            # 1 + POPULARITY_BOOST × ln(1 + reviews), as in the database: ln1p
+            # on its own (ln(1 + factor × reviews)) would zero every unreviewed product.
+            "functions": [
+                {"weight": 1},
+                {
+                    "field_value_factor": {"field": "review_count", "modifier": "ln1p", "missing": 0},
+                    "weight": POPULARITY_BOOST,
+                },
+            ],
+            "score_mode": "sum",
+            "boost_mode": "multiply",
         }
-    else:
-        text = {"match_all": {}}
+    }
+    if required == len(terms):
+        return popular
+    # Terms matched first, then relevance: one point per term the product has,
+    # plus its relevance squeezed below one point.
+    return {
+        "function_score": {
+            "query": {"script_score": {"query": popular, "script": {"source": "_score / (_score + 1)"}}},
+            "functions": [{"filter": clause, "weight": 1} for clause in clauses],
+            "score_mode": "sum",
+            "boost_mode": "sum",
+        }
+    }
+
+
+def build_body(request: SearchRequest, scope: Scope, terms: Sequence[Term] = (), required: int | None = None) -> dict:
+    """The search body for products with at least ``required`` of ``terms`` (default: all)."""
+    text = text_query(terms, len(terms) if required is None else required) if terms else {"match_all": {}}
     filters = facet_filters(request, scope)
     everything = [clause for clauses in filters.values() for clause in clauses]
 
-    def filtered(facet, aggs):
-        return {"filter": {"bool": {"filter": _all_but(filters, facet)}}, "aggs": aggs}
+    def filtered(facet, aggs, *extra):
+        return {"filter": {"bool": {"filter": [*_all_but(filters, facet), *extra]}}, "aggs": aggs}
 
     return {
         "query": {"bool": {"must": [text], "filter": [{"term": {"is_active": True}}]}},
@@ -115,12 +175,44 @@ def build_body(request: SearchRequest, scope: Scope, *, any_word: bool = False) 
                 {str(t): {"filter": {"range": {"rating": {"gte": t}}}} for t in RATING_THRESHOLDS},
             ),
             "in_stock": filtered("stock", {"values": {"filter": {"term": {"in_stock": True}}}}),
+            # Attribute keys are free text: aggregations are numbered, and named by their meta.
+            **{
+                f"attribute_{number}": {
+                    "meta": {"key": key},
+                    # A product counts where its category shows the facet.
+                    **filtered(f"attribute:{key}", _attribute_values(key), {"terms": {"category_id": category_ids}}),
+                }
+                for number, (key, category_ids) in enumerate(_facet_categories(scope))
+            },
         },
         "sort": SORTS[request.effective_sort],
         "from": (request.page - 1) * request.page_size,
         "size": request.page_size,
         "track_total_hits": True,
         "_source": False,
+    }
+
+
+def _facet_categories(scope):
+    """(attribute key, ids of the categories showing it as a facet), from ``facet_pairs``."""
+    declared = {}
+    for pair in scope.facet_pairs:
+        key, _, category_id = pair.rpartition("@")
+        declared.setdefault(key, []).append(int(category_id))
+    return [(key, sorted(ids)) for key, ids in sorted(declared.items())]
+
+
+def _attribute_values(key):
+    return {
+        "attributes": {
+            "nested": {"path": "attributes"},
+            "aggs": {
+                "key": {
+                    "filter": {"term": {"attributes.name": key}},
+                    "aggs": {"values": {"terms": {"field": "attributes.value", "size": MAX_ATTRIBUTE_BUCKETS}}},
+                }
+            },
+        }
     }
 
 
@@ -157,6 +249,7 @@ def parse_response(response: dict, request: SearchRequest, backend: str = "elast
             for threshold in RATING_THRESHOLDS
         },
         in_stock=aggregations.get("in_stock", {}).get("values", {}).get("doc_count", 0),
+        attributes=_attribute_counts(aggregations),
     )
     hits = response.get("hits", {})
     total = hits.get("total", 0)
@@ -169,6 +262,17 @@ def parse_response(response: dict, request: SearchRequest, backend: str = "elast
     )
 
 
+def _attribute_counts(aggregations):
+    counts = {}
+    for name, aggregation in aggregations.items():
+        if name.startswith("attribute_"):
+            buckets = aggregation.get("attributes", {}).get("key", {}).get("values", {}).get("buckets", [])
+            values = {bucket["key"]: bucket["doc_count"] for bucket in buckets if bucket["doc_count"]}
+            if values:
+                counts[aggregation["meta"]["key"]] = values
+    return counts
+
+
 class ElasticsearchBackend:
     name = "elasticsearch"
 
@@ -178,20 +282,19 @@ class ElasticsearchBackend:
         return connections.get_connection().options(request_timeout=settings.ELASTICSEARCH_TIMEOUT)
 
     def search(self, request: SearchRequest, scope: Scope) -> SearchResult:
-        result = self._search(request, scope, any_word=False)
-        if result.total == 0 and len(request.words) > 1:
-            widened = self._search(request, scope, any_word=True)
-            if widened.total:
-                widened.widened = True
-                return widened
-        return result
+        terms, _ = query_terms(request.q)
+        if not terms:
+            return self._search(request, build_body(request, scope))
+        return search_in_steps(
+            request, len(terms), lambda required: self._search(request, build_body(request, scope, terms, required))
+        )
 
-    def _search(self, request, scope, *, any_word):
+    def _search(self, request, body):
         from elastic_transport import TransportError
         from elasticsearch import ApiError
 
         try:
-            response = self._client().search(index=INDEX_NAME, body=build_body(request, scope, any_word=any_word))
+            response = self._client().search(index=INDEX_NAME, body=body)
         except (ApiError, TransportError) as error:
             raise SearchUnavailable(str(error)) from error
         return parse_response(dict(response), request, backend=self.name)
