@@ -1,7 +1,7 @@
-"""The Elasticsearch backend's pure parts, and the fallback when it is down.
+"""The Elasticsearch backend's pure parts, its matching steps, its documents, and the fallback when it is down.
 
 No server runs here: request bodies and a recorded response (shaped like a
-real one) are checked directly. Live behaviour is covered by the contract
+real one) are checked directly, and the steps against a fake client. Live behaviour is covered by the contract
 tests in test_search_contract.py when ELASTICSEARCH_URL is set.
 """
 import json
