@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 
+from .analysis import STOP_WORDS
+
 MAX_QUERY_LENGTH = 200
 MAX_QUERY_WORDS = 10
 MAX_SELECTED_VALUES = 20
@@ -67,8 +69,8 @@ class SearchRequest:
 
     @property
     def effective_sort(self) -> str:
-        """Relevance needs words to rank by; without them the newest come first."""
-        if self.sort == "relevance" and not self.words:
+        """Relevance needs words to rank by (stop words are not); without them the newest come first."""
+        if self.sort == "relevance" and not any(word not in STOP_WORDS for word in self.words):
             return "newest"
         return self.sort
 

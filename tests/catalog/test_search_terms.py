@@ -130,6 +130,13 @@ def test_one_extra_word_does_not_hide_the_rest(shop):
     assert strict.ids == [shop["earbuds_red"].pk] and not strict.widened
 
 
+def test_a_query_of_stop_words_alone_lists_the_newest(shop, client):
+    response = client.get("/search/?q=the+for")
+    assert response.status_code == 200
+    assert response.context["search"].effective_sort == "newest"
+    assert len(response.context["products"]) == len(shop)
+
+
 def test_the_product_outranks_its_accessory(shop):
     # The case names the phone too, and is far more popular; the phone's title is about the phone.
     assert found("nova phone").ids[:2] == [shop["phone"].pk, shop["case"].pk]
