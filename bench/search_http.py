@@ -76,6 +76,7 @@ if __name__ == "__main__":  # not when a test imports the mix: the suite's envir
     os.environ.setdefault("LOG_LEVEL", "WARNING")
 
 import django  # noqa: E402
+import redis  # noqa: E402
 
 django.setup()
 
@@ -84,7 +85,7 @@ from django.db import connection  # noqa: E402
 from django.db.models import Max, Min  # noqa: E402
 
 from catalog.models import Brand, Category, Product  # noqa: E402
-from catalog.search.query import PRICE_BUCKETS, SORTS  # noqa: E402
+from catalog.search.query import PRICE_BUCKETS  # noqa: E402
 from catalog.seeding import ADJECTIVES  # noqa: E402
 from search import BROAD, COLOURS, NOUNS  # noqa: E402
 from served import HOST, collectstatic, free_port, gunicorn, percentile, raise_on_signals, server_env  # noqa: E402
@@ -274,8 +275,6 @@ def postgres_settings():
 
 def flush_valkey():
     """Empty the database number of VALKEY_URL, and nothing else on that server."""
-    import redis
-
     database = urllib.parse.urlsplit(settings.VALKEY_URL).path.strip("/")
     if not database.isdigit():
         raise SystemExit(f"--cold empties VALKEY_URL's database: name its number, e.g. redis://{HOST}:6379/11")
