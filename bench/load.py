@@ -93,10 +93,6 @@ import multiprocessing
 import os
 import random
 import resource
-import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -128,8 +124,8 @@ from catalog.models import Category, Product  # noqa: E402
 from catalog.selectors import BROWSE_SORTS  # noqa: E402
 from orders.models import Address  # noqa: E402
 from orders.payments import TestGateway  # noqa: E402
+from served import HOST, collectstatic, free_port, gunicorn, percentile, raise_on_signals, server_env  # noqa: E402
 
-HOST = "127.0.0.1"
 MIX = {"browse": 70, "search": 20, "cart": 8, "checkout": 2}
 BROWSE = {"home": 15, "category": 35, "product": 50}
 CART = {"add": 50, "update": 30, "remove": 20}
@@ -146,19 +142,9 @@ def log(message):
     print(f"[load] {message}", file=sys.stderr, flush=True)
 
 
-def percentile(ordered, fraction):
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else 0.0
-
-
 def cpu_seconds():
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
 
 
 def price_bucket(price):
@@ -232,55 +218,6 @@ def db_now():
     with connection.cursor() as cursor:
         cursor.execute("SELECT now()")
         return cursor.fetchone()[0]
-
-
-# --- gunicorn ---
-
-
-def server_env(port, workers):
-    # The embedded stand-ins for the broker, search and events: the setup is PostgreSQL + Valkey.
-    unset = {"CELERY_BROKER_URL", "ELASTICSEARCH_URL", "KAFKA_BOOTSTRAP_SERVERS"}
-    env = {key: value for key, value in os.environ.items() if key not in unset}
-    env.update(
-        DEBUG="0",
-        SECRET_KEY=os.environ["SECRET_KEY"],
-        ALLOWED_HOSTS=HOST,
-        # gunicorn alone, on loopback: the bench measures the store, not nginx in front of it.
-        GUNICORN_BIND=f"{HOST}:{port}",
-        WEB_CONCURRENCY=str(workers),
-        SECURE_SSL_REDIRECT="0",
-        SESSION_COOKIE_SECURE="0",
-        CSRF_COOKIE_SECURE="0",
-        SECURE_HSTS_SECONDS="0",
-        RATELIMIT_ENABLED="0",
-        API_THROTTLE_ANON="1000000/min",
-        API_THROTTLE_USER="1000000/min",
-        EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
-        LOG_LEVEL="WARNING",
-        METRICS_PUBLIC="1",  # a loopback run: it logs /readyz's per-service checks
-        # Our own directory: gunicorn.conf.py empties it at start, and another server may use the default.
-        PROMETHEUS_MULTIPROC_DIR=tempfile.mkdtemp(prefix="loadbench-prometheus-"),
-    )
-    return env
-
-
-def start_server(env, log_file):
-    gunicorn = Path(sys.executable).parent / "gunicorn"
-    return subprocess.Popen(
-        [str(gunicorn), "amazon_site.wsgi", "--config", "gunicorn.conf.py"],
-        cwd=REPO, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
-    )
-
-
-def stop_server(process):
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)  # graceful: workers finish their request
-    try:
-        process.wait(timeout=40)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
 
 
 # --- the client: HTTP/1.1 over asyncio streams, one connection per request ---
@@ -554,21 +491,6 @@ async def drive(args, port, catalog, hot, categories, shoppers, stats):
     return time.monotonic() - measure_started
 
 
-async def wait_ready(port, process, timeout=90):
-    limit = time.monotonic() + timeout
-    while time.monotonic() < limit:
-        if process.poll() is not None:
-            raise SystemExit(f"gunicorn exited with status {process.returncode}; see its log")
-        try:
-            answer = await http(port, "GET", "/readyz", timeout=5)
-            if answer.status == 200:
-                return answer.json()
-        except (OSError, asyncio.TimeoutError, ValueError, IndexError):
-            pass
-        await asyncio.sleep(0.25)
-    raise SystemExit("gunicorn did not become ready")
-
-
 # --- audit, after gunicorn has stopped ---
 
 
@@ -682,10 +604,6 @@ def summarise(stats, elapsed):
     return total, endpoints
 
 
-def interrupted(signum, frame):
-    raise KeyboardInterrupt
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=16, help="Concurrent virtual shoppers.")
@@ -712,9 +630,7 @@ def main():
             f"run manage.py seed_catalog --products {args.products - products} first."
         )
 
-    # Ctrl-C and kill stop gunicorn too (it runs in a session of its own); a background job starts with SIGINT ignored.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, interrupted)
+    raise_on_signals()
     rng = random.Random(args.seed)
     log("preparing: catalog sample, shoppers, carts, hot stock, collectstatic")
     catalog = sample_catalog(rng, args.sample)
@@ -728,25 +644,19 @@ def main():
 
     port = free_port()
     env = server_env(port, args.workers)
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"], cwd=REPO, env=env, check=True
-    )
+    collectstatic(env)
     start_inventory = inventory_snapshot()
     run_started = db_now()
     connection.close()  # idle through the run; the audit opens a new one
 
     log(f"starting gunicorn on {HOST}:{port} with {args.workers} workers, log {args.log}")
-    with open(args.log, "ab") as log_file:
-        process = start_server(env, log_file)
-        stats = Stats()
-        try:
-            ready = asyncio.run(wait_ready(port, process))
+    stats = Stats()
+    try:
+        with gunicorn(env, port, args.log) as ready:
             log(f"ready: {json.dumps(ready['checks'])}")
             elapsed = asyncio.run(drive(args, port, catalog, hot, categories, shoppers, stats))
-        finally:
-            stop_server(process)
-            shutil.rmtree(env["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
-            log("gunicorn stopped")
+    finally:
+        log("gunicorn stopped")
     for sample in stats.samples:
         log(f"error: {sample}")
 
