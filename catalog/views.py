@@ -27,7 +27,7 @@ def category_detail(request, slug):
     category = selectors.get_category(slug)
     sort = selectors.normalise_sort(request.GET.get("sort"))
     asked = SearchRequest.from_params(request.GET, page_size=settings.CATALOG_PAGE_SIZE)
-    result = catalog_search.search(replace(asked, q="", categories=(category.slug,), sort=sort))
+    result = catalog_search.search(replace(asked, q="", categories=(category.slug,), sort=sort, category_facet=False))
     tree = selectors.category_tree()
     return render(
         request,

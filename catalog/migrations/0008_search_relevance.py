@@ -1,6 +1,8 @@
 """Search sees attributes and joined forms; facets per category; staff synonyms.
 
-* The PostgreSQL projection gains ``attrs`` ("key=value" of each attribute,
+* The PostgreSQL projection gains ``sample`` (a hash bucket of the id, with
+  partial full-text indexes of the rows below 64, 16, 4 and 1 of 256: large
+  match sets are counted in a fixed share of their rows), ``attrs`` ("key=value" of each attribute,
   GIN-indexed: attribute facets filter and count on it) and a richer
   ``document``: what the title says the product is, with its kind once more
   (A); the brand and what the title says it is for, "Case for Nova Phone" (B);
@@ -29,6 +31,10 @@ DOCUMENT = _DOCUMENT.format(
 POSTGRES = [
     postgres_variants_sql(),
     "ALTER TABLE catalog_product_search ADD COLUMN attrs text[] NOT NULL DEFAULT '{}'",
+    # A fixed pseudo-random bucket per product (0-255): facets of a large
+    # match set are counted in the rows below a level, through these indexes.
+    """ALTER TABLE catalog_product_search
+       ADD COLUMN sample smallint GENERATED ALWAYS AS ((hashint8(id) & 255)::smallint) STORED""",
     f"""
     CREATE OR REPLACE FUNCTION catalog_product_search_upsert() RETURNS trigger LANGUAGE plpgsql AS $$
     DECLARE
@@ -95,12 +101,23 @@ POSTGRES = [
          FOR definition IN SELECT indexdef FROM catalog_search_indexes LOOP EXECUTE definition; END LOOP;
        END $$""",
     "CREATE INDEX catalog_product_search_attrs ON catalog_product_search USING gin (attrs)",
+    # Browsing samples through this one (see catalog.search.database, _Postgres.sample_condition).
+    "CREATE INDEX catalog_product_search_sample ON catalog_product_search ((sample + 0))",
+    *[
+        f"CREATE INDEX catalog_product_search_sample_{level} ON catalog_product_search USING gin (document) "
+        f"WHERE sample < {level}"
+        for level in (64, 16, 4, 1)
+    ],
+    # Large match sets are ranked among their popular products (catalog.search.vocabulary.POPULAR_REVIEWS).
+    """CREATE INDEX catalog_product_search_popular_text ON catalog_product_search USING gin (document)
+       WHERE review_count >= 150""",
     "ANALYZE catalog_product_search",
 ]
 
 POSTGRES_REVERSE = [
     "DROP INDEX IF EXISTS catalog_product_search_attrs",
     "ALTER TABLE catalog_product_search DROP COLUMN attrs",
+    "ALTER TABLE catalog_product_search DROP COLUMN sample",  # its indexes go with it
     # The 0004 functions and triggers come back with that migration's reverse and re-apply.
 ]
 

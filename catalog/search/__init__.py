@@ -73,5 +73,6 @@ def _resolve(request: SearchRequest) -> tuple[SearchRequest, Scope]:
         brand_ids=frozenset(brand_ids[slug] for slug in brands) if brands else None,
         attributes=tuple((keys[slug], values) for slug, values in attributes),
         facet_pairs=frozenset(f"{spec.key}@{i}" for i, specs in in_scope.items() for spec in specs),
+        count_categories=request.category_facet or category_ids is None,
     )
     return replace(request, categories=categories, brands=brands, attributes=attributes), scope

@@ -17,6 +17,7 @@ from .analysis import required_matches, terms
 from .query import SearchRequest
 from .results import SearchResult
 
+MIN_PREFIX_LENGTH = 3
 POPULARITY_BOOST = 0.05  # score × (1 + this × ln(1 + reviews)): 1,000 reviews weigh about 1.35×
 
 
@@ -34,7 +35,8 @@ def query_terms(q):
     last = typed[-1].text
     found = terms(
         q, synonyms=vocabulary.synonyms(), joined=frozenset(word for word in pairs if word in frequencies),
-        prefix=last not in frequencies,
+        # Two letters are no prefix worth expanding ("co" would match every "co…" word).
+        prefix=last not in frequencies and len(last) >= MIN_PREFIX_LENGTH,
     )
     size = vocabulary.catalog_size()
     weights = [
@@ -51,20 +53,42 @@ def relaxations(count):
     return sorted({required_matches(count), -(-count // 2)} - {count}, reverse=True)
 
 
-def search_in_steps(request: SearchRequest, count: int, run) -> SearchResult:
-    """``run(required)`` -> the result with at least ``required`` of ``count`` terms,
-    taken step by step; sets the result's ``partial`` and ``widened``."""
-    result = run(count)
-    complete = result.total
+def search_in_steps(request: SearchRequest, count: int, run, count_up_to=None) -> SearchResult:
+    """``run(required)`` -> the result with at least ``required`` of ``count`` terms.
+
+    The steps are decided on counts (``count_up_to(required, limit)``: the
+    matches, counted no further than ``limit``; cheap where a backend can
+    stop counting early), and only the step chosen is run: facets and a page
+    are the expensive part. Sets the result's ``partial`` and ``widened``.
+    """
+    if count_up_to is None:
+        results = {}
+
+        def count_up_to(required, limit):
+            results[required] = results.get(required) or run(required)
+            return results[required].total
+
+        run_once = run
+
+        def run(required):
+            return results.get(required) or run_once(required)
+
+    page = request.page_size
     steps = relaxations(count) if request.effective_sort == "relevance" else []
-    for required in steps:
-        if result.total >= request.page_size:
-            break
-        # Less than a page: products with most of the terms follow those with all.
-        relaxed = run(required)
-        if relaxed.total > result.total:
-            result = relaxed
-    if result.total == 0 and count > 1 and 1 not in steps:
-        result = run(1)
+    if not steps:
+        result = run(count)
+        complete = result.total
+        if complete == 0 and count > 1:
+            result = run(1)  # sorted by price or date: nothing has every term, so any will do
+    else:
+        complete = count_up_to(count, page)
+        # Less than a page: products with most of the terms follow those with
+        # all, from the strictest step that fills a page (else the loosest).
+        chosen = count
+        if complete < page:
+            chosen = next((required for required in steps if count_up_to(required, page) >= page), steps[-1])
+        result = run(chosen)
+        if chosen == count:
+            complete = result.total
     result.partial, result.widened = result.total - complete, complete == 0 and result.total > 0
     return result

@@ -51,6 +51,7 @@ class SearchRequest:
     page_size: int = 24
     all_brands: bool = False  # "show more" on the brand facet
     attributes: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (attribute slug, values), in URL order
+    category_facet: bool = True  # False on category pages (not a URL parameter)
 
     @property
     def words(self) -> list[str]:

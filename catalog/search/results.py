@@ -20,6 +20,9 @@ class Scope:
     # category declares as a facet (its own or inherited), so that a product's
     # attribute counts only where its category shows that facet.
     facet_pairs: frozenset[str] = frozenset()
+    # False on a category page, which shows its subcategories instead of the
+    # department facet: nothing outside the category need be read.
+    count_categories: bool = True
 
 
 @dataclass

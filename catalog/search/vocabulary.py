@@ -17,6 +17,10 @@ from .analysis import words
 
 SYNONYMS_CACHE_KEY = "catalog:search-synonyms:v1"
 CATALOG_SIZE_CACHE_KEY = "catalog:search-size:v1"
+POPULAR_SHARE_CACHE_KEY = "catalog:search-popular-share:v1"
+# Products with this many reviews have a full-text index of their own on
+# PostgreSQL (migration 0008): large match sets are ranked among them.
+POPULAR_REVIEWS = 150
 
 
 def synonyms() -> dict[str, tuple[str, ...]]:
@@ -44,6 +48,16 @@ def document_frequencies(candidates) -> dict[str, int]:
 def catalog_size() -> int:
     """Active products, for ``idf``: an hour old at most, which no ranking notices."""
     return max(1, cache.get_or_set(CATALOG_SIZE_CACHE_KEY, Product.objects.filter(is_active=True).count, 3600))
+
+
+def popular_share() -> float:
+    """The share of active products with POPULAR_REVIEWS reviews or more (an hour old at most)."""
+
+    def share():
+        active = Product.objects.filter(is_active=True)
+        return active.filter(review_count__gte=POPULAR_REVIEWS).count() / max(1, active.count())
+
+    return cache.get_or_set(POPULAR_SHARE_CACHE_KEY, share, 3600)
 
 
 def idf(frequency: int, size: int) -> float:
