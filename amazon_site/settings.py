@@ -325,6 +325,12 @@ CATALOG_RECENTLY_VIEWED_SHOWN = 8  # cards on the recently viewed shelf
 # of categories drop the tree at once; featured products follow ratings slowly.
 CATALOG_CATEGORY_TREE_CACHE_SECONDS = 300
 CATALOG_FEATURED_CACHE_SECONDS = 600
+# Search answers (a page of ids, the total, the facet counts) are cached this
+# long per query, and facet counts per query and filters (so page 2 and
+# another sort count nothing again); the cards on the page are always read
+# fresh. Catalog words (for ranking and "did you mean") are cached longer.
+SEARCH_RESULTS_CACHE_SECONDS = env.int("SEARCH_RESULTS_CACHE_SECONDS", default=60)
+SEARCH_TERMS_CACHE_SECONDS = 600
 LOW_STOCK_THRESHOLD = 5
 
 # --- Cart: reservations and their expiry (see cart/services.py) ---

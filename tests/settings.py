@@ -12,3 +12,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # embedded default's expiry middleware for itself.
 EMBEDDED_EXPIRY = "cart.middleware.ReleaseExpiredReservationsMiddleware"
 MIDDLEWARE = [name for name in MIDDLEWARE if name != EMBEDDED_EXPIRY]  # noqa: F405
+
+# A test changes the catalog and searches again at once; the search caches have
+# tests of their own (tests/catalog/test_search_caches.py).
+SEARCH_RESULTS_CACHE_SECONDS = 0
+SEARCH_TERMS_CACHE_SECONDS = 0

@@ -109,8 +109,11 @@ POSTGRES = [
         for level in (64, 16, 4, 1)
     ],
     # Large match sets are ranked among their popular products (catalog.search.vocabulary.POPULAR_REVIEWS).
-    """CREATE INDEX catalog_product_search_popular_text ON catalog_product_search USING gin (document)
-       WHERE review_count >= 150""",
+    *[
+        f"CREATE INDEX catalog_product_search_popular_{reviews} ON catalog_product_search USING gin (document) "
+        f"WHERE review_count >= {reviews}"
+        for reviews in (150, 400)
+    ],
     "ANALYZE catalog_product_search",
 ]
 

@@ -5,10 +5,12 @@ database backend is the default; with ELASTICSEARCH_URL set, Elasticsearch
 answers, and any request it fails (down, timeout) is answered by the database
 instead, with a warning in the log: browsing stays up when search is down.
 """
+import hashlib
 import logging
 from dataclasses import replace
 
 from django.conf import settings
+from django.core.cache import cache
 
 from catalog.models import Brand
 from catalog.selectors import attribute_facets, category_tree
@@ -29,6 +31,15 @@ def get_backend():
 
 def search(request: SearchRequest) -> SearchResult:
     request, scope = _resolve(request)
+    key = "catalog:search:v1:" + hashlib.sha256(repr((request, get_backend().name)).encode()).hexdigest()
+    result = cache.get(key)
+    if result is None:
+        result = _search_pages(request, scope)
+        cache.set(key, result, settings.SEARCH_RESULTS_CACHE_SECONDS)
+    return result
+
+
+def _search_pages(request, scope):
     max_results = settings.CATALOG_MAX_PAGES * request.page_size
     if request.page > settings.CATALOG_MAX_PAGES:  # a page that does not exist is the first, as on every list
         request = replace(request, page=1)

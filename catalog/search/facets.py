@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from django.core.paginator import Page, Paginator
+from django.db.models import Q
 
 from catalog.models import Brand
 from catalog.selectors import attribute_facets, category_tree
@@ -241,10 +242,10 @@ def _choose_category(tree, selected, node):
 
 def _brands(request, brand_counts, link):
     ranked = sorted(brand_counts.items(), key=lambda item: (-item[1], item[0]))
-    brands = {brand.id: brand for brand in Brand.objects.filter(slug__in=request.brands)}
-    shown_ids = [brand_id for brand_id, _ in (ranked if request.all_brands else ranked[:TOP_BRANDS])]
-    shown_ids += [brand_id for brand_id in brands if brand_id not in shown_ids]
-    brands.update(Brand.objects.in_bulk([i for i in shown_ids if i not in brands]))
+    top_ids = [brand_id for brand_id, _ in (ranked if request.all_brands else ranked[:TOP_BRANDS])]
+    # The brands shown and the brands selected, in one query.
+    brands = {brand.id: brand for brand in Brand.objects.filter(Q(id__in=top_ids) | Q(slug__in=request.brands))}
+    shown_ids = top_ids + [brand.id for brand in brands.values() if brand.slug in request.brands and brand.id not in top_ids]
     values = [
         FacetValue(
             brands[brand_id].slug,

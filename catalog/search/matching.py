@@ -10,6 +10,7 @@ many of them a product needs at each step, are decided here once:
 3. when nothing has even that many, products with any term. Whenever no
    product has every term, the result is ``widened``.
 """
+import functools
 import itertools
 
 from . import vocabulary
@@ -56,39 +57,31 @@ def relaxations(count):
 def search_in_steps(request: SearchRequest, count: int, run, count_up_to=None) -> SearchResult:
     """``run(required)`` -> the result with at least ``required`` of ``count`` terms.
 
-    The steps are decided on counts (``count_up_to(required, limit)``: the
+    Every term first (the common case, and cheap when it finds little); a
+    relaxation is chosen on counts (``count_up_to(required, limit)``: the
     matches, counted no further than ``limit``; cheap where a backend can
-    stop counting early), and only the step chosen is run: facets and a page
-    are the expensive part. Sets the result's ``partial`` and ``widened``.
+    stop counting early), and only that step is run: facets and a page are
+    the expensive part. Sets the result's ``partial`` and ``widened``.
     """
     if count_up_to is None:
-        results = {}
+        # A backend that cannot count cheaply counts by running a step, once.
+        run = functools.cache(run)
 
         def count_up_to(required, limit):
-            results[required] = results.get(required) or run(required)
-            return results[required].total
-
-        run_once = run
-
-        def run(required):
-            return results.get(required) or run_once(required)
+            return run(required).total
 
     page = request.page_size
     steps = relaxations(count) if request.effective_sort == "relevance" else []
-    if not steps:
-        result = run(count)
-        complete = result.total
-        if complete == 0 and count > 1:
-            result = run(1)  # sorted by price or date: nothing has every term, so any will do
-    else:
-        complete = count_up_to(count, page)
+    result = run(count)
+    complete = result.total
+    if complete < page and steps:
         # Less than a page: products with most of the terms follow those with
         # all, from the strictest step that fills a page (else the loosest).
-        chosen = count
-        if complete < page:
-            chosen = next((required for required in steps if count_up_to(required, page) >= page), steps[-1])
-        result = run(chosen)
-        if chosen == count:
-            complete = result.total
+        chosen = next((required for required in steps if count_up_to(required, page) >= page), steps[-1])
+        relaxed = run(chosen)
+        if relaxed.total > complete:
+            result = relaxed
+    elif complete == 0 and count > 1:
+        result = run(1)  # sorted by price or date: nothing has every term, so any will do
     result.partial, result.widened = result.total - complete, complete == 0 and result.total > 0
     return result

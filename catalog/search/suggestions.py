@@ -8,6 +8,7 @@ from django.db import connection, transaction
 from catalog.models import Brand, Product, SearchTerm
 
 from .analysis import variants
+from .vocabulary import document_frequencies
 
 MIN_WORD_LENGTH = 3
 TRIGRAM_THRESHOLD = 0.3
@@ -16,7 +17,7 @@ _WORD = re.compile(r"[a-z]{3,100}")
 
 def suggest(words: list[str]) -> str | None:
     """The query with misspelt words replaced, or None when nothing changes."""
-    known = set(SearchTerm.objects.filter(word__in=words).values_list("word", flat=True))
+    known = set(document_frequencies(words))
     corrected = [word if word in known or len(word) < MIN_WORD_LENGTH else _closest(word) or word for word in words]
     return " ".join(corrected) if corrected != words else None
 

@@ -10,17 +10,19 @@ import math
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db.models import Count, Q
 
 from catalog.models import Product, SearchSynonym, SearchTerm
 
 from .analysis import words
 
 SYNONYMS_CACHE_KEY = "catalog:search-synonyms:v1"
+SEARCH_TERM_CACHE_KEY = "catalog:search-term:v1:{}"
 CATALOG_SIZE_CACHE_KEY = "catalog:search-size:v1"
-POPULAR_SHARE_CACHE_KEY = "catalog:search-popular-share:v1"
-# Products with this many reviews have a full-text index of their own on
-# PostgreSQL (migration 0008): large match sets are ranked among them.
-POPULAR_REVIEWS = 150
+POPULAR_SHARE_CACHE_KEY = "catalog:search-popular-share:v2"
+# Products with this many reviews or more have full-text indexes of their own
+# on PostgreSQL (migration 0008): large match sets are ranked among them.
+POPULAR_REVIEWS = (150, 400)
 
 
 def synonyms() -> dict[str, tuple[str, ...]]:
@@ -41,8 +43,20 @@ def forget_synonyms():
 
 
 def document_frequencies(candidates) -> dict[str, int]:
-    """Products having each of these words, for the words the catalog has."""
-    return dict(SearchTerm.objects.filter(word__in=set(candidates)).values_list("word", "products"))
+    """Products having each of these words, for the words the catalog has.
+
+    Every search asks; the answers are cached per word (absent words as 0)
+    for SEARCH_TERMS_CACHE_SECONDS, so a rebuilt word list shows within that.
+    """
+    keys = {word: SEARCH_TERM_CACHE_KEY.format(word) for word in set(candidates)}
+    cached = cache.get_many(list(keys.values()))
+    found = {word: cached[key] for word, key in keys.items() if key in cached}
+    missing = [word for word in keys if word not in found]
+    if missing:
+        rows = dict(SearchTerm.objects.filter(word__in=missing).values_list("word", "products"))
+        cache.set_many({keys[word]: rows.get(word, 0) for word in missing}, settings.SEARCH_TERMS_CACHE_SECONDS)
+        found.update(rows)
+    return {word: products for word, products in found.items() if products}
 
 
 def catalog_size() -> int:
@@ -50,14 +64,18 @@ def catalog_size() -> int:
     return max(1, cache.get_or_set(CATALOG_SIZE_CACHE_KEY, Product.objects.filter(is_active=True).count, 3600))
 
 
-def popular_share() -> float:
-    """The share of active products with POPULAR_REVIEWS reviews or more (an hour old at most)."""
+def popular_shares() -> dict[int, float]:
+    """For each of POPULAR_REVIEWS, the share of active products with that many
+    reviews or more (an hour old at most)."""
 
-    def share():
+    def shares():
         active = Product.objects.filter(is_active=True)
-        return active.filter(review_count__gte=POPULAR_REVIEWS).count() / max(1, active.count())
+        counts = active.aggregate(
+            everything=Count("pk"), **{f"at_{reviews}": Count("pk", filter=Q(review_count__gte=reviews)) for reviews in POPULAR_REVIEWS}
+        )
+        return {reviews: counts[f"at_{reviews}"] / max(1, counts["everything"]) for reviews in POPULAR_REVIEWS}
 
-    return cache.get_or_set(POPULAR_SHARE_CACHE_KEY, share, 3600)
+    return cache.get_or_set(POPULAR_SHARE_CACHE_KEY, shares, 3600)
 
 
 def idf(frequency: int, size: int) -> float:
