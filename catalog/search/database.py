@@ -68,6 +68,7 @@ UNWALKED_SORT_SQL = {
     "newest": "p.created_at + interval '0' DESC, p.id DESC",
 }
 RELEVANCE_SQL = "p.matched DESC, p.rank DESC, p.review_count DESC, p.id"
+CHECKED_ON_ROWS = {"price", "rating", "stock"}  # facets whose filters no index answers (see _Postgres.unindexed)
 
 
 @dataclass(frozen=True)
@@ -127,9 +128,8 @@ class DatabaseBackend:
         with connection.cursor() as cursor:
             known = cache.get(counts_key)
             if known is not None:
-                counts, total = known
-                estimate = total if set(filters.values()) == {"TRUE"} else None
-                ids = _page_ids(cursor, dialect, source, everything, params, request, match, estimate=estimate)
+                counts, total, estimate = known
+                ids = _page_ids(cursor, dialect, source, filters, params, request, match, estimate=estimate)
                 return self._result(request, ids, total, counts)
             estimate = dialect.estimate_matches(cursor, source, params, text=match is not None)
             if estimate <= EXACT_LIMIT:
@@ -140,15 +140,14 @@ class DatabaseBackend:
                     page=(everything, order, limit, offset),
                 )
                 if sampled <= EXACT_LIMIT:
-                    cache.set(counts_key, (counts, total), settings.SEARCH_RESULTS_CACHE_SECONDS)
+                    cache.set(counts_key, (counts, total, sampled), settings.SEARCH_RESULTS_CACHE_SECONDS)
                     return self._result(request, ids, total, counts)
                 # The planner guessed low (it does for phrases such as
                 # "heavy-duty", up to 300 times): a large query after all.
                 estimate = max(estimate, sampled)
             counts, total = _sampled_counts(cursor, dialect, source, filters, scope, params, estimate, text=match is not None)
-            cache.set(counts_key, (counts, total), settings.SEARCH_RESULTS_CACHE_SECONDS)
-            filtered = estimate if set(filters.values()) == {"TRUE"} else None
-            ids = _page_ids(cursor, dialect, source, everything, params, request, match, estimate=filtered)
+            cache.set(counts_key, (counts, total, estimate), settings.SEARCH_RESULTS_CACHE_SECONDS)
+            ids = _page_ids(cursor, dialect, source, filters, params, request, match, estimate=estimate)
         return self._result(request, ids, total, counts)
 
     def _result(self, request, ids, total, counts):
@@ -195,26 +194,33 @@ def _sampled_counts(cursor, dialect, source, filters, scope, params, estimate, *
     return counts.scaled(scale), round(total * scale)
 
 
-def _page_ids(cursor, dialect, source, everything, params, request, match, *, estimate=None):
+def _page_ids(cursor, dialect, source, filters, params, request, match, *, estimate):
     """One page of a large match set, by a plan whose cost is bounded.
 
-    Matches are read and ordered in memory while there are at most RANK_ALL
-    of them (text and filters together). Ranked by relevance, a larger set is
-    ranked among its popular products (``vocabulary.POPULAR_REVIEWS`` reviews or more, a
-    partial index of their own), with every product that has all the terms
-    when only most are required. Past that, an index walk in the sort's
-    order (or by popularity) finds a page within a few hundred rows, since
-    matches are then dense. The row count decides, not the planner: an index
-    walk for a rare combination ("coffee" of one brand, by price) would read
-    the whole index.
+    What a plan costs is the rows it reads: the text matches, narrowed by the
+    filters an index answers (category, brand, attributes); price, rating
+    and stock are checked on rows read. Sorted by price, rating or date, up
+    to SORT_ALL of them are read and the page's top rows kept. Ranked by
+    relevance, up to RANK_ALL are read and ranked, else the same among the
+    popular ones (``vocabulary.POPULAR_REVIEWS`` reviews or more: partial
+    indexes of their own) as long as those fill the page, with every product
+    that has all the terms when only most are required. Past that, an index
+    walk in the sort's order (or by popularity) finds a page within a few
+    hundred rows, since matches are then dense. The row count decides, not
+    the planner: an index walk for a rare combination ("coffee" of one
+    brand, by price) would read the whole index.
     """
     offset, limit = (request.page - 1) * request.page_size, request.page_size
     relevance = request.effective_sort == "relevance" and match is not None
     order = RELEVANCE_SQL if relevance else SORT_SQL[request.effective_sort]
     ranking = dialect.ranking(match) if relevance else "0 AS matched, NULL AS rank"
+    everything = " AND ".join(filters.values())
     matching = f"{source} AND {everything}"
-    combined = estimate if estimate is not None else dialect.estimate_matches(cursor, matching, params, text=match is not None)
-    if not relevance and combined <= SORT_ALL:
+    narrowing = [condition for name, condition in filters.items() if name not in CHECKED_ON_ROWS and condition != "TRUE"]
+    read = estimate
+    if narrowing:
+        read = dialect.estimate_matches(cursor, " AND ".join([source, *narrowing]), params, text=match is not None)
+    if not relevance and read <= SORT_ALL:
         # Read every match and keep the page's top rows (a top-N sort, no
         # index walk: one in the sort's order is slowest exactly when the
         # matches sit at its far end, soundbars by price among books).
@@ -224,19 +230,19 @@ def _page_ids(cursor, dialect, source, everything, params, request, match, *, es
             params,
         )
         return [row[0] for row in cursor.fetchall()]
-    pools = [(combined, [matching])]
+    pools = [(read, [matching])]
     if relevance:
         for reviews, share in vocabulary.popular_shares().items():
             popular = [f"{matching} AND p.review_count >= {reviews}"]
             if match.required < match.terms:
                 popular.append(f"{dialect.source_strict(match)} AND {everything}")
-            pools.append((combined * share, popular))
+            pools.append((read * share, popular))
     for number, (expected, parts) in enumerate(pools):
         if expected > RANK_ALL:
             continue
         union = " UNION ".join(
-            f"SELECT * FROM (SELECT {SAMPLE_COLUMNS}, {ranking} FROM {part} LIMIT {RANK_ALL + 1}) u{number}"
-            for number, part in enumerate(parts)
+            f"SELECT * FROM (SELECT {SAMPLE_COLUMNS}, {ranking} FROM {part} LIMIT {RANK_ALL + 1}) u{index}"
+            for index, part in enumerate(parts)
         )
         cursor.execute(
             f"WITH p AS MATERIALIZED ({union}) SELECT p.id, (SELECT count(*) FROM p) FROM p ORDER BY {order} "
@@ -244,13 +250,15 @@ def _page_ids(cursor, dialect, source, everything, params, request, match, *, es
             params,
         )
         rows = cursor.fetchall()
-        read = rows[0][1] if rows else 0
+        found = rows[0][1] if rows else 0
         # Every match was read; or, of the popular ones, enough to fill the page.
-        if read <= RANK_ALL * len(parts) and (number == 0 or read >= offset + limit):
+        if found <= RANK_ALL * len(parts) and (number == 0 or found >= offset + limit):
             return [row[0] for row in rows]
+    # A walk bounds its index scan by the filters of the sort's own column ("price up to $25").
+    walking = f"{source} AND {' AND '.join(_walk_filters(filters))}"
     if relevance:
         candidates = max(RANK_CANDIDATES, offset + limit)
-        walks = [f"SELECT p.id FROM {matching} ORDER BY p.review_count DESC, p.id LIMIT {candidates}"]
+        walks = [f"SELECT p.id FROM {walking} ORDER BY p.review_count DESC, p.id LIMIT {candidates}"]
         if match.required < match.terms:
             walks.append(f"SELECT p.id FROM {dialect.source_strict(match)} AND {everything} LIMIT {candidates}")
         candidates_sql = " UNION ".join(f"SELECT * FROM ({walk}) c{number}" for number, walk in enumerate(walks))
@@ -260,8 +268,12 @@ def _page_ids(cursor, dialect, source, everything, params, request, match, *, es
             params,
         )
     else:
-        cursor.execute(f"SELECT p.id FROM {matching} ORDER BY {order} LIMIT {limit} OFFSET {offset}", params)
+        cursor.execute(f"SELECT p.id FROM {walking} ORDER BY {order} LIMIT {limit} OFFSET {offset}", params)
     return [row[0] for row in cursor.fetchall()]
+
+
+def _walk_filters(filters):
+    return [condition.replace("(p.price + 0)", "p.price").replace("(p.rating + 0)", "p.rating") for condition in filters.values()]
 
 
 def _filters(dialect, request: SearchRequest, scope: Scope, params) -> dict[str, str]:
