@@ -408,6 +408,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "catalog.tasks.refresh_search_terms",
         "schedule": crontab(hour=3, minute=0),
     },
+    "catalog-refresh-typeahead": {
+        "task": "catalog.tasks.refresh_typeahead",
+        "schedule": crontab(hour=3, minute=15),
+    },
     "events-prune-published": {
         "task": "amazon_site.events.tasks.prune_published_events",
         "schedule": crontab(hour=3, minute=30),

@@ -31,6 +31,11 @@ SORTS = {
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 
+def words_of(text: str) -> list[str]:
+    """Plain lowercase words: runs of letters and digits, nothing else."""
+    return [word.lower() for word in _WORD.findall(text)]
+
+
 @dataclass(frozen=True)
 class SearchRequest:
     q: str = ""
@@ -49,7 +54,7 @@ class SearchRequest:
     @property
     def words(self) -> list[str]:
         """Plain lowercase words of the query, the unit every backend matches on."""
-        return [word.lower() for word in _WORD.findall(self.q)][:MAX_QUERY_WORDS]
+        return words_of(self.q)[:MAX_QUERY_WORDS]
 
     @property
     def effective_sort(self) -> str:

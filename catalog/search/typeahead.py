@@ -1,0 +1,235 @@
+"""Type-ahead for the header's search box: categories, brands and products whose
+words begin with the typed words ("wire ear" → "Wireless Earbuds"), most popular first.
+
+Per keystroke nothing scans the catalog: completions come from
+``TypeaheadEntry``, a table rebuilt in one set-based pass (``refresh_typeahead``,
+nightly and after seeding) with each entry's rank of popularity as its key.
+On PostgreSQL one statement picks one of two plans by the typed words'
+frequencies in ``TypeaheadWord``:
+
+- common words: read products in rank order and stop at the eighth match
+  (about 8 / share-of-entries-matching rows);
+- a rare word: fetch the entries holding it through the full-text index, check
+  the other words on them and sort the few found.
+
+It takes whichever reads fewer rows. Answers are cached a short while per
+normalised query, so a query typed again (backspace, another shopper) costs a
+cache read.
+"""
+import hashlib
+from collections import Counter
+from dataclasses import asdict, dataclass
+
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.db.models import Count, F, Q, Window
+from django.db.models.functions import RowNumber
+from django.urls import reverse
+from django.utils.http import urlencode
+
+from catalog.models import Brand, Category, Product, TypeaheadEntry
+
+from .query import SearchRequest, words_of
+
+LIMIT = 8
+OTHER_KINDS_FIRST = 3  # categories and brands shown before products, when products fill the rest
+MIN_QUERY_LENGTH = 2
+CACHE_SECONDS = 60
+# The common-words plan reads at most this many products: if words that are each
+# common are (unexpectedly) rare together, fewer than eight are offered rather
+# than reading the whole table. Typing on narrows the query into the other plan.
+MAX_ROWS_READ = 20_000
+_CACHE_KEY = "catalog:typeahead:v1:{}"
+Kind = TypeaheadEntry.Kind
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    kind: str
+    label: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Completions:
+    query: str  # as read: NULs dropped, spaces collapsed, trimmed to MAX_QUERY_LENGTH
+    suggestions: list[Suggestion]
+
+
+def complete(q: str) -> Completions:
+    """Up to LIMIT completions of ``q``; a query shorter than two characters gets none."""
+    request = SearchRequest.from_params({"q": [q]})
+    words = request.words
+    key = " ".join(words)
+    if len(key) < MIN_QUERY_LENGTH:
+        return Completions(request.q, [])
+    cache_key = _CACHE_KEY.format(hashlib.sha1(key.encode()).hexdigest())
+    cached = cache.get(cache_key)
+    if cached is None:
+        cached = [asdict(suggestion) for suggestion in _mix(_lookup(words))]
+        cache.set(cache_key, cached, CACHE_SECONDS)
+    return Completions(request.q, [Suggestion(**suggestion) for suggestion in cached])
+
+
+def _lookup(words: list[str]) -> list[tuple]:
+    """(rank, kind, label, target_id, slug): up to LIMIT matches of each kind, by rank."""
+    if connection.vendor == "postgresql":
+        sql, params = _postgres_lookup(words)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+    # The embedded default's catalog is small: a plain filter is quick enough.
+    matches = TypeaheadEntry.objects.filter(*(Q(words__contains=f" {word}") for word in words))
+    ranked = matches.annotate(place=Window(RowNumber(), partition_by=[F("kind")], order_by=F("rank").asc()))
+    return list(ranked.filter(place__lte=LIMIT).values_list("rank", "kind", "label", "target_id", "slug"))
+
+
+def _postgres_lookup(words):
+    # Words are runs of letters and digits (query._WORD): they hold no LIKE
+    # wildcard, backslash or tsquery operator, so they go into patterns as they are.
+    likes = " AND ".join(["e.words LIKE %s"] * len(words))
+    like_params = [f"% {word}%" for word in words]
+    columns = "e.rank, e.kind, e.label, e.target_id, e.slug"
+    frequencies = " UNION ALL ".join(
+        f"SELECT {i} AS i, (SELECT coalesce(sum(entries), 0) FROM catalog_typeaheadword WHERE word LIKE %s) AS n"
+        for i in range(len(words))
+    )
+    # The rare-word plan reads n rows for its rarest word; the common-words plan
+    # about LIMIT / (share of entries holding all words), the share estimated as
+    # the product of each word's share. -1 picks the common-words plan.
+    plan = (
+        "SELECT CASE WHEN min(n) <= %s * exp(-sum(ln(greatest(n, 1) / total))) "
+        "THEN (array_agg(i ORDER BY n))[1] ELSE -1 END AS driver "
+        "FROM frequencies, (SELECT greatest(reltuples, 1)::float8 AS total FROM pg_class "
+        "WHERE oid = 'catalog_typeaheadentry'::regclass) AS size GROUP BY total"
+    )
+    common = (
+        f"(SELECT {columns} FROM (SELECT * FROM catalog_typeaheadentry WHERE kind = 'product' "
+        f"ORDER BY rank LIMIT {MAX_ROWS_READ}) AS e "
+        f"WHERE (SELECT driver FROM plan) = -1 AND {likes} ORDER BY e.rank LIMIT {LIMIT})"
+    )
+    # "rank + 0": sort the few entries found; never walk the rank index for them.
+    rare = [
+        f"(SELECT {columns} FROM catalog_typeaheadentry e WHERE (SELECT driver FROM plan) = {i} "
+        f"AND to_tsvector('simple', e.words) @@ to_tsquery('simple', %s) AND e.kind = 'product' AND {likes} "
+        f"ORDER BY e.rank + 0 LIMIT {LIMIT})"
+        for i in range(len(words))
+    ]
+    others = [
+        f"(SELECT {columns} FROM catalog_typeaheadentry e WHERE e.kind = '{kind}' AND {likes} "
+        f"ORDER BY e.rank LIMIT {LIMIT})"
+        for kind in (Kind.CATEGORY, Kind.BRAND)
+    ]
+    sql = (
+        f"WITH frequencies AS MATERIALIZED ({frequencies}), plan AS MATERIALIZED ({plan}) "
+        + " UNION ALL ".join([common, *rare, *others])
+    )
+    params = [f"{word}%" for word in words] + [LIMIT] + like_params
+    for word in words:
+        params += [f"{word}:*", *like_params]
+    params += like_params * len(others)
+    return sql, params
+
+
+def _mix(rows) -> list[Suggestion]:
+    """Categories and brands first (up to OTHER_KINDS_FIRST, more if products are few), then products."""
+    others = sorted((row for row in rows if row[1] != Kind.PRODUCT), key=lambda row: row[0])
+    products = sorted((row for row in rows if row[1] == Kind.PRODUCT), key=lambda row: row[0])
+    shown_products = min(len(products), LIMIT - min(len(others), OTHER_KINDS_FIRST))
+    shown_others = min(len(others), LIMIT - shown_products)
+    return [_suggestion(*row[1:]) for row in others[:shown_others] + products[:shown_products]]
+
+
+def _suggestion(kind, label, target_id, slug) -> Suggestion:
+    if kind == Kind.PRODUCT:
+        url = Product(pk=target_id, slug=slug).get_absolute_url()
+    elif kind == Kind.BRAND:
+        url = f"{reverse('search')}?{urlencode({'brand': slug})}"
+    else:
+        url = reverse("category", args=[slug])
+    return Suggestion(kind, label, url)
+
+
+@transaction.atomic
+def refresh_typeahead() -> int:
+    """Rebuild the entries from the catalog; returns how many there are.
+
+    Readers keep the previous entries until the rebuild commits (rows are
+    deleted, never truncated: TRUNCATE would lock readers out meanwhile).
+    Cached answers may describe the previous entries for up to CACHE_SECONDS.
+    """
+    if connection.vendor != "postgresql":
+        return _refresh_in_python()
+    with connection.cursor() as cursor:
+        # A million products outlast the request-sized DB_STATEMENT_TIMEOUT_MS (this transaction only).
+        cursor.execute("SET LOCAL statement_timeout = 0")
+        cursor.execute("DELETE FROM catalog_typeaheadword")
+        cursor.execute("DELETE FROM catalog_typeaheadentry")
+        cursor.execute(
+            "WITH RECURSIVE below (ancestor_id, id) AS ("
+            "  SELECT id, id FROM catalog_category"
+            "  UNION ALL SELECT below.ancestor_id, c.id FROM below JOIN catalog_category c ON c.parent_id = below.id"
+            "), per_category AS ("
+            "  SELECT category_id, count(*) AS n FROM catalog_product WHERE is_active GROUP BY category_id"
+            "), per_brand AS ("
+            "  SELECT brand_id, count(*) AS n FROM catalog_product WHERE is_active GROUP BY brand_id"
+            "), entries (kind, label, target_id, slug, popularity) AS ("
+            "  SELECT 'category', c.name, c.id, c.slug, sum(per_category.n) FROM catalog_category c"
+            "  JOIN below ON below.ancestor_id = c.id JOIN per_category ON per_category.category_id = below.id"
+            "  GROUP BY c.id"
+            "  UNION ALL SELECT 'brand', b.name, b.id, b.slug, per_brand.n FROM catalog_brand b"
+            "  JOIN per_brand ON per_brand.brand_id = b.id"
+            "  UNION ALL SELECT 'product', title, id, slug, review_count FROM catalog_product WHERE is_active"
+            ") "
+            "INSERT INTO catalog_typeaheadentry (rank, kind, label, target_id, slug, popularity, words) "
+            "SELECT row_number() OVER (ORDER BY kind = 'product', popularity DESC, label, target_id), "
+            "  kind, label, target_id, slug, popularity,"
+            "  ' ' || btrim(regexp_replace(lower(label), '[^[:alnum:]]+', ' ', 'g')) "
+            "FROM entries ORDER BY 1"  # rows stored in rank order: the common-words plan reads few pages
+        )
+        count = cursor.rowcount
+        # Longer words are left out; a query with one then takes the rare-word plan,
+        # which finds the same entries, only not always the fastest way.
+        cursor.execute(
+            "INSERT INTO catalog_typeaheadword (word, entries) SELECT word, ndoc FROM ts_stat("
+            "  'SELECT to_tsvector(''simple'', words) FROM catalog_typeaheadentry'"
+            ") WHERE length(word) <= 100"
+        )
+        cursor.execute("ANALYZE catalog_typeaheadentry, catalog_typeaheadword")
+    return count
+
+
+def _refresh_in_python() -> int:
+    TypeaheadEntry.objects.all().delete()
+    active = Product.objects.filter(is_active=True)
+    per_brand = dict(active.values("brand_id").annotate(n=Count("id")).values_list("brand_id", "n"))
+    per_category = active.values("category_id").annotate(n=Count("id")).values_list("category_id", "n")
+    categories = list(Category.objects.values_list("id", "name", "slug", "parent_id"))
+    parents = {category_id: parent_id for category_id, _, _, parent_id in categories}
+    below = Counter()  # active products in a category and its descendants
+    for category_id, n in per_category:
+        while category_id is not None:
+            below[category_id] += n
+            category_id = parents[category_id]
+    entries = [(Kind.CATEGORY, name, pk, slug, below[pk]) for pk, name, slug, _ in categories if below[pk]]
+    entries += [
+        (Kind.BRAND, name, pk, slug, per_brand[pk])
+        for pk, name, slug in Brand.objects.values_list("id", "name", "slug")
+        if pk in per_brand
+    ]
+    entries += [
+        (Kind.PRODUCT, title, pk, slug, reviews)
+        for pk, title, slug, reviews in active.values_list("id", "title", "slug", "review_count").iterator()
+    ]
+    entries.sort(key=lambda entry: (entry[0] == Kind.PRODUCT, -entry[4], entry[1], entry[2]))
+    TypeaheadEntry.objects.bulk_create(
+        (
+            TypeaheadEntry(
+                rank=rank, kind=kind, label=label, target_id=pk, slug=slug, popularity=popularity,
+                words="".join(f" {word}" for word in words_of(label)),
+            )
+            for rank, (kind, label, pk, slug, popularity) in enumerate(entries, start=1)
+        ),
+        batch_size=1000,
+    )
+    return len(entries)
