@@ -1,12 +1,16 @@
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.cache import patch_cache_control
 
 from . import search as catalog_search
 from . import recently_viewed, selectors
 from .search.facets import build_facets, paging_query, result_page
+from .search import typeahead
 from .search.query import SORTS, SearchRequest
+from .serializers import CompletionsSerializer
 
 
 def home(request):
@@ -83,3 +87,12 @@ def search(request):
             "sorts": SORTS.items(),
         },
     )
+
+
+def search_suggest(request):
+    """The header search box's completions as JSON. The same for every visitor,
+    so shared caches and the browser may keep an answer as long as the server does."""
+    completions = typeahead.complete(request.GET.get("q", ""))
+    response = JsonResponse(CompletionsSerializer(completions).data)
+    patch_cache_control(response, public=True, max_age=typeahead.CACHE_SECONDS)
+    return response
