@@ -325,6 +325,9 @@ CATALOG_RECENTLY_VIEWED_SHOWN = 8  # cards on the recently viewed shelf
 # of categories drop the tree at once; featured products follow ratings slowly.
 CATALOG_CATEGORY_TREE_CACHE_SECONDS = 300
 CATALOG_FEATURED_CACHE_SECONDS = 600
+# The search box's type-ahead offers the most reviewed active products, this
+# many: a lookup then reads a few thousand rows at worst (catalog/search/typeahead.py).
+CATALOG_TYPEAHEAD_PRODUCTS = env.int("CATALOG_TYPEAHEAD_PRODUCTS", default=100_000)
 LOW_STOCK_THRESHOLD = 5
 
 # --- Cart: reservations and their expiry (see cart/services.py) ---

@@ -2,10 +2,10 @@
 
 Starts gunicorn as ``bench/load.py`` does (production settings, its own port,
 ``--workers`` sync workers), empties the Valkey cache first so answers start
-cold, then types ``--terms`` strings (active product titles of the catalog
-and brand names, ``--brand-share`` of them brands) one letter at a time, up to
-``--max-chars`` characters, one request at a time, as a shopper's box sends
-them: every prefix of two or more characters, ``GET /search/suggest/?q=``.
+cold, then types ``--terms`` strings (titles of random active products, the
+long tail too, and brand names, ``--brand-share`` of them) one letter at a
+time, up to ``--max-chars`` characters, one request at a time, as a shopper's
+box sends them: every prefix of two or more characters, ``GET /search/suggest/?q=``.
 Prints one JSON line: p50/p95/p99/max in ms over all requests and split into
 first asks of a normalised prefix (a cache miss) and repeats (a hit).
 
@@ -32,19 +32,19 @@ from django.core.cache import cache  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.db.models import Max, Min  # noqa: E402
 
-from catalog.models import TypeaheadEntry  # noqa: E402
+from catalog.models import Product, TypeaheadEntry  # noqa: E402
 from catalog.search.query import words_of  # noqa: E402
 
 
 def terms(rng, count, brand_share):
     brands = list(TypeaheadEntry.objects.filter(kind="brand").values_list("label", flat=True))
     picked = rng.sample(brands, min(len(brands), round(count * brand_share)))
-    # Random ranks (products come after categories and brands): the popular head and the long tail alike.
-    ranks = TypeaheadEntry.objects.filter(kind="product").aggregate(first=Min("rank"), last=Max("rank"))
-    if ranks["first"] is not None:
-        population = range(ranks["first"], ranks["last"] + 1)
-        sample = rng.sample(population, min(len(population), count - len(picked)))
-        picked += TypeaheadEntry.objects.filter(rank__in=sample).values_list("label", flat=True)
+    # Titles of random active products of the whole catalog, the long tail too
+    # (the type-ahead holds only the most reviewed of them).
+    ids = Product.objects.aggregate(first=Min("id"), last=Max("id"))
+    while ids["first"] is not None and len(picked) < count:
+        sample = rng.sample(range(ids["first"], ids["last"] + 1), count - len(picked))
+        picked += Product.objects.filter(pk__in=sample, is_active=True).values_list("title", flat=True)
     rng.shuffle(picked)
     return picked
 

@@ -5,8 +5,12 @@ from django.db import migrations, models
 
 def postgres_indexes(apps, schema_editor):
     """The lookup's indexes beyond the model's: the entries' words for a rare typed
-    word (full text, prefix queries), and the word list for LIKE 'prefix%'."""
+    word (full text, prefix queries), and the word list for LIKE 'prefix%'.
+
+    No parallel scans of the entries: starting workers costs more than a lookup.
+    """
     if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("ALTER TABLE catalog_typeaheadentry SET (parallel_workers = 0)")
         schema_editor.execute(
             "CREATE INDEX catalog_typeaheadentry_words_gin "
             "ON catalog_typeaheadentry USING gin (to_tsvector('simple', words))"

@@ -4,22 +4,30 @@ words begin with the typed words ("wire ear" → "Wireless Earbuds"), most popul
 Per keystroke nothing scans the catalog: completions come from
 ``TypeaheadEntry``, a table rebuilt in one set-based pass (``refresh_typeahead``,
 nightly and after seeding) with each entry's rank of popularity as its key.
+It holds every category and brand with active products, and the
+CATALOG_TYPEAHEAD_PRODUCTS most reviewed active products: only eight are
+shown, so a less reviewed product would be offered only for words that almost
+nothing else has, and the search itself (Enter) still finds it.
+
 On PostgreSQL one statement picks one of two plans by the typed words'
 frequencies in ``TypeaheadWord``:
 
 - common words: read products in rank order and stop at the eighth match
-  (about 8 / share-of-entries-matching rows);
+  (about 8 / share-of-entries-matching rows, at most MAX_ROWS_READ);
 - a rare word: fetch the entries holding it through the full-text index, check
   the other words on them and sort the few found.
 
-It takes whichever reads fewer rows. Answers are cached a short while per
-normalised query, so a query typed again (backspace, another shopper) costs a
-cache read.
+It takes whichever reads fewer rows. With two words of share s each, the
+worst case is when both plans read the same: s·M = 8/s², i.e. (8·M²)^(1/3) rows
+for M entries: about 4,300 for 100,000 products, 20,000 for a million (hence
+the bound on products). Answers are cached a short while per normalised query,
+so a query typed again (backspace, another shopper) costs a cache read.
 """
 import hashlib
 from collections import Counter
 from dataclasses import asdict, dataclass
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Count, F, Q, Window
@@ -38,7 +46,7 @@ CACHE_SECONDS = 60
 # The common-words plan reads at most this many products: if words that are each
 # common are (unexpectedly) rare together, fewer than eight are offered rather
 # than reading the whole table. Typing on narrows the query into the other plan.
-MAX_ROWS_READ = 20_000
+MAX_ROWS_READ = 5_000
 _CACHE_KEY = "catalog:typeahead:v1:{}"
 Kind = TypeaheadEntry.Kind
 
@@ -91,30 +99,29 @@ def _postgres_lookup(words):
     like_params = [f"% {word}%" for word in words]
     columns = "e.rank, e.kind, e.label, e.target_id, e.slug"
     frequencies = " UNION ALL ".join(
-        f"SELECT {i} AS i, (SELECT coalesce(sum(entries), 0) FROM catalog_typeaheadword WHERE word LIKE %s) AS n"
-        for i in range(len(words))
+        "SELECT %s AS prefix, (SELECT coalesce(sum(entries), 0) FROM catalog_typeaheadword WHERE word LIKE %s) AS n"
+        for _ in words
     )
     # The rare-word plan reads n rows for its rarest word; the common-words plan
     # about LIMIT / (share of entries holding all words), the share estimated as
-    # the product of each word's share. -1 picks the common-words plan.
+    # the product of each word's share. A NULL word picks the common-words plan.
     plan = (
         "SELECT CASE WHEN min(n) <= %s * exp(-sum(ln(greatest(n, 1) / total))) "
-        "THEN (array_agg(i ORDER BY n))[1] ELSE -1 END AS driver "
+        "THEN to_tsquery('simple', (array_agg(prefix ORDER BY n))[1]) END AS rare "
         "FROM frequencies, (SELECT greatest(reltuples, 1)::float8 AS total FROM pg_class "
         "WHERE oid = 'catalog_typeaheadentry'::regclass) AS size GROUP BY total"
     )
     common = (
         f"(SELECT {columns} FROM (SELECT * FROM catalog_typeaheadentry WHERE kind = 'product' "
         f"ORDER BY rank LIMIT {MAX_ROWS_READ}) AS e "
-        f"WHERE (SELECT driver FROM plan) = -1 AND {likes} ORDER BY e.rank LIMIT {LIMIT})"
+        f"WHERE (SELECT rare FROM plan) IS NULL AND {likes} ORDER BY e.rank LIMIT {LIMIT})"
     )
     # "rank + 0": sort the few entries found; never walk the rank index for them.
-    rare = [
-        f"(SELECT {columns} FROM catalog_typeaheadentry e WHERE (SELECT driver FROM plan) = {i} "
-        f"AND to_tsvector('simple', e.words) @@ to_tsquery('simple', %s) AND e.kind = 'product' AND {likes} "
+    rare = (
+        f"(SELECT {columns} FROM catalog_typeaheadentry e WHERE (SELECT rare FROM plan) IS NOT NULL "
+        f"AND to_tsvector('simple', e.words) @@ (SELECT rare FROM plan) AND e.kind = 'product' AND {likes} "
         f"ORDER BY e.rank + 0 LIMIT {LIMIT})"
-        for i in range(len(words))
-    ]
+    )
     others = [
         f"(SELECT {columns} FROM catalog_typeaheadentry e WHERE e.kind = '{kind}' AND {likes} "
         f"ORDER BY e.rank LIMIT {LIMIT})"
@@ -122,12 +129,10 @@ def _postgres_lookup(words):
     ]
     sql = (
         f"WITH frequencies AS MATERIALIZED ({frequencies}), plan AS MATERIALIZED ({plan}) "
-        + " UNION ALL ".join([common, *rare, *others])
+        + " UNION ALL ".join([common, rare, *others])
     )
-    params = [f"{word}%" for word in words] + [LIMIT] + like_params
-    for word in words:
-        params += [f"{word}:*", *like_params]
-    params += like_params * len(others)
+    params = [param for word in words for param in (f"{word}:*", f"{word}%")]
+    params += [LIMIT] + like_params * (2 + len(others))
     return sql, params
 
 
@@ -179,13 +184,15 @@ def refresh_typeahead() -> int:
             "  GROUP BY c.id"
             "  UNION ALL SELECT 'brand', b.name, b.id, b.slug, per_brand.n FROM catalog_brand b"
             "  JOIN per_brand ON per_brand.brand_id = b.id"
-            "  UNION ALL SELECT 'product', title, id, slug, review_count FROM catalog_product WHERE is_active"
+            "  UNION ALL (SELECT 'product', title, id, slug, review_count FROM catalog_product WHERE is_active"
+            "  ORDER BY review_count DESC, title, id LIMIT %s)"
             ") "
             "INSERT INTO catalog_typeaheadentry (rank, kind, label, target_id, slug, popularity, words) "
             "SELECT row_number() OVER (ORDER BY kind = 'product', popularity DESC, label, target_id), "
             "  kind, label, target_id, slug, popularity,"
             "  ' ' || btrim(regexp_replace(lower(label), '[^[:alnum:]]+', ' ', 'g')) "
-            "FROM entries ORDER BY 1"  # rows stored in rank order: the common-words plan reads few pages
+            "FROM entries ORDER BY 1",  # rows stored in rank order: the common-words plan reads few pages
+            [settings.CATALOG_TYPEAHEAD_PRODUCTS],
         )
         count = cursor.rowcount
         # Longer words are left out; a query with one then takes the rare-word plan,
@@ -217,9 +224,10 @@ def _refresh_in_python() -> int:
         for pk, name, slug in Brand.objects.values_list("id", "name", "slug")
         if pk in per_brand
     ]
+    most_reviewed = active.order_by("-review_count", "title", "id")[: settings.CATALOG_TYPEAHEAD_PRODUCTS]
     entries += [
         (Kind.PRODUCT, title, pk, slug, reviews)
-        for pk, title, slug, reviews in active.values_list("id", "title", "slug", "review_count").iterator()
+        for pk, title, slug, reviews in most_reviewed.values_list("id", "title", "slug", "review_count")
     ]
     entries.sort(key=lambda entry: (entry[0] == Kind.PRODUCT, -entry[4], entry[1], entry[2]))
     TypeaheadEntry.objects.bulk_create(

@@ -145,3 +145,10 @@ def test_a_refresh_picks_up_new_products_and_brands_and_drops_deactivated_ones(c
     cache.clear()  # answers are cached for a minute
     assert labels(client, "zeph") == ["Zephyr", "Zephyr Desk Fan"]
     assert labels(client, "hdmi") == []
+
+
+def test_only_the_most_reviewed_products_are_offered(client, catalog, settings):
+    settings.CATALOG_TYPEAHEAD_PRODUCTS = 2
+    refresh_typeahead()
+    assert labels(client, "wire") == ["Sonic Wireless Earbuds Pro"]  # Acme's 40 reviews are third
+    assert labels(client, "acme") == ["Acme"]  # brands count all their active products
