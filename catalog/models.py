@@ -239,13 +239,3 @@ class TypeaheadEntry(models.Model):
     def __str__(self):
         return self.label
 
-
-class TypeaheadWord(models.Model):
-    """How many type-ahead entries hold a word (PostgreSQL only): lets a lookup
-    tell a rare typed word, worth reading through an index, from a common one."""
-
-    word = models.CharField(max_length=100, primary_key=True)
-    entries = models.PositiveIntegerField()
-
-    def __str__(self):
-        return self.word

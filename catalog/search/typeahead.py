@@ -9,19 +9,18 @@ CATALOG_TYPEAHEAD_PRODUCTS most reviewed active products: only eight are
 shown, so a less reviewed product would be offered only for words that almost
 nothing else has, and the search itself (Enter) still finds it.
 
-On PostgreSQL one statement picks one of two plans by the typed words'
-frequencies in ``TypeaheadWord``:
+On PostgreSQL one statement answers, in two steps:
 
-- common words: read products in rank order and stop at the eighth match
-  (about 8 / share-of-entries-matching rows, at most MAX_ROWS_READ);
-- a rare word: fetch the entries holding it through the full-text index, check
-  the other words on them and sort the few found.
+- read the first SCAN_ROWS products in rank order and stop at the eighth
+  match: enough whenever the words are common together (a share of 8 /
+  SCAN_ROWS of the entries or more), which short prefixes are;
+- only if that found fewer, ask the full-text index for the entries holding
+  all the words (a prefix query per word, intersected in the index) and sort
+  the few it finds: the words are then rare together, so few rows are read.
 
-It takes whichever reads fewer rows. With two words of share s each, the
-worst case is when both plans read the same: s·M = 8/s², i.e. (8·M²)^(1/3) rows
-for M entries: about 4,300 for 100,000 products, 20,000 for a million (hence
-the bound on products). Answers are cached a short while per normalised query,
-so a query typed again (backspace, another shopper) costs a cache read.
+The bound on products bounds the second step too: its index lists and its
+matches grow with the table. Answers are cached a short while per normalised
+query, so a query typed again (backspace, another shopper) costs a cache read.
 """
 import hashlib
 from collections import Counter
@@ -43,10 +42,7 @@ LIMIT = 8
 OTHER_KINDS_FIRST = 3  # categories and brands shown before products, when products fill the rest
 MIN_QUERY_LENGTH = 2
 CACHE_SECONDS = 60
-# The common-words plan reads at most this many products: if words that are each
-# common are (unexpectedly) rare together, fewer than eight are offered rather
-# than reading the whole table. Typing on narrows the query into the other plan.
-MAX_ROWS_READ = 5_000
+SCAN_ROWS = 2_000  # the most popular products read in rank order before asking the index
 _CACHE_KEY = "catalog:typeahead:v1:{}"
 Kind = TypeaheadEntry.Kind
 
@@ -80,7 +76,7 @@ def complete(q: str) -> Completions:
 
 
 def _lookup(words: list[str]) -> list[tuple]:
-    """(rank, kind, label, target_id, slug): up to LIMIT matches of each kind, by rank."""
+    """(rank, kind, label, target_id, slug): up to LIMIT matches of each kind, by rank (some twice)."""
     if connection.vendor == "postgresql":
         sql, params = _postgres_lookup(words)
         with connection.cursor() as cursor:
@@ -98,28 +94,14 @@ def _postgres_lookup(words):
     likes = " AND ".join(["e.words LIKE %s"] * len(words))
     like_params = [f"% {word}%" for word in words]
     columns = "e.rank, e.kind, e.label, e.target_id, e.slug"
-    frequencies = " UNION ALL ".join(
-        "SELECT %s AS prefix, (SELECT coalesce(sum(entries), 0) FROM catalog_typeaheadword WHERE word LIKE %s) AS n"
-        for _ in words
-    )
-    # The rare-word plan reads n rows for its rarest word; the common-words plan
-    # about LIMIT / (share of entries holding all words), the share estimated as
-    # the product of each word's share. A NULL word picks the common-words plan.
-    plan = (
-        "SELECT CASE WHEN min(n) <= %s * exp(-sum(ln(greatest(n, 1) / total))) "
-        "THEN to_tsquery('simple', (array_agg(prefix ORDER BY n))[1]) END AS rare "
-        "FROM frequencies, (SELECT greatest(reltuples, 1)::float8 AS total FROM pg_class "
-        "WHERE oid = 'catalog_typeaheadentry'::regclass) AS size GROUP BY total"
-    )
     common = (
-        f"(SELECT {columns} FROM (SELECT * FROM catalog_typeaheadentry WHERE kind = 'product' "
-        f"ORDER BY rank LIMIT {MAX_ROWS_READ}) AS e "
-        f"WHERE (SELECT rare FROM plan) IS NULL AND {likes} ORDER BY e.rank LIMIT {LIMIT})"
+        f"SELECT {columns} FROM (SELECT * FROM catalog_typeaheadentry WHERE kind = 'product' "
+        f"ORDER BY rank LIMIT {SCAN_ROWS}) AS e WHERE {likes} ORDER BY e.rank LIMIT {LIMIT}"
     )
-    # "rank + 0": sort the few entries found; never walk the rank index for them.
+    # Only when the scan found too few; "rank + 0": sort what the index found, never walk the rank index.
     rare = (
-        f"(SELECT {columns} FROM catalog_typeaheadentry e WHERE (SELECT rare FROM plan) IS NOT NULL "
-        f"AND to_tsvector('simple', e.words) @@ (SELECT rare FROM plan) AND e.kind = 'product' AND {likes} "
+        f"(SELECT {columns} FROM catalog_typeaheadentry e WHERE (SELECT count(*) FROM common) < {LIMIT} "
+        f"AND to_tsvector('simple', e.words) @@ to_tsquery('simple', %s) AND e.kind = 'product' "
         f"ORDER BY e.rank + 0 LIMIT {LIMIT})"
     )
     others = [
@@ -127,19 +109,16 @@ def _postgres_lookup(words):
         f"ORDER BY e.rank LIMIT {LIMIT})"
         for kind in (Kind.CATEGORY, Kind.BRAND)
     ]
-    sql = (
-        f"WITH frequencies AS MATERIALIZED ({frequencies}), plan AS MATERIALIZED ({plan}) "
-        + " UNION ALL ".join([common, rare, *others])
-    )
-    params = [param for word in words for param in (f"{word}:*", f"{word}%")]
-    params += [LIMIT] + like_params * (2 + len(others))
+    sql = f"WITH common AS MATERIALIZED ({common}) " + " UNION ALL ".join(["SELECT * FROM common", rare, *others])
+    params = like_params + [" & ".join(f"{word}:*" for word in words)] + like_params * len(others)
     return sql, params
 
 
 def _mix(rows) -> list[Suggestion]:
     """Categories and brands first (up to OTHER_KINDS_FIRST, more if products are few), then products."""
-    others = sorted((row for row in rows if row[1] != Kind.PRODUCT), key=lambda row: row[0])
-    products = sorted((row for row in rows if row[1] == Kind.PRODUCT), key=lambda row: row[0])
+    rows = sorted(dict((row[0], row) for row in rows).values())  # by rank, each once
+    others = [row for row in rows if row[1] != Kind.PRODUCT]
+    products = [row for row in rows if row[1] == Kind.PRODUCT]
     shown_products = min(len(products), LIMIT - min(len(others), OTHER_KINDS_FIRST))
     shown_others = min(len(others), LIMIT - shown_products)
     return [_suggestion(*row[1:]) for row in others[:shown_others] + products[:shown_products]]
@@ -155,7 +134,6 @@ def _suggestion(kind, label, target_id, slug) -> Suggestion:
     return Suggestion(kind, label, url)
 
 
-@transaction.atomic
 def refresh_typeahead() -> int:
     """Rebuild the entries from the catalog; returns how many there are.
 
@@ -164,11 +142,24 @@ def refresh_typeahead() -> int:
     Cached answers may describe the previous entries for up to CACHE_SECONDS.
     """
     if connection.vendor != "postgresql":
-        return _refresh_in_python()
+        return _rebuild_in_python()
+    count = _rebuild()
+    if not connection.in_atomic_block:  # VACUUM cannot run in a transaction (a test's)
+        with connection.cursor() as cursor:
+            # The previous entries out of the indexes now, not at autovacuum's next turn.
+            cursor.execute("SET statement_timeout = 0")
+            try:
+                cursor.execute("VACUUM catalog_typeaheadentry")
+            finally:
+                cursor.execute("RESET statement_timeout")
+    return count
+
+
+@transaction.atomic
+def _rebuild() -> int:
     with connection.cursor() as cursor:
         # A million products outlast the request-sized DB_STATEMENT_TIMEOUT_MS (this transaction only).
         cursor.execute("SET LOCAL statement_timeout = 0")
-        cursor.execute("DELETE FROM catalog_typeaheadword")
         cursor.execute("DELETE FROM catalog_typeaheadentry")
         cursor.execute(
             "WITH RECURSIVE below (ancestor_id, id) AS ("
@@ -191,22 +182,16 @@ def refresh_typeahead() -> int:
             "SELECT row_number() OVER (ORDER BY kind = 'product', popularity DESC, label, target_id), "
             "  kind, label, target_id, slug, popularity,"
             "  ' ' || btrim(regexp_replace(lower(label), '[^[:alnum:]]+', ' ', 'g')) "
-            "FROM entries ORDER BY 1",  # rows stored in rank order: the common-words plan reads few pages
+            "FROM entries ORDER BY 1",  # stored in rank order: the scan by rank reads few pages
             [settings.CATALOG_TYPEAHEAD_PRODUCTS],
         )
         count = cursor.rowcount
-        # Longer words are left out; a query with one then takes the rare-word plan,
-        # which finds the same entries, only not always the fastest way.
-        cursor.execute(
-            "INSERT INTO catalog_typeaheadword (word, entries) SELECT word, ndoc FROM ts_stat("
-            "  'SELECT to_tsvector(''simple'', words) FROM catalog_typeaheadentry'"
-            ") WHERE length(word) <= 100"
-        )
-        cursor.execute("ANALYZE catalog_typeaheadentry, catalog_typeaheadword")
+        cursor.execute("ANALYZE catalog_typeaheadentry")
     return count
 
 
-def _refresh_in_python() -> int:
+@transaction.atomic
+def _rebuild_in_python() -> int:
     TypeaheadEntry.objects.all().delete()
     active = Product.objects.filter(is_active=True)
     per_brand = dict(active.values("brand_id").annotate(n=Count("id")).values_list("brand_id", "n"))

@@ -152,3 +152,9 @@ def test_only_the_most_reviewed_products_are_offered(client, catalog, settings):
     refresh_typeahead()
     assert labels(client, "wire") == ["Sonic Wireless Earbuds Pro"]  # Acme's 40 reviews are third
     assert labels(client, "acme") == ["Acme"]  # brands count all their active products
+
+
+def test_words_rare_among_the_most_popular_are_found_all_the_same(client, catalog, monkeypatch):
+    monkeypatch.setattr("catalog.search.typeahead.SCAN_ROWS", 1)  # PostgreSQL: the index finds the rest
+    assert labels(client, "wire ear") == ["Sonic Wireless Earbuds Pro", "Acme Wireless Earbuds", "Acme Wired Earphones"]
+    assert labels(client, "studio") == ["Sonic Studio Headphones"]
