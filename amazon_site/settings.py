@@ -331,6 +331,9 @@ CATALOG_FEATURED_CACHE_SECONDS = 600
 # fresh. Catalog words (for ranking and "did you mean") are cached longer.
 SEARCH_RESULTS_CACHE_SECONDS = env.int("SEARCH_RESULTS_CACHE_SECONDS", default=60)
 SEARCH_TERMS_CACHE_SECONDS = 600
+# The search box's type-ahead offers the most reviewed active products, this
+# many: a lookup then reads a few thousand rows at worst (catalog/search/typeahead.py).
+CATALOG_TYPEAHEAD_PRODUCTS = env.int("CATALOG_TYPEAHEAD_PRODUCTS", default=100_000)
 LOW_STOCK_THRESHOLD = 5
 
 # --- Cart: reservations and their expiry (see cart/services.py) ---
@@ -413,6 +416,10 @@ CELERY_BEAT_SCHEDULE = {
     "catalog-refresh-search-terms": {
         "task": "catalog.tasks.refresh_search_terms",
         "schedule": crontab(hour=3, minute=0),
+    },
+    "catalog-refresh-typeahead": {
+        "task": "catalog.tasks.refresh_typeahead",
+        "schedule": crontab(hour=3, minute=15),
     },
     "events-prune-published": {
         "task": "amazon_site.events.tasks.prune_published_events",

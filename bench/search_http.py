@@ -83,6 +83,7 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.db.models import Max, Min  # noqa: E402
+from django.utils.text import slugify  # noqa: E402
 
 from catalog.models import Brand, Category, Product  # noqa: E402
 from catalog.search.query import PRICE_BUCKETS  # noqa: E402
@@ -186,7 +187,8 @@ def _filters(rng, product):
     if "attr" in chosen and product["attributes"]:
         keys = sorted(product["attributes"])
         for key in sorted(rng.sample(keys, min(len(keys), rng.choice([1, 1, 2])))):
-            params.append((f"attr_{key}", str(product["attributes"][key]).lower()))
+            # As the facet links write them: the attribute's slug, the value as stored.
+            params.append((f"attr_{slugify(key)}", str(product["attributes"][key])))
     return params
 
 

@@ -3,6 +3,7 @@ from types import SimpleNamespace
 
 from django.conf import settings
 from django.core.validators import ProhibitNullCharactersValidator
+from django.utils.cache import patch_cache_control
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics
@@ -15,9 +16,16 @@ from rest_framework.views import APIView
 from . import search as catalog_search
 from . import selectors
 from .pagination import BoundedPaginator
+from .search import typeahead
 from .search.facets import build_facets
 from .search.query import PRICE_BUCKETS, RATING_THRESHOLDS, SORTS, SearchRequest
-from .serializers import ProductCardSerializer, ProductDetailSerializer, ProductFilterSerializer, SearchResponseSerializer
+from .serializers import (
+    CompletionsSerializer,
+    ProductCardSerializer,
+    ProductDetailSerializer,
+    ProductFilterSerializer,
+    SearchResponseSerializer,
+)
 
 
 class BoundedPagination(PageNumberPagination):
@@ -117,3 +125,24 @@ class SearchView(APIView):
             result=result, products=selectors.products_by_ids(result.ids), facets=build_facets(result)
         )
         return Response(SearchResponseSerializer(payload).data)
+
+
+class SuggestView(APIView):
+    """GET /api/search/suggest/?q=: completions of a partly typed query, as the header's search box shows them."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        description=(
+            "Up to 8 categories, brands and active products whose words begin with the query's words, "
+            "categories and brands first, each kind most popular first. A query shorter than 2 characters "
+            "gets none; an overlong one is trimmed. Only a NUL byte is refused."
+        ),
+        parameters=[OpenApiParameter("q", str, description="What has been typed so far.")],
+        responses=CompletionsSerializer,
+    )
+    def get(self, request):
+        params = _without_nul(request.query_params)
+        response = Response(CompletionsSerializer(typeahead.complete(params.get("q", ""))).data)
+        patch_cache_control(response, public=True, max_age=typeahead.CACHE_SECONDS)
+        return response

@@ -5,6 +5,7 @@ from . import api
 
 urlpatterns = [
     path("search/", api.SearchView.as_view(), name="api-search"),
+    path("search/suggest/", api.SuggestView.as_view(), name="api-search-suggest"),
     path("products/", api.ProductListView.as_view(), name="api-products"),
     path("products/<int:pk>/", api.ProductDetailView.as_view(), name="api-product"),
 ]

@@ -3,7 +3,7 @@
 Only used when ELASTICSEARCH_URL is set. Automatic signal sync is off: the
 index is updated in batches by ``catalog.tasks`` (see catalog/search/).
 
-The text fields mirror the database's search document (migration 0008), each
+The text fields mirror the database's search document (migration 0009), each
 with its joined forms (``analysis.variants``: "64 GB" is also ``64gb``):
 ``title`` is what the title says the product is, its kind once more (weight
 A); ``brand`` and ``title_for``, what it is for (B); ``attribute_text``, the

@@ -269,3 +269,36 @@ class SearchSynonym(models.Model):
             if len(re.findall(r"[^\W_]+", phrase)) > 2:
                 raise ValidationError({"terms": f"“{phrase}”: a synonym is one word or a two-word phrase."})
         self.terms = ", ".join(dict.fromkeys(phrases))
+
+
+class TypeaheadEntry(models.Model):
+    """A completion the header's search box can offer: a category, a brand or an active product.
+
+    Rebuilt in one set-based pass by ``catalog.search.typeahead.refresh_typeahead``
+    (nightly and after seeding). ``rank`` is the order of popularity (categories and
+    brands by active products, products by reviews), assigned at the rebuild so a
+    lookup reads entries in index order and stops after the first few that match.
+    """
+
+    class Kind(models.TextChoices):
+        PRODUCT = "product"
+        BRAND = "brand"
+        CATEGORY = "category"
+
+    rank = models.PositiveIntegerField(primary_key=True)
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    label = models.CharField(max_length=500)
+    target_id = models.PositiveIntegerField(help_text="The product's, brand's or category's id.")
+    slug = models.CharField(max_length=200, blank=True)
+    popularity = models.PositiveIntegerField(default=0)
+    # The label's words, lowercased, each after one space (" wireless earbuds"):
+    # "words beginning with w" is then LIKE '% w%'.
+    words = models.CharField(max_length=600)
+
+    class Meta:
+        indexes = [models.Index(fields=["kind", "rank"], name="typeahead_kind_rank")]
+        verbose_name_plural = "typeahead entries"
+
+    def __str__(self):
+        return self.label
+

@@ -18,6 +18,7 @@ from django.utils.text import slugify
 
 from .models import AttributeFacet, Brand, Category, Inventory, Product, Seller, Warehouse, product_slug
 from .search.suggestions import refresh_search_terms
+from .search.typeahead import refresh_typeahead
 from .selectors import forget_category_tree
 
 # department -> (median price in USD, {subcategory: [nouns]}, {attribute: [values]})
@@ -171,6 +172,7 @@ def seed_catalog(products: int, *, seed: int = 1, batch_size: int = 2000, progre
         created = _load(rng, reference, products, batch_size, progress)
     forget_category_tree()
     refresh_search_terms()
+    refresh_typeahead()
     if connection.vendor == "postgresql":
         # Fresh statistics for the planner, and a visibility map so that
         # browse queries can be answered from the indexes alone (VACUUM cannot

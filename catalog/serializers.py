@@ -91,3 +91,14 @@ class SearchResponseSerializer(serializers.Serializer):
     backend = serializers.CharField(source="result.backend")
     results = ProductCardSerializer(source="products", many=True)
     facets = FacetsSerializer()
+
+
+class SuggestionSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["product", "brand", "category"])
+    label = serializers.CharField()
+    url = serializers.CharField(help_text="The product's page, the search filtered by the brand, or the category's page.")
+
+
+class CompletionsSerializer(serializers.Serializer):
+    query = serializers.CharField(help_text="The query as read: NUL bytes dropped, spaces collapsed, trimmed.")
+    suggestions = SuggestionSerializer(many=True)

@@ -8,6 +8,7 @@ from django.utils import timezone
 from .models import Product
 from .search.elasticsearch import ElasticsearchBackend
 from .search.suggestions import refresh_search_terms as rebuild_search_terms
+from .search.typeahead import refresh_typeahead as rebuild_typeahead
 
 SYNC_BATCH_SIZE = 1000
 
@@ -41,3 +42,8 @@ def remove_from_search_index(product_ids: list[int]) -> None:
 @shared_task
 def refresh_search_terms() -> int:
     return rebuild_search_terms()
+
+
+@shared_task
+def refresh_typeahead() -> int:
+    return rebuild_typeahead()

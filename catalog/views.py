@@ -1,13 +1,17 @@
 from dataclasses import replace
 
 from django.conf import settings
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.cache import patch_cache_control
 
 from . import search as catalog_search
 from . import recently_viewed, selectors
+from .search import typeahead
 from .search.facets import build_facets, paging_query, result_page
 from .search.query import ATTRIBUTE_PREFIX, SORTS, SearchRequest
+from .serializers import CompletionsSerializer
 
 
 def home(request):
@@ -91,3 +95,10 @@ def _results_context(result, *, page_category):
         "page": result_page(result, max_pages=settings.CATALOG_MAX_PAGES),
         "base_query": paging_query(result.request, page_category=page_category),
     }
+def search_suggest(request):
+    """The header search box's completions as JSON. The same for every visitor,
+    so shared caches and the browser may keep an answer as long as the server does."""
+    completions = typeahead.complete(request.GET.get("q", ""))
+    response = JsonResponse(CompletionsSerializer(completions).data)
+    patch_cache_control(response, public=True, max_age=typeahead.CACHE_SECONDS)
+    return response

@@ -421,7 +421,7 @@ def _ranking(match):
 
 class _Postgres:
     # Partial indexes of the projection hold the rows with sample < 64, 16, 4
-    # and 1 (migration 0008); 256 is every row.
+    # and 1 (migration 0009); 256 is every row.
     sample_levels = (SAMPLE_BUCKETS, 64, 16, 4, 1)
 
     def sample_condition(self, level, *, text):

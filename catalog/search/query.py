@@ -36,6 +36,11 @@ _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _SLUG = re.compile(r"[-a-z0-9_]{1,100}")
 
 
+def words_of(text: str) -> list[str]:
+    """Plain lowercase words: runs of letters and digits, nothing else."""
+    return [word.lower() for word in _WORD.findall(text)]
+
+
 @dataclass(frozen=True)
 class SearchRequest:
     q: str = ""
@@ -56,7 +61,7 @@ class SearchRequest:
     @property
     def words(self) -> list[str]:
         """Plain lowercase words of the query (for highlighting and "did you mean")."""
-        return [word.lower() for word in _WORD.findall(self.q)][:MAX_QUERY_WORDS]
+        return words_of(self.q)[:MAX_QUERY_WORDS]
 
     def attribute_values(self, slug) -> tuple[str, ...]:
         return dict(self.attributes).get(slug, ())

@@ -21,7 +21,7 @@ SEARCH_TERM_CACHE_KEY = "catalog:search-term:v1:{}"
 CATALOG_SIZE_CACHE_KEY = "catalog:search-size:v1"
 POPULAR_SHARE_CACHE_KEY = "catalog:search-popular-share:v2"
 # Products with this many reviews or more have full-text indexes of their own
-# on PostgreSQL (migration 0008): large match sets are ranked among them.
+# on PostgreSQL (migration 0009): large match sets are ranked among them.
 POPULAR_REVIEWS = (150, 400)
 
 

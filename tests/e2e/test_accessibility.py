@@ -36,7 +36,7 @@ def test_named_controls_and_keyboard_checkout(page):
     unnamed += unnamed_controls(page)
     page.keyboard.press("Tab")
     expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
-    search_box = page.get_by_role("searchbox", name="Search products")
+    search_box = page.get_by_role("combobox", name="Search products")
     tab_to(page, search_box)
     assert focus_ring(search_box).startswith("solid"), "the search box shows no focus ring"
     page.keyboard.type("headphones")

@@ -26,7 +26,7 @@ def test_search_filter_buy_and_track_the_order(page, shoot):
     shoot(page, "home")
 
     # Search from the header, then narrow by brand.
-    page.get_by_role("searchbox", name="Search products").fill("headphones")
+    page.get_by_role("combobox", name="Search products").fill("headphones")
     page.get_by_role("button", name="Search", exact=True).click()
     expect(page.get_by_role("heading", name="Results for “headphones”")).to_be_visible()
     results = page.locator(".results .product-grid .card")

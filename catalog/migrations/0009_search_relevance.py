@@ -181,7 +181,7 @@ def run(statements_by_vendor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("catalog", "0007_review_to_reviews_app")]
+    dependencies = [("catalog", "0008_typeahead")]
 
     operations = [
         migrations.CreateModel(
