@@ -31,7 +31,11 @@ def category_detail(request, slug):
     category = selectors.get_category(slug)
     sort = selectors.normalise_sort(request.GET.get("sort"))
     asked = SearchRequest.from_params(request.GET, page_size=settings.CATALOG_PAGE_SIZE)
-    result = catalog_search.search(replace(asked, q="", categories=(category.slug,), sort=sort, category_facet=False))
+    # Without words the search lists the newest first: links then need no sort=.
+    search_sort = "relevance" if sort == selectors.DEFAULT_BROWSE_SORT else sort
+    result = catalog_search.search(
+        replace(asked, q="", categories=(category.slug,), sort=search_sort, category_facet=False)
+    )
     tree = selectors.category_tree()
     return render(
         request,

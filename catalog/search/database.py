@@ -300,7 +300,13 @@ def _filters(dialect, request: SearchRequest, scope: Scope, params) -> dict[str,
     if request.in_stock:
         filters["stock"] = "p.in_stock"
     for number, (key, values) in enumerate(scope.attributes):
-        filters[f"attribute:{key}"] = dialect.attribute_filter(key, values, params, f"attribute_{number}")
+        # Only where the product's category shows that facet, as it is counted:
+        # "Red 2" never lists three.
+        declaring = {int(pair.rpartition("@")[2]) for pair in scope.facet_pairs if pair.rpartition("@")[0] == key}
+        filters[f"attribute:{key}"] = (
+            f"({dialect.attribute_filter(key, values, params, f'attribute_{number}')} "
+            f"AND p.category_id IN ({_ints(declaring)}))"
+        )
     return filters
 
 
