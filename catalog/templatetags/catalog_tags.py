@@ -3,6 +3,7 @@ import re
 from django import template
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
+from django.utils.text import Truncator
 
 register = template.Library()
 
@@ -58,4 +59,41 @@ def highlight(text, words):
             format_html("<mark>{}</mark>", piece) if position % 2 and matched(piece) else escape(piece)
             for position, piece in enumerate(pieces)
         )
+    )
+
+
+@register.simple_tag
+def product_card(product, highlight_words=None):
+    """A product's card in a listing, a shelf or search results.
+
+    Written here rather than as a template: a results page shows 24 of them,
+    and Django's template engine spent half a millisecond on each, half of
+    what the whole page cost to render. ``product`` comes from
+    ``catalog.selectors.products_by_ids`` (brand, ``stock_badge``).
+    """
+    title = Truncator(product.title).chars(90)
+    if product.image:
+        image = format_html(
+            '<img class="product-image" src="{}" alt="{}" width="400" height="400" loading="lazy" decoding="async">',
+            product.image.url,
+            product.title,
+        )
+    else:
+        image = placeholder_image(product)
+    return format_html(
+        '<li class="card">\n  <a class="card-link" href="{}">\n    {}\n    <span class="card-title">{}</span>\n  </a>\n'
+        '  <span class="card-brand">{}</span>\n'
+        '  <span class="rating" title="{} out of 5">{} ★ <span class="muted">({})</span></span>\n'
+        '  <span class="price">${}</span>\n'
+        '  <span class="badge badge--{}">{}</span>\n</li>',
+        product.get_absolute_url(),
+        image,
+        highlight(title, highlight_words) if highlight_words else title,
+        product.brand.name,
+        product.rating,
+        product.rating,
+        f"{product.review_count:,}",
+        f"{product.price:,}",
+        product.stock_badge.level,
+        product.stock_badge.label,
     )
