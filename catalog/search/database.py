@@ -232,7 +232,11 @@ def _page_ids(cursor, dialect, source, filters, params, request, match, *, estim
         return [row[0] for row in cursor.fetchall()]
     pools = [(read, [matching])]
     if relevance:
-        for reviews, share in vocabulary.popular_shares().items():
+        # The fewest popular products expected to fill the page well, else more of them.
+        wanted = max(RANK_CANDIDATES, 4 * (offset + limit))
+        tiers = sorted(vocabulary.popular_shares().items(), key=lambda tier: -tier[0])
+        tiers = [tier for tier in tiers if read * tier[1] >= wanted] + [tier for tier in tiers if read * tier[1] < wanted]
+        for reviews, share in tiers:
             popular = [f"{matching} AND p.review_count >= {reviews}"]
             if match.required < match.terms:
                 popular.append(f"{dialect.source_strict(match)} AND {everything}")
