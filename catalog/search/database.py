@@ -129,7 +129,7 @@ class DatabaseBackend:
             known = cache.get(counts_key)
             if known is not None:
                 counts, total, estimate = known
-                ids = _page_ids(cursor, dialect, source, filters, params, request, match, estimate=estimate)
+                ids = _page_ids(cursor, dialect, source, filters, params, request, scope, match, estimate=estimate)
                 return self._result(request, ids, total, counts)
             estimate = dialect.estimate_matches(cursor, source, params, text=match is not None)
             if estimate <= EXACT_LIMIT:
@@ -147,7 +147,7 @@ class DatabaseBackend:
                 estimate = max(estimate, sampled)
             counts, total = _sampled_counts(cursor, dialect, source, filters, scope, params, estimate, text=match is not None)
             cache.set(counts_key, (counts, total, estimate), settings.SEARCH_RESULTS_CACHE_SECONDS)
-            ids = _page_ids(cursor, dialect, source, filters, params, request, match, estimate=estimate)
+            ids = _page_ids(cursor, dialect, source, filters, params, request, scope, match, estimate=estimate)
         return self._result(request, ids, total, counts)
 
     def _result(self, request, ids, total, counts):
@@ -194,7 +194,7 @@ def _sampled_counts(cursor, dialect, source, filters, scope, params, estimate, *
     return counts.scaled(scale), round(total * scale)
 
 
-def _page_ids(cursor, dialect, source, filters, params, request, match, *, estimate):
+def _page_ids(cursor, dialect, source, filters, params, request, scope, match, *, estimate):
     """One page of a large match set, by a plan whose cost is bounded.
 
     What a plan costs is the rows it reads: the text matches, narrowed by the
@@ -258,8 +258,7 @@ def _page_ids(cursor, dialect, source, filters, params, request, match, *, estim
         # Every match was read; or, of the popular ones, enough to fill the page.
         if found <= RANK_ALL * len(parts) and (number == 0 or found >= offset + limit):
             return [row[0] for row in rows]
-    # A walk bounds its index scan by the filters of the sort's own column ("price up to $25").
-    walking = f"{source} AND {' AND '.join(_walk_filters(filters))}"
+    walking = f"{source} AND {' AND '.join(_filters(dialect, request, scope, params, walk=True).values())}"
     if relevance:
         candidates = max(RANK_CANDIDATES, offset + limit)
         walks = [f"SELECT p.id FROM {walking} ORDER BY p.review_count DESC, p.id LIMIT {candidates}"]
@@ -276,18 +275,20 @@ def _page_ids(cursor, dialect, source, filters, params, request, match, *, estim
     return [row[0] for row in cursor.fetchall()]
 
 
-def _walk_filters(filters):
-    return [condition.replace("(p.price + 0)", "p.price").replace("(p.rating + 0)", "p.rating") for condition in filters.values()]
+def _filters(dialect, request: SearchRequest, scope: Scope, params, *, walk=False) -> dict[str, str]:
+    """One SQL condition per facet ("TRUE" when nothing is selected).
 
-
-def _filters(dialect, request: SearchRequest, scope: Scope, params) -> dict[str, str]:
-    """One SQL condition per facet ("TRUE" when nothing is selected)."""
+    Price and rating are compared as expressions no index answers
+    (``dialect.unindexed``), except for an index ``walk``, whose scan a range
+    of the sort's own column bounds ("price up to $25").
+    """
     filters = dict.fromkeys(FACETS, "TRUE")
     if scope.category_ids is not None:
         filters["category"] = f"p.category_id IN ({_ints(scope.category_ids)})"
     if scope.brand_ids is not None:
         filters["brand"] = f"p.brand_id IN ({_ints(scope.brand_ids)})"
-    price, rating = dialect.unindexed("p.price"), dialect.unindexed("p.rating")
+    unindexed = (lambda column: column) if walk else dialect.unindexed
+    price, rating = unindexed("p.price"), unindexed("p.rating")
     prices = []
     if request.price_buckets:
         prices.append("(" + " OR ".join(_bucket_condition(key, price) for key in request.price_buckets) + ")")

@@ -162,3 +162,12 @@ def test_a_capped_result_count_is_never_below_the_facet_counts(client, small_pag
     assert "over 6" not in body
     last = client.get("/search/?page=3").content.decode()
     assert "5–6 of 8 results" in last and "That is as far as browsing goes" in last
+
+
+def test_an_index_walk_keeps_the_price_filter(client, catalog, monkeypatch):
+    in_memory = client.get("/api/search/?q=cable&sort=price&price=lt25").json()
+    monkeypatch.setattr("catalog.search.database.EXACT_LIMIT", 0)
+    monkeypatch.setattr("catalog.search.database.SORT_ALL", 0)
+    walked = client.get("/api/search/?q=cable&sort=price&price=lt25").json()
+    assert [hit["title"] for hit in walked["results"]] == ["USB Cable", "Cable Organizer"]
+    assert walked["results"] == in_memory["results"]
