@@ -21,6 +21,7 @@ text's hyphenated words and measured numbers, indexed beside the text itself
 (PostgreSQL computes them in SQL, see ``POSTGRES_VARIANTS``).
 """
 import re
+import unicodedata
 from dataclasses import dataclass
 
 MAX_TERMS = 10
@@ -118,8 +119,15 @@ def normalise_query(q: str) -> str:
     return _HYPHENATED.sub(lambda match: match.group(0).replace("-", ""), q)
 
 
+def plain_words(text: str) -> list[str]:
+    """Lowercase runs of letters and digits. Number signs that are not digits
+    ("²", "½", "①") part words as punctuation does: PostgreSQL indexes none of them."""
+    text = "".join(" " if unicodedata.category(char) == "No" else char for char in text)
+    return [word.lower() for word in _WORD.findall(text)]
+
+
 def words(q: str) -> list[str]:
-    return [word.lower() for word in _WORD.findall(normalise_query(q))]
+    return plain_words(normalise_query(q))
 
 
 def terms(q: str, *, synonyms: dict[str, tuple[str, ...]] | None = None, joined=frozenset(), prefix=False) -> list[Term]:

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 
-from .analysis import STOP_WORDS
+from .analysis import STOP_WORDS, plain_words
 
 MAX_QUERY_LENGTH = 200
 MAX_QUERY_WORDS = 10
@@ -32,13 +32,12 @@ SORTS = {
     "newest": "Newest arrivals",
 }
 
-_WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _SLUG = re.compile(r"[-a-z0-9_]{1,100}")
 
 
 def words_of(text: str) -> list[str]:
     """Plain lowercase words: runs of letters and digits, nothing else."""
-    return [word.lower() for word in _WORD.findall(text)]
+    return plain_words(text)
 
 
 @dataclass(frozen=True)

@@ -140,3 +140,13 @@ def test_a_query_of_stop_words_alone_lists_the_newest(shop, client):
 def test_the_product_outranks_its_accessory(shop):
     # The case names the phone too, and is far more popular; the phone's title is about the phone.
     assert found("nova phone").ids[:2] == [shop["phone"].pk, shop["case"].pk]
+
+
+@pytest.mark.parametrize("q", ["²", "½ ①", "nova²"])
+def test_number_signs_that_are_not_digits_part_words(shop, client, q):
+    # "²" is a digit to Python but no lexeme to PostgreSQL: both backends read it as punctuation.
+    response = client.get("/search/", {"q": q})
+    found = [product.pk for product in response.context["products"]]
+    assert response.status_code == 200
+    assert shop["phone"].pk in found if q == "nova²" else len(found) == len(shop)
+
