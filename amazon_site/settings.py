@@ -373,6 +373,13 @@ ORDER_SETTLE_INTERVAL_MINUTES = env.int("ORDER_SETTLE_INTERVAL_MINUTES", default
 RECOMMENDATIONS_MAX_ORDER_ITEMS = env.int("RECOMMENDATIONS_MAX_ORDER_ITEMS", default=50)
 RECOMMENDATIONS_MIN_CO_COUNT = env.int("RECOMMENDATIONS_MIN_CO_COUNT", default=2)
 RECOMMENDATIONS_LIST_LENGTH = 20
+# A basket this many days old weighs half as much as today's (buying habits
+# change with the season); also the half-life of a shopper's own purchases.
+RECOMMENDATIONS_HALF_LIFE_DAYS = env.float("RECOMMENDATIONS_HALF_LIFE_DAYS", default=30.0)
+# Baskets' worth of the product's overall share that every pair's confidence is
+# shrunk toward: a pair seen twice must not outrank what most baskets hold.
+# Both chosen on a validation split of the bakery baskets' training part.
+RECOMMENDATIONS_SHRINKAGE = 5.0
 # Orders older than this are not read: the nightly job's cost follows the
 # window's order volume, not the store's whole history.
 RECOMMENDATIONS_WINDOW_DAYS = env.int("RECOMMENDATIONS_WINDOW_DAYS", default=90)

@@ -1,7 +1,7 @@
-"""Offline evaluation: does "also bought" predict what shoppers buy together?
+"""Offline evaluation: does the cart's shelf show what shoppers add next?
 
-Some orders are held out and the lists are learnt from all other orders, with
-the production rules and score (``scoring``). Which are held out is the split:
+Some orders are held out and the store learns from all other orders, with the
+production rules (``scoring``). Which are held out is the split:
 
 - ``customers`` (the store's orders): each customer's last order;
 - ``baskets`` (market-basket data, where each basket is its own customer and
@@ -9,28 +9,34 @@ the production rules and score (``scoring``). Which are held out is the split:
   of baskets when every basket has a time, a seeded random share otherwise.
 
 A split that leaves nothing to train on, or nothing to evaluate, is refused
-(``EvaluationError``) rather than reported as zeros. Then, for
-every held-out order and every product in it, the product's top 10 is checked
-against the other products of that order:
+(``EvaluationError``) rather than reported as zeros. Then in every held-out
+order of two or more products one product is hidden (a seeded choice) and the
+rest is the cart; each method ranks products for that cart:
 
-- hit rate: the share of those queries whose top 10 holds at least one of them;
-- recall: the share of them found in the top 10, averaged over the queries.
+- ``store``: the cart's shelf, ``scoring.rank_for_basket`` over the lists,
+  also cut at the cards the shelf shows (``selectors.SHOWN``);
+- ``popularity``: the most bought products;
+- ``item-item cosine``: the textbook recommender, Σ over the cart of
+  ``co(a, b) / √(n(a)·n(b))`` over every pair, learnt in the same run.
 
-The baseline answers every query with the store's 10 most bought products
-(the queried one left out). Held-out orders of one product have nothing to
-predict and are skipped, and so are orders over the cap, as in production.
-Products never bought in training have an empty list: a miss, not a skip.
+HitRate@10 is the share of carts whose hidden product is in the top 10,
+MRR@10 the mean of 1/its rank there (0 when absent), coverage the share of
+the products bought in training that the method recommends at least once.
+Orders over the cap are skipped, as in production.
 """
 import csv
+import math
 import random
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import combinations
 
-from .scoring import Rules, also_bought_lists
+from .scoring import Rules, learn, rank_for_basket
 
 K = 10
+SHOWN = 8  # cards on a shelf: selectors.SHOWN (not imported: selectors read the database)
 SPLITS = ("customers", "baskets")
 # One pass over the training baskets per million of them: bounds the pair counts held at once.
 BASKETS_PER_SHARD = 1_000_000
@@ -39,8 +45,12 @@ BASKETS_PER_SHARD = 1_000_000
 @dataclass(frozen=True, slots=True)
 class Order:
     customer: str
-    placed: tuple  # sorts the customer's orders: (timestamp, position in the source)
+    placed: tuple  # sorts the customer's orders: (timestamp or 0.0 without one, position in the source)
     products: tuple[int, ...]
+
+    @property
+    def time(self) -> datetime | None:
+        return datetime.fromtimestamp(self.placed[0], UTC) if self.placed[0] else None
 
 
 class EvaluationError(ValueError):
@@ -48,8 +58,10 @@ class EvaluationError(ValueError):
 
 
 def evaluate(
-    orders: Iterable[Order], rules: Rules, *, k: int = K, split: str = "customers", holdout: float = 0.2, seed: int = 0
+    orders: Iterable[Order], rules: Rules, *, k: int = K, shown: int = SHOWN, split: str = "customers",
+    holdout: float = 0.2, seed: int = 0,
 ) -> dict:
+    """The split's sizes and, per method, ``hit_rate``, ``mrr`` (both at ``k``) and ``coverage``."""
     if split == "customers":
         train, test = _hold_out_last(orders)
     elif split == "baskets":
@@ -63,59 +75,110 @@ def evaluate(
             f"Nothing to train on: each of the {len(test)} customers has one order, and it is the one held out. "
             "For market-basket data (a basket per customer) use --split baskets."
         )
-    model = also_bought_lists(train, rules, shards=1 + len(train) // BASKETS_PER_SHARD)
-    popular = model.bestsellers(k + 1)
-    evaluated = queries = 0
-    hits = recall = baseline_hits = baseline_recall = covered = 0.0
+    times = [order.time for order in train]
+    now = max(times) if all(times) else None  # ages from the last training order, as a nightly run would
+    model = learn([(order.products, order.time) for order in train], rules, now=now,
+                  shards=1 + len(train) // BASKETS_PER_SHARD)
+    prior = model.prior(rules.list_length)
+    popular = model.bestsellers(k + rules.max_order_items)
+    cosine = _Cosine([order.products for order in train], rules)
+    methods = {
+        "store": lambda cart: rank_for_basket(model.anchors(cart), prior, rules),
+        "popularity": lambda cart: [product for product in popular if product not in cart],
+        "item-item cosine": cosine.rank,
+    }
+    cut = {"store": k, f"store ({shown} cards)": shown, "popularity": k, "item-item cosine": k}
+    hits, reciprocal, seen = Counter(), Counter(), defaultdict(set)
+    rng = random.Random(seed)
+    carts = 0
     for products in test:
         if not 2 <= len(products) <= rules.max_order_items:
             continue
-        evaluated += 1
-        for product in products:
-            others = set(products) - {product}
-            found = others.intersection(model.top(product, k))
-            found_by_baseline = others.intersection([p for p in popular if p != product][:k])
-            queries += 1
-            covered += bool(model.lists.get(product))
-            hits += bool(found)
-            recall += len(found) / len(others)
-            baseline_hits += bool(found_by_baseline)
-            baseline_recall += len(found_by_baseline) / len(others)
-
-    if not queries:
+        carts += 1
+        hidden = rng.choice(products)
+        cart = [product for product in products if product != hidden]
+        ranked = {name: rank(cart)[:k] for name, rank in methods.items()}
+        ranked[f"store ({shown} cards)"] = ranked["store"][:shown]
+        for name, found in ranked.items():
+            found = found[: cut[name]]
+            seen[name].update(found)
+            if hidden in found:
+                hits[name] += 1
+                reciprocal[name] += 1 / (found.index(hidden) + 1)
+    if not carts:
         raise EvaluationError(
             f"Nothing to evaluate: none of the {len(test)} held-out orders has 2 to {rules.max_order_items} products."
         )
-
-    def share(total):
-        return round(total / queries, 4)
-
+    catalog = len(model.counts)
     return {
         "split": split,
-        "orders": evaluated,
-        "queries": queries,
+        "seed": seed,
         "train_orders": len(train),
-        f"hit_rate_at_{k}": share(hits),
-        f"recall_at_{k}": share(recall),
-        f"baseline_hit_rate_at_{k}": share(baseline_hits),
-        f"baseline_recall_at_{k}": share(baseline_recall),
-        "coverage": share(covered),  # queries whose product had a list at all
+        "orders": carts,
+        "methods": [
+            {
+                "method": name,
+                f"hit_rate_at_{k}": round(hits[name] / carts, 4),
+                f"mrr_at_{k}": round(reciprocal[name] / carts, 4),
+                "coverage": round(len(seen[name] & model.counts.keys()) / catalog, 4),
+            }
+            for name in cut
+        ],
     }
 
 
-def _hold_out_last(orders) -> tuple[list[tuple[int, ...]], list[tuple[int, ...]]]:
+def table(results: list[dict]) -> str:
+    """``evaluate`` results as one Markdown table: dataset, split, seed, method and the figures."""
+    lines = [
+        "| dataset | split | seed | method | HitRate@10 | MRR@10 | coverage |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for result in results:
+        for row in result["methods"]:
+            lines.append(
+                f"| {result['dataset']} | {result['split']} ({result['train_orders']} train, {result['orders']} carts) "
+                f"| {result['seed']} | {row['method']} | {row['hit_rate_at_10']:.4f} | {row['mrr_at_10']:.4f} "
+                f"| {row['coverage']:.4f} |"
+            )
+    return "\n".join(lines)
+
+
+class _Cosine:
+    """Item-item cosine over every pair bought together (no minimum, no list cut): the textbook baseline."""
+
+    def __init__(self, baskets, rules):
+        self.counts = Counter()
+        self.neighbours = defaultdict(Counter)
+        for basket in baskets:
+            products = sorted(set(basket))
+            if len(products) > rules.max_order_items:
+                continue
+            self.counts.update(products)
+            for a, b in combinations(products, 2):
+                self.neighbours[a][b] += 1
+                self.neighbours[b][a] += 1
+
+    def rank(self, cart):
+        scores = defaultdict(float)
+        for product in cart:
+            for other, co in self.neighbours.get(product, {}).items():
+                scores[other] += co / math.sqrt(self.counts[product] * self.counts[other])
+        return sorted((p for p in scores if p not in cart), key=lambda p: (-scores[p], p))
+
+
+def _hold_out_last(orders) -> tuple[list[Order], list[tuple[int, ...]]]:
     by_customer = defaultdict(list)
     for order in orders:
         by_customer[order.customer].append(order)
     train, test = [], []
     for history in by_customer.values():
         history.sort(key=lambda order: order.placed)
-        train.extend(order.products for order in history[:-1])
+        train.extend(history[:-1])
         test.append(history[-1].products)
     return train, test
 
 
-def _hold_out_share(orders, holdout, seed) -> tuple[list[tuple[int, ...]], list[tuple[int, ...]]]:
+def _hold_out_share(orders, holdout, seed) -> tuple[list[Order], list[tuple[int, ...]]]:
     if not 0 < holdout < 1:
         raise EvaluationError(f"The held-out share must be between 0 and 1, not {holdout}.")
     orders = list(orders)
@@ -127,7 +190,7 @@ def _hold_out_share(orders, holdout, seed) -> tuple[list[tuple[int, ...]], list[
     else:
         random.Random(seed).shuffle(orders)
     cut = len(orders) - min(len(orders) - 1, max(1, round(len(orders) * holdout)))
-    return [order.products for order in orders[:cut]], [order.products for order in orders[cut:]]
+    return orders[:cut], [order.products for order in orders[cut:]]
 
 
 def orders_from_database(baskets) -> list[Order]:

@@ -32,6 +32,9 @@ class Run(models.Model):
     pairs = models.PositiveBigIntegerField(default=0, help_text="Product pairs bought together often enough to count.")
     products = models.PositiveIntegerField(default=0, help_text="Products with an also-bought list.")
     bestsellers = models.JSONField(default=list, help_text="Product ids of the global bestsellers, best first.")
+    prior = models.JSONField(
+        default=list, help_text="[product id, share, share in baskets of 2, 3, 4+] of the largest shares, best first."
+    )
     timings = models.JSONField(default=dict, help_text="Seconds per step.")
 
     class Meta:
@@ -53,12 +56,32 @@ class Recommendation(models.Model):
     product = _reference("catalog.Product")
     rank = models.PositiveSmallIntegerField()
     recommended = _reference("catalog.Product")
-    score = models.FloatField()
+    score = models.FloatField(help_text="Confidence: how often the recommended product is added where this one is.")
     co_count = models.PositiveIntegerField()
     computed_at = models.DateTimeField()
 
     def __str__(self):
         return f"{self.product_id} → {self.recommended_id} ({self.score:.3f})"
+
+
+class Popularity(models.Model):
+    """A product's share of what shoppers add to baskets (``scoring``): what the
+    shelves rank a product by where no list of the cart's products holds it."""
+
+    pk = models.CompositePrimaryKey("run", "product")
+    run = _reference(Run, on_delete=models.CASCADE)
+    product = _reference("catalog.Product")
+    baskets = models.FloatField(help_text="Baskets of two or more products holding it, weighted by age.")
+    share = models.FloatField()
+    share_2 = models.FloatField(help_text="Share in baskets of 2 products.")
+    share_3 = models.FloatField(help_text="Share in baskets of 3 products.")
+    share_4 = models.FloatField(help_text="Share in baskets of 4 or more products.")
+
+    class Meta:
+        verbose_name_plural = "popularity"
+
+    def __str__(self):
+        return f"{self.product_id}: {self.share:.5f}"
 
 
 class CategoryBestseller(models.Model):

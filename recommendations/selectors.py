@@ -14,25 +14,27 @@ from itertools import groupby
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 from django.utils import timezone
 
 from catalog import selectors as catalog_selectors
 from catalog.models import Product
 from orders import selectors as order_selectors
 
-from .models import CategoryBestseller, Recommendation, Run
+from .models import CategoryBestseller, Popularity, Recommendation, Run
+from .scoring import Anchor, Neighbour, Rules, Shares, rank_for_basket
 
 BESTSELLERS_KEY = "recs:bestsellers"
+PRIOR_KEY = "recs:prior"
 SHOWN = 8  # cards on a shelf
 # Out-of-stock candidates are dropped after the fetch; this many per card
 # shown are fetched so a shelf stays full, at the cost of one query either way.
 CANDIDATES_PER_CARD = 3
 HISTORY_PRODUCTS = 20  # a shopper's most recently bought products that seed "Recommended for you"
-HALF_LIFE_DAYS = 30  # a purchase this old counts half as much as one made today
 
 
 def product_key(product_id) -> str:
-    return f"recs:{product_id}"
+    return f"recs:v2:{product_id}"
 
 
 def category_key(category_id) -> str:
@@ -54,11 +56,11 @@ class Shelf:
 
 
 def for_product(product) -> Shelf:
-    """"Customers who bought this also bought"; for a product nobody bought with
-    anything yet, the bestsellers of its category (or the nearest ancestor
-    that has any, or the store)."""
-    ids = [product_id for product_id, _ in also_bought([product.pk])[product.pk]]
-    if products := _in_stock(ids, SHOWN):
+    """"Customers who bought this also bought": what a cart of this one product
+    is shown (``for_cart``); for a product nobody bought with anything yet, the
+    bestsellers of its category (or the nearest ancestor that has any, or the store)."""
+    found = anchors([product.pk])
+    if found[product.pk].neighbours and (products := _in_stock(_ranked(found), SHOWN)):
         return Shelf("also_bought", "Customers who bought this also bought", products)
     tree = catalog_selectors.category_tree()
     for level in [tree.nodes[product.category_id], *reversed(tree.ancestors(product.category_id))]:
@@ -79,14 +81,15 @@ def for_shopper(user) -> Shelf:
         return Shelf("bestsellers", "Bestsellers", _bestseller_cards(None))
     history = _recent_purchases(user)
     now = timezone.now()
-    half_life = timedelta(days=HALF_LIFE_DAYS)
+    half_life = timedelta(days=settings.RECOMMENDATIONS_HALF_LIFE_DAYS)
     weights = {product_id: 0.5 ** ((now - bought_at) / half_life) for product_id, _, bought_at in history}
     category_weights = defaultdict(float)
     for product_id, category_id, _ in history:
         category_weights[category_id] += weights[product_id]
     categories = sorted(category_weights, key=lambda category_id: (-category_weights[category_id], category_id))
 
-    candidates = _combined(also_bought(list(weights)), weights)
+    # Only what the lists hold, then the categories they buy from: a shopper's own shelf.
+    candidates = rank_for_basket(anchors(list(weights)), [], Rules.from_settings(), weights=weights, size=1)
     fills = category_bestsellers(categories)
     for category_id in categories:
         candidates.extend(fills[category_id])
@@ -98,20 +101,13 @@ def for_shopper(user) -> Shelf:
 
 
 def for_cart(product_ids) -> Shelf:
-    """"Frequently bought with items in your cart": their lists added up, the cart's own products left out."""
-    in_cart = dict.fromkeys(product_ids, 1.0)
-    candidates = _combined(also_bought(list(in_cart)), in_cart)
-    products = _in_stock([product_id for product_id in candidates if product_id not in in_cart], SHOWN)
+    """"Frequently bought with items in your cart": ``scoring.rank_for_basket`` of the cart's products."""
+    products = _in_stock(_ranked(anchors(list(dict.fromkeys(product_ids)))), SHOWN)
     return Shelf("bought_with", "Frequently bought with items in your cart", products)
 
 
-def _combined(lists: dict[int, list[tuple[int, float]]], weights: dict[int, float]) -> list[int]:
-    """Products of several lists ranked by the sum of weight × score; ties by id."""
-    totals = defaultdict(float)
-    for owner, entries in lists.items():
-        for product_id, score in entries:
-            totals[product_id] += weights[owner] * score
-    return sorted(totals, key=lambda product_id: (-totals[product_id], product_id))
+def _ranked(found: dict[int, Anchor]) -> list[int]:
+    return rank_for_basket(found, prior(), Rules.from_settings())
 
 
 def _in_stock(ids, limit) -> list[Product]:
@@ -147,24 +143,61 @@ def _recent_purchases(user) -> list[tuple[int, int, datetime]]:
     return list(seen.values())[:HISTORY_PRODUCTS]
 
 
-def also_bought(product_ids) -> dict[int, list[tuple[int, float]]]:
-    """Each product's also-bought list as (product, score), best first; empty when it has none."""
+# Products' lists with what ranking needs: each product's own weighted
+# baskets, and per entry its confidence and the entry's shares. A product
+# bought with others but with no pair frequent enough has one row, without an entry.
+LIST_ROWS_SQL = (
+    "SELECT anchor.product_id, anchor.baskets, r.recommended_id, r.score, r.co_count, "
+    "p.share, p.share_2, p.share_3, p.share_4 "
+    f"FROM {Popularity._meta.db_table} anchor "
+    f"LEFT JOIN {Recommendation._meta.db_table} r ON r.run_id = anchor.run_id AND r.product_id = anchor.product_id "
+    f"LEFT JOIN {Popularity._meta.db_table} p ON p.run_id = r.run_id AND p.product_id = r.recommended_id"
+)
+
+
+def anchors_from_rows(rows) -> Iterator[tuple[int, Anchor]]:
+    """``LIST_ROWS_SQL`` rows, ordered by product and rank, as (product, its ``Anchor``)."""
+    for product_id, group in groupby(rows, _first):
+        group = list(group)
+        yield product_id, Anchor(group[0][1], tuple(
+            Neighbour(other, confidence, co, Shares(share, (share_2, share_3, share_4)))
+            for _, _, other, confidence, co, share, share_2, share_3, share_4 in group
+            if other is not None
+        ))
+
+
+def anchors(product_ids) -> dict[int, Anchor]:
+    """Each product's ``Anchor`` (its baskets and list, best first): no baskets and
+    no list for a product never bought with anything. One statement on a cache miss."""
     keys = {product_key(product_id): product_id for product_id in product_ids}
-    found = {keys[key]: entries for key, entries in cache.get_many(list(keys)).items()}
+    found = {keys[key]: anchor for key, anchor in cache.get_many(list(keys)).items()}
     missing = [product_id for product_id in product_ids if product_id not in found]
     if missing:
-        rows = (
-            Recommendation.objects.filter(run__is_current=True, product_id__in=missing)
-            .order_by("product_id", "rank")
-            .values_list("product_id", "recommended_id", "score")
-        )
-        loaded = {
-            product_id: [(other, score) for _, other, score in group] for product_id, group in groupby(rows, _first)
-        }
+        placeholders = ", ".join(["%s"] * len(missing))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"{LIST_ROWS_SQL} JOIN {Run._meta.db_table} run ON run.id = anchor.run_id AND run.is_current "
+                f"WHERE anchor.product_id IN ({placeholders}) ORDER BY anchor.product_id, r.rank",
+                missing,
+            )
+            loaded = dict(anchors_from_rows(cursor.fetchall()))
         for product_id in missing:
-            found[product_id] = loaded.get(product_id, [])
+            found[product_id] = loaded.get(product_id, Anchor(0.0, ()))
             _cache_add(product_key(product_id), found[product_id])
     return found
+
+
+def prior() -> list[tuple[int, Shares]]:
+    """The products with the largest shares of what is added to baskets, best first."""
+    found = cache.get(PRIOR_KEY)
+    if found is None:
+        found = prior_from_run(Run.objects.filter(is_current=True).values_list("prior", flat=True).first() or [])
+        _cache_add(PRIOR_KEY, found)
+    return found
+
+
+def prior_from_run(rows) -> list[tuple[int, Shares]]:
+    return [(product_id, Shares(share, tuple(by_size))) for product_id, share, *by_size in rows]
 
 
 def category_bestsellers(category_ids) -> dict[int, list[int]]:

@@ -4,16 +4,19 @@ The lists are computed set-based, in a fixed number of SQL statements whatever
 the catalog size (a query per product would never finish at 100M products):
 
 1. ``baskets``: the distinct products of every paid order in the window, with
-   the order's size, into a scratch table (one pass over order items).
-2. ``pairs``: per product the baskets holding it (``n``), and per pair of
-   products bought together the baskets holding both (``co``, a self-join of
-   the scratch table within orders), keeping pairs with ``co >= min_co_count``.
-3. ``lists``: score, rank and keep the top ``list_length`` per product with a
-   window function, inserted straight into the table (INSERT … SELECT).
+   the order's size and weight (its age), into a scratch table (one pass over
+   order items).
+2. ``pairs``: per product its baskets, its shares of what is added (overall
+   and per basket size) and its plain count; per pair of products bought
+   together how often and how much (a self-join of the scratch table within
+   orders), keeping pairs with ``co >= min_co_count``.
+3. ``lists``: confidence and score, the top ``list_length`` per product by a
+   window function, inserted straight into the table (INSERT … SELECT); and
+   every product's shares (``Popularity``).
 4. ``bestsellers``: the most bought products of every category (with its
    descendants) and of the whole store, for products nobody bought yet.
 
-The rules and the score come from ``scoring``, shared with the offline
+The rules and the formulas come from ``scoring``, shared with the offline
 evaluation. All of it is written as a new run in one transaction that also
 makes it the current run; then the cache is filled and older runs deleted.
 """
@@ -34,8 +37,8 @@ from catalog.models import Category, Product
 from orders.selectors import paid_items_source
 
 from . import selectors
-from .models import CategoryBestseller, Recommendation, Run
-from .scoring import RANK_SQL, SCORE_SQL, Rules
+from .models import CategoryBestseller, Popularity, Recommendation, Run
+from .scoring import LIST_SCORE_SQL, QUANTISED_SQL, SIZES, WEIGHT_SQL, Rules
 
 logger = logging.getLogger(__name__)
 
@@ -63,11 +66,11 @@ def compute_recommendations(*, progress: Callable[[str], None] | None = None) ->
             run = Run.objects.create()
             since = run.started_at - timedelta(days=settings.RECOMMENDATIONS_WINDOW_DAYS)
             with timer.step("baskets"):
-                run.baskets, run.skipped_orders = _collect_baskets(since, rules)
+                run.baskets, run.skipped_orders = _collect_baskets(run.started_at, since, rules)
             with timer.step("pairs"):
                 run.pairs = _count_pairs(rules)
             with timer.step("lists"):
-                run.products = _write_lists(run, rules)
+                run.products, run.prior = _write_lists(run, rules)
             with timer.step("bestsellers"):
                 run.bestsellers = _write_bestsellers(run, rules)
             for table in ("recs_pair", "recs_count", "recs_basket"):
@@ -133,8 +136,8 @@ def _analyze(*tables):
             _execute(f"ANALYZE {table}")
 
 
-def _collect_baskets(since, rules) -> tuple[int, int]:
-    """Scratch table of (order, product, order size); returns (baskets used, orders over the cap).
+def _collect_baskets(now, since, rules) -> tuple[int, int]:
+    """Scratch table of (order, product, order size, order weight); returns (baskets used, orders over the cap).
 
     Paid means what ``orders.models.PAID_STATUSES`` says (paid and kept):
     pending orders may never be paid, cancelled ones (payment failed, or the
@@ -143,20 +146,27 @@ def _collect_baskets(since, rules) -> tuple[int, int]:
     """
     source = paid_items_source()
     statuses = ", ".join(["%s"] * len(source.paid_statuses))
+    age = (
+        "CAST(EXTRACT(EPOCH FROM (CAST(%s AS TIMESTAMPTZ) - created_at)) AS DOUBLE PRECISION)"
+        if connection.vendor == "postgresql"
+        # Django's own SQLite function for datetime differences, in microseconds.
+        else "(django_timestamp_diff(%s, created_at) / CAST(1000000 AS DOUBLE PRECISION))"
+    )
     _execute(
         f"""
         CREATE TEMP TABLE recs_basket AS
         SELECT order_id, product_id,
                COUNT(*) OVER (PARTITION BY order_id) AS size,
-               ROW_NUMBER() OVER (PARTITION BY order_id ORDER BY product_id) AS position
+               ROW_NUMBER() OVER (PARTITION BY order_id ORDER BY product_id) AS position,
+               {WEIGHT_SQL.format(age_seconds=age, half_life_days="%s")} AS weight
         FROM (
-            SELECT DISTINCT item.order_id, item.product_id
+            SELECT DISTINCT item.order_id, item.product_id, o.created_at
             FROM {source.item_table} item
             JOIN {source.order_table} o ON o.id = item.order_id
             WHERE o.status IN ({statuses}) AND o.created_at >= %s AND item.product_id IS NOT NULL
         ) items
         """,
-        [*source.paid_statuses, since],
+        [now, float(rules.half_life_days), *source.paid_statuses, since],
     )
     _analyze("recs_basket")
     used, skipped = _execute(
@@ -167,57 +177,109 @@ def _collect_baskets(since, rules) -> tuple[int, int]:
     return used, skipped
 
 
+def _bucket_sql(size):
+    """Rows of baskets in ``scoring.SIZES``' bucket ``size`` (the last: that many or more)."""
+    return f"size >= {size}" if size == SIZES[-1] else f"size = {size}"
+
+
 def _count_pairs(rules) -> int:
-    """Scratch tables ``recs_count`` (product, n) and ``recs_pair`` (a < b, co); returns the pairs kept."""
+    """Scratch tables ``recs_count`` (a product's count, baskets and shares) and
+    ``recs_pair`` (a < b, co, together); returns the pairs kept."""
+    whole = QUANTISED_SQL.format(value="weight")
+    part = QUANTISED_SQL.format(value="weight / size")
+    multi = "size BETWEEN 2 AND %(cap)s"
+
+    def summed(value, condition=""):
+        return f"SUM(CASE WHEN {multi}{condition} THEN {value} ELSE 0 END)"
+
+    totals = ", ".join(
+        [f"{summed(whole)} AS total"] + [f"{summed(whole, f' AND {_bucket_sql(k)}')} AS total_{k}" for k in SIZES]
+    )
+    sums = ", ".join(
+        [f"{summed(whole)} AS baskets", f"{summed(part)} AS share_sum"]
+        + [f"{summed(part, f' AND {_bucket_sql(k)}')} AS share_sum_{k}" for k in SIZES]
+    )
+    # The formulas of scoring.Shares and scoring.size_share; NULL for a product
+    # only ever bought alone (it has a count, no share).
+    share = "(s.share_sum / t.total)"
+    shares = ", ".join(
+        [f"CASE WHEN s.baskets > 0 THEN {share} END AS share"]
+        + [f"CASE WHEN s.baskets > 0 THEN {share} * (s.share_sum_{k} + %(m)s) / ({share} * t.total_{k} + %(m)s) "
+           f"END AS share_{k}"
+           for k in SIZES]
+    )
+    params = {"cap": rules.max_order_items, "m": float(rules.shrinkage), "min_co": rules.min_co_count}
     _execute(
-        "CREATE TEMP TABLE recs_count AS "
-        "SELECT product_id, COUNT(*) AS n FROM recs_basket WHERE size <= %s GROUP BY product_id",
-        [rules.max_order_items],
+        f"""
+        CREATE TEMP TABLE recs_count AS
+        WITH t AS (SELECT {totals} FROM recs_basket WHERE position = 1),
+             s AS (SELECT product_id, COUNT(*) AS n, {sums} FROM recs_basket WHERE size <= %(cap)s GROUP BY product_id)
+        SELECT s.product_id, s.n, s.baskets, {shares}
+        FROM s CROSS JOIN t
+        """,
+        params,
     )
     # Each unordered pair once (a < b): half the rows of counting both directions.
     _execute(
-        """
+        f"""
         CREATE TEMP TABLE recs_pair AS
-        SELECT a.product_id AS a, b.product_id AS b, COUNT(*) AS co
+        SELECT a.product_id AS a, b.product_id AS b, COUNT(*) AS co,
+               SUM({QUANTISED_SQL.format(value="a.weight / (a.size - 1)")}) AS together
         FROM recs_basket a
         JOIN recs_basket b ON b.order_id = a.order_id AND b.product_id > a.product_id
-        WHERE a.size BETWEEN 2 AND %s
+        WHERE a.size BETWEEN 2 AND %(cap)s
         GROUP BY a.product_id, b.product_id
-        HAVING COUNT(*) >= %s
+        HAVING COUNT(*) >= %(min_co)s
         """,
-        [rules.max_order_items, rules.min_co_count],
+        params,
     )
     _analyze("recs_count", "recs_pair")
     return _execute("SELECT COUNT(*) FROM recs_pair")[0]
 
 
-def _write_lists(run, rules) -> int:
-    """Both directions of every pair, scored and ranked, top ``list_length`` per product; returns the products."""
-    score = SCORE_SQL.format(co="pair.co", n_a="na.n", n_b="nb.n")
-    ranking = RANK_SQL.format(score="score", co="co", other="recommended_id")
+def _write_lists(run, rules) -> tuple[int, list]:
+    """Both directions of every pair, with confidence, ranked by score, top
+    ``list_length`` per product; then every product's shares. Returns the
+    products with a list and the run's prior (the largest shares)."""
+    confidence = "(pair.together + %(m)s * other.share) / (anchor.baskets + %(m)s)"
+    score = LIST_SCORE_SQL.format(confidence="confidence", share_2="share_2", share="share")
     _execute(
         f"""
-        WITH scored AS (
-            SELECT pair.a, pair.b, pair.co, {score} AS score
-            FROM recs_pair pair
-            JOIN recs_count na ON na.product_id = pair.a
-            JOIN recs_count nb ON nb.product_id = pair.b
-        )
         INSERT INTO {Recommendation._meta.db_table} (run_id, product_id, rank, recommended_id, score, co_count, computed_at)
-        SELECT %s, product_id, position, recommended_id, score, co, %s
+        SELECT %(run)s, product_id, position, recommended_id, confidence, co, %(at)s
         FROM (
-            SELECT product_id, recommended_id, co, score, ROW_NUMBER() OVER (PARTITION BY product_id {ranking}) AS position
+            SELECT product_id, recommended_id, co, confidence,
+                   ROW_NUMBER() OVER (PARTITION BY product_id ORDER BY {score} DESC, recommended_id) AS position
             FROM (
-                SELECT a AS product_id, b AS recommended_id, co, score FROM scored
-                UNION ALL
-                SELECT b, a, co, score FROM scored
+                SELECT pair.anchor AS product_id, pair.other_id AS recommended_id, pair.co,
+                       {confidence} AS confidence, other.share, other.share_2
+                FROM (
+                    SELECT a AS anchor, b AS other_id, co, together FROM recs_pair
+                    UNION ALL
+                    SELECT b, a, co, together FROM recs_pair
+                ) pair
+                JOIN recs_count anchor ON anchor.product_id = pair.anchor
+                JOIN recs_count other ON other.product_id = pair.other_id
             ) directed
         ) ranked
-        WHERE position <= %s
+        WHERE position <= %(length)s
         """,
-        [run.pk, run.started_at, rules.list_length],
+        {"run": run.pk, "at": run.started_at, "m": float(rules.shrinkage), "length": rules.list_length},
     )
-    return Recommendation.objects.filter(run=run, rank=1).count()
+    columns = ", ".join(f"share_{k}" for k in SIZES)
+    _execute(
+        f"INSERT INTO {Popularity._meta.db_table} (run_id, product_id, baskets, share, {columns}) "
+        f"SELECT %s, product_id, baskets, share, {columns} FROM recs_count WHERE baskets > 0",
+        [run.pk],
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT product_id, share, {columns} FROM recs_count WHERE baskets > 0 "
+            "ORDER BY share DESC, product_id LIMIT %s",
+            [rules.list_length],
+        )
+        prior = [list(row) for row in cursor.fetchall()]
+    return Recommendation.objects.filter(run=run, rank=1).count(), prior
 
 
 def _write_bestsellers(run, rules) -> list[int]:
@@ -264,7 +326,7 @@ def _delete_old_runs() -> None:
     primary keys by fetching every one of them first."""
     old_runs = f"SELECT id FROM {Run._meta.db_table} WHERE NOT is_current"
     with transaction.atomic():
-        for model in (Recommendation, CategoryBestseller):
+        for model in (Recommendation, Popularity, CategoryBestseller):
             _execute(f"DELETE FROM {model._meta.db_table} WHERE run_id IN ({old_runs})")
         Run.objects.filter(is_current=False).delete()
 
@@ -278,17 +340,15 @@ def fill_cache(run, previous_run_id=None) -> None:
     none now are dropped, so no stale list outlives the run that replaced it.
     """
     ttl = settings.RECOMMENDATIONS_CACHE_SECONDS
-    rows = (
-        Recommendation.objects.filter(run=run)
-        .order_by("product_id", "rank")
-        .values_list("product_id", "recommended_id", "score")
-        .iterator(chunk_size=10_000)
-    )
-    lists = (
-        (product_id, [(other, score) for _, other, score in group]) for product_id, group in groupby(rows, itemgetter(0))
-    )
-    for chunk in _chunks(lists, CACHE_BATCH):
-        cache.set_many({selectors.product_key(product_id): ids for product_id, ids in chunk}, ttl)
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(
+            f"{selectors.LIST_ROWS_SQL} WHERE anchor.run_id = %s AND r.rank IS NOT NULL ORDER BY anchor.product_id, r.rank",
+            [run.pk],
+        )
+        rows = iter(lambda: cursor.fetchmany(10_000), [])
+        anchors = selectors.anchors_from_rows(row for chunk in rows for row in chunk)
+        for chunk in _chunks(anchors, CACHE_BATCH):
+            cache.set_many({selectors.product_key(product_id): anchor for product_id, anchor in chunk}, ttl)
     if previous_run_id is not None:
         gone = (
             Recommendation.objects.filter(run_id=previous_run_id, rank=1)
@@ -307,6 +367,7 @@ def fill_cache(run, previous_run_id=None) -> None:
         cache.set_many({selectors.category_key(category_id): ids for category_id, ids in chunk}, ttl)
         cache.delete_many([selectors.shelf_key(category_id) for category_id, _ in chunk])
     cache.set(selectors.BESTSELLERS_KEY, run.bestsellers, ttl)
+    cache.set(selectors.PRIOR_KEY, selectors.prior_from_run(run.prior), ttl)
     cache.delete(selectors.shelf_key(None))
 
 

@@ -1,18 +1,21 @@
-"""The nightly computation: co-counts, scores, the rules, and how a run is published.
+"""The nightly computation: counts, confidences, the rules, and how a run is published.
 
-The hand-made order set (paid orders, cap 3, min co-count 2):
+The hand-made order set (paid orders, cap 3, min co-count 2, shrinkage m = 5,
+all placed just now, so every weight is 1):
 
     o1 {A, B, C}   o2 {A, C}   o3 {A, C}   o4 {C, D}   o5 {C, D}
     o6..o9 {A}     o10 {A, B}  o11 {B, D}
 
-    n: A 8 (o1-o3, o6-o10), B 3 (o1, o10, o11), C 5 (o1-o5), D 3 (o4, o5, o11)
-    co: AB 2, AC 3, CD 2; BC 1 and BD 1 are below the minimum
-    score: AB 2/√24 = 0.4082, AC 3/√40 = 0.4743, CD 2/√15 = 0.5164
+    baskets of two or more: 7 (six of 2, one of 3); A 4, B 3, C 5, D 3
+    share (1/size per basket, over 7): A 11/6, B 4/3, C 7/3, D 3/2, each / 7
+    together (1/(size-1) per basket): AB 1.5, AC 2.5, CD 2; BC and BD are
+    bought together once, below the minimum co-count
+    confidence(b | a) = (together + 5·share(b)) / (baskets(a) + 5)
 
-C was bought with A more often than with D (3 vs 2), but A is in most
-orders; the cosine ranks D first.
+C was bought with A more often than with D (3 vs 2) and A is in most
+orders: the cosine ranked D first; the confidence that A is added where C is
+ranks A first.
 """
-import math
 from datetime import timedelta
 
 import pytest
@@ -21,8 +24,8 @@ from django.utils import timezone
 
 from orders.models import CancelReason, Status
 from recommendations import selectors, services, tasks
-from recommendations.models import CategoryBestseller, Recommendation, Run
-from recommendations.scoring import Rules, also_bought_lists
+from recommendations.models import CategoryBestseller, Popularity, Recommendation, Run
+from recommendations.scoring import Rules, learn
 from tests.factories import CategoryFactory, stocked_product
 from tests.recommendations.helpers import place
 
@@ -56,20 +59,29 @@ def lists(run=None):
     return found
 
 
+SHARE = {"A": 11 / 6 / 7, "B": 4 / 3 / 7, "C": 7 / 3 / 7, "D": 3 / 2 / 7}
+
+
+def confidence(together, other, baskets):
+    return round((together + 5 * SHARE[other]) / (baskets + 5), 4)
+
+
 EXPECTED = {
-    "A": [("C", 0.4743, 3), ("B", 0.4082, 2)],
-    "B": [("A", 0.4082, 2)],
-    "C": [("D", 0.5164, 2), ("A", 0.4743, 3)],
-    "D": [("C", 0.5164, 2)],
+    "A": [("C", confidence(2.5, "C", 4), 3), ("B", confidence(1.5, "B", 4), 2)],
+    "B": [("A", confidence(1.5, "A", 3), 2)],
+    "C": [("A", confidence(2.5, "A", 5), 3), ("D", confidence(2, "D", 5), 2)],
+    "D": [("C", confidence(2, "C", 3), 2)],
 }
 
 
-def test_co_counts_and_cosine_scores_on_the_hand_made_orders(shop):
+def test_confidences_on_the_hand_made_orders(shop):
     run = services.compute_recommendations()
 
     assert lists() == EXPECTED
-    assert Recommendation.objects.get(product=shop["C"], recommended=shop["D"]).score == 2 / math.sqrt(15)
     assert (run.baskets, run.skipped_orders, run.pairs, run.products) == (11, 0, 3, 4)
+    shares = dict(Popularity.objects.filter(run=run).values_list("product__title", "share"))
+    assert shares == pytest.approx(SHARE, abs=1e-7)  # 1/3 is summed rounded to 2**-24
+    assert run.prior[0][0] == shop["C"].pk  # the largest share: what carts add most
     assert run.is_current and run.finished_at >= run.started_at
     assert set(run.timings) == set(services.STEPS)
 
@@ -105,7 +117,7 @@ def test_orders_over_the_cap_are_skipped_entirely(shop):
     run = services.compute_recommendations()
 
     assert run.skipped_orders == 3 and run.baskets == 12
-    assert lists()["B"] == [("D", round(2 / math.sqrt(4 * 4), 4), 2), ("A", round(2 / math.sqrt(8 * 4), 4), 2)]
+    assert sorted((title, co) for title, _, co in lists()["B"]) == [("A", 2), ("D", 2)]
 
 
 def test_orders_outside_the_window_are_not_read(shop, settings):
@@ -128,26 +140,32 @@ def test_the_list_keeps_the_best_list_length_entries(shop, settings):
 
 
 def test_the_sql_and_python_paths_agree(shop, settings):
-    """The evaluation scores with the Python path; production with SQL. Same rules, same lists, same floats."""
+    """The evaluation learns with the Python path; production with SQL. Same rules, same lists, same floats."""
     settings.RECOMMENDATIONS_MAX_ORDER_ITEMS = 50
     a, b, c, d, e = (shop[name] for name in "ABCDE")
     place(a, b, c, d, e)  # now within the cap: more pairs, and ties to break
-    place(b, c, d)
-    place(d, e)
+    place(b, c, d, created_at=timezone.now() - timedelta(days=12, seconds=7))  # weighs less
+    place(d, e, created_at=timezone.now() - timedelta(days=45))
     place(d, e)
 
-    services.compute_recommendations()
-    baskets = [basket.products for basket in selectors.paid_baskets()]
-    model = also_bought_lists(baskets, Rules.from_settings())
-    sharded = also_bought_lists(baskets, Rules.from_settings(), shards=3)
+    run = services.compute_recommendations()
+    baskets = [(basket.products, basket.created_at) for basket in selectors.paid_baskets()]
+    model = learn(baskets, Rules.from_settings(), now=run.started_at)
+    sharded = learn(baskets, Rules.from_settings(), now=run.started_at, shards=3)
 
     in_database = {}
-    for row in Recommendation.objects.filter(run__is_current=True).order_by("product_id", "rank"):
+    for row in Recommendation.objects.filter(run=run).order_by("product_id", "rank"):
         in_database.setdefault(row.product_id, []).append((row.recommended_id, row.score, row.co_count))
-    in_python = {p: [(n.product_id, n.score, n.co_count) for n in entries] for p, entries in model.lists.items()}
+    in_python = {p: [(n.product_id, n.confidence, n.co_count) for n in entries] for p, entries in model.lists.items()}
     assert in_database == in_python
+    popularity = {
+        row.product_id: (row.baskets, row.share, (row.share_2, row.share_3, row.share_4))
+        for row in Popularity.objects.filter(run=run)
+    }
+    assert popularity == {p: (model.baskets[p], s.share, s.by_size) for p, s in model.shares.items()}
+    assert run.prior == [[p, s.share, *s.by_size] for p, s in model.prior(20)]
     assert sharded.lists == model.lists
-    assert Run.objects.get(is_current=True).bestsellers == model.bestsellers(20)
+    assert run.bestsellers == model.bestsellers(20)
 
 
 def test_bestsellers_per_category_include_descendants_and_the_store(shop):
@@ -180,7 +198,8 @@ def test_a_new_run_replaces_the_old_one_and_its_rows(shop):
     assert list(Run.objects.values_list("pk", "is_current")) == [(second.pk, True)]
     assert not Recommendation.objects.filter(run=first).exists()
     assert not CategoryBestseller.objects.filter(run=first).exists()
-    assert lists()["B"][0] == ("D", round(2 / math.sqrt(4 * 4), 4), 2)
+    assert not Popularity.objects.filter(run=first).exists()
+    assert lists()["B"][0][::2] == ("D", 2)
 
 
 def test_a_failed_run_leaves_the_current_lists_as_they_were(shop, monkeypatch):
@@ -203,11 +222,18 @@ def test_the_run_fills_the_cache_the_way_readers_look_it_up(shop):
     run = services.compute_recommendations()
 
     a, b, c, d = (shop[name].pk for name in "ABCD")
-    assert cache.get(selectors.product_key(a)) == [(c, 3 / math.sqrt(40)), (b, 2 / math.sqrt(24))]
-    assert [product for product, _ in selectors.also_bought([c])[c]] == [d, a]
+    cached = cache.get(selectors.product_key(a))
+    assert [(n.product_id, round(n.confidence, 4)) for n in cached.neighbours] == [
+        (c, EXPECTED["A"][0][1]), (b, EXPECTED["A"][1][1])
+    ]
+    assert cached == selectors.anchors([a])[a]
+    cache.delete(selectors.product_key(a))
+    assert selectors.anchors([a])[a] == cached  # read again from the table, the same
+    assert [n.product_id for n in selectors.anchors([c])[c].neighbours] == [a, d]
     assert cache.get(selectors.product_key(shop["E"].pk)) is None  # no list: cached on first read
     assert cache.get(selectors.category_key(shop["category"].pk)) == [shop[t].pk for t in "ACBD"]
     assert cache.get(selectors.BESTSELLERS_KEY) == run.bestsellers
+    assert [product for product, _ in cache.get(selectors.PRIOR_KEY)] == [row[0] for row in run.prior]
 
 
 def test_the_nightly_task_computes_and_is_scheduled(shop, settings):

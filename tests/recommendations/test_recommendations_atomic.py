@@ -47,7 +47,7 @@ def test_readers_during_a_recompute_see_the_old_or_the_new_list(settings, monkey
     seen, errors = [], []
 
     def read_list():
-        return [product_id for product_id, _ in selectors.also_bought([a.pk])[a.pk]]
+        return [neighbour.product_id for neighbour in selectors.anchors([a.pk])[a.pk].neighbours]
 
     def recompute():
         try:

@@ -1,5 +1,6 @@
 import argparse
-import json
+from json import dumps
+from pathlib import Path
 from datetime import timedelta
 
 from django.conf import settings
@@ -22,9 +23,9 @@ def _share(value):
 
 class Command(BaseCommand):
     help = (
-        "Hold out some orders (each customer's last, or with --split baskets a share of baskets), learn the "
-        "also-bought lists from the rest, and print one JSON line: hit rate and recall at 10 of the lists and "
-        "of a popularity baseline."
+        "Hold out some orders (each customer's last, or with --split baskets a share of baskets), learn from the "
+        "rest, hide one product of each held-out order and rank for the others: print a table of HitRate@10, "
+        "MRR@10 and coverage of the store's cart shelf, popularity and item-item cosine (--json: JSON lines)."
     )
 
     def add_arguments(self, parser):
@@ -55,9 +56,13 @@ class Command(BaseCommand):
             "of baskets, or a seeded random share when the orders have no times; for market-basket data.",
         )
         parser.add_argument("--holdout", type=_share, default=0.2, help="Share of baskets held out (--split baskets).")
-        parser.add_argument("--seed", type=int, default=0, help="Seed of the random share (--split baskets).")
+        parser.add_argument(
+            "--seed", type=int, nargs="+", default=[0], metavar="N",
+            help="Seed of the hidden products (and of the random share of --split baskets); several: a row set each.",
+        )
+        parser.add_argument("--json", action="store_true", help="One JSON line per seed instead of the table.")
 
-    def handle(self, *args, orders_csv, columns, skip_product, split, holdout, seed, **options):
+    def handle(self, *args, orders_csv, columns, skip_product, split, holdout, seed, json, **options):
         try:
             if orders_csv:
                 mapping = evaluation.parse_columns(columns) if columns else None
@@ -67,7 +72,15 @@ class Command(BaseCommand):
                     raise CommandError("--columns and --skip-product read --orders-csv; give the file too.")
                 since = timezone.now() - timedelta(days=settings.RECOMMENDATIONS_WINDOW_DAYS)
                 orders = evaluation.orders_from_database(selectors.paid_baskets(since=since))
-            result = evaluation.evaluate(orders, Rules.from_settings(), split=split, holdout=holdout, seed=seed)
+            dataset = Path(orders_csv).name if orders_csv else "store orders"
+            results = [
+                {"dataset": dataset, **evaluation.evaluate(orders, Rules.from_settings(), split=split, holdout=holdout, seed=each)}
+                for each in seed
+            ]
         except (evaluation.EvaluationError, OSError) as error:
             raise CommandError(str(error)) from error
-        self.stdout.write(json.dumps(result))
+        if json:
+            for result in results:
+                self.stdout.write(dumps(result))
+            return
+        self.stdout.write(evaluation.table(results))
