@@ -15,6 +15,7 @@ held-out pair one product is hidden and the other is the cart; whichever:
     popularity   E, then B (A)     E, A, B, then D   1        (1/2 + 1/4) / 2
                                     (C: E, A, B, C)
     cosine       B (A) alone       D (C) alone       1        1
+    (also with the store's old minimum co-count 2 and 20 per list)
 
 Coverage, of the 5 products bought in training: the store shows A-D (E was
 never bought with anything: no share, never a candidate), popularity all 5,
@@ -49,6 +50,7 @@ BY_HAND = {
     "store (8 cards)": (1.0, 1.0, 0.8),
     "popularity": (1.0, 0.375, 1.0),
     "item-item cosine": (1.0, 1.0, 0.4),
+    "cosine, co-count ≥ 2, 20 per list": (1.0, 1.0, 0.4),  # the store's ranking before: AB and CD are seen twice
 }
 RULES = Rules(max_order_items=50, min_co_count=2, list_length=20)
 
