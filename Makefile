@@ -5,6 +5,8 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_PRODUCTS ?= 3000
+# Enough orders that nine in ten of the products a newcomer opens have an also-bought list.
+DEMO_ORDERS ?= 20000
 
 .PHONY: run serve serve-env test test-fast e2e migrate audit
 
@@ -19,12 +21,16 @@ $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
 	touch $@
 
 # Development server on the embedded defaults (SQLite, local-memory cache, eager
-# Celery) unless DATABASE_URL / VALKEY_URL / CELERY_BROKER_URL say otherwise.
+# Celery) unless DATABASE_URL / VALKEY_URL / CELERY_BROKER_URL say otherwise. The
+# first start seeds a demo catalog and purchase history and computes the lists;
+# later starts find them and add nothing.
 run: export DEBUG ?= 1
 run: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py seed_catalog --products $(DEMO_PRODUCTS) --if-empty
+	$(PY) manage.py seed_orders --orders $(DEMO_ORDERS) --if-empty
+	$(PY) manage.py compute_recommendations --if-missing
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 # Production mode: nginx on the public HOST:PORT in front of gunicorn on loopback

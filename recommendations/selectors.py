@@ -227,6 +227,11 @@ def bestsellers() -> list[int]:
     return ids
 
 
+def current_run() -> Run | None:
+    """The run the shelves show; None before the first."""
+    return Run.objects.filter(is_current=True).first()
+
+
 def _first(row):
     return row[0]
 

@@ -4,13 +4,25 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from recommendations import services
+from recommendations import selectors, services
 
 
 class Command(BaseCommand):
     help = "Compute every product's also-bought list and the bestsellers now, as the nightly job does."
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--if-missing", action="store_true",
+            help="Do nothing when the current lists were computed from orders already (a restart of make run).",
+        )
+
+    def handle(self, *args, if_missing, **options):
+        # A run over no orders (computed before any existed) counts as missing: its lists are empty.
+        if if_missing and (current := selectors.current_run()) and current.baskets:
+            self.stdout.write(
+                f"Recommendations exist (run {current.pk}, from {current.baskets:,} orders); nothing computed."
+            )
+            return
         started = time.perf_counter()
         with tqdm(total=len(services.STEPS), unit="step", disable=options["verbosity"] == 0) as bar:
 
