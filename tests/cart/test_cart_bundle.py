@@ -1,11 +1,13 @@
-"""Adding a bundle ("Frequently bought together"): one unit of each product, in one transaction."""
+"""Adding a bundle ("Frequently bought together"): one unit of each product, in one transaction, page and API."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.test import Client
+from rest_framework.authtoken.models import Token
 
 from cart import services
 from cart.errors import CartError, CartErrorCode
-from cart.models import CartLine, Reservation
+from cart.models import Cart, CartLine, Reservation
 from catalog import stock as stock_api
 from catalog.models import Inventory
 from tests.factories import UserFactory, stock_invariant_violations, stocked_product
@@ -25,6 +27,10 @@ def lines():
 
 def held():
     return sorted(Reservation.objects.values_list("product__title", "quantity", "reserved_until"))
+
+
+def page_messages(response):
+    return [str(message) for message in response.context["messages"]]
 
 
 @pytest.fixture
@@ -155,3 +161,180 @@ def test_a_failure_half_way_through_writes_nothing(trio, monkeypatch):
     assert not CartLine.objects.exists() and not Reservation.objects.exists()
     assert stock_invariant_violations() == []
 
+
+# The page's form
+
+
+def post_bundle(client, products, *, back=None, **extra):
+    data = {"product": [product.pk if hasattr(product, "pk") else product for product in products], **extra}
+    if back is not None:
+        data["next"] = back.get_absolute_url()
+    return client.post("/cart/add-bundle/", data, follow=True)
+
+
+def test_the_form_adds_all_and_shows_the_cart_with_a_message_per_product(client, trio):
+    response = post_bundle(client, trio, back=trio[0])
+
+    assert response.redirect_chain[-1][0] == "/cart/"
+    assert page_messages(response) == [
+        "Added 1 × Camera to your cart.", "Added 1 × Cable to your cart.", "Added 1 × Lens to your cart.",
+    ]
+    assert "$379.49" in response.content.decode()  # the cart's subtotal
+    assert lines() == {"Camera": 1, "Cable": 1, "Lens": 1}
+    assert Cart.objects.get().pk == client.session["cart_id"]  # the visitor's cart, as a single add makes it
+
+
+def test_the_form_says_which_product_was_out_of_stock(client, trio):
+    camera, cable, lens = trio
+    services.add_to_cart(services.get_or_create_cart().pk, lens.pk, 5)
+
+    response = post_bundle(client, trio, back=camera)
+
+    assert response.redirect_chain[-1][0] == "/cart/"
+    assert page_messages(response) == [
+        "Added 1 × Camera to your cart.", "Added 1 × Cable to your cart.", "Out of stock — we could not add Lens.",
+    ]
+    assert reserved(lens) == 5 and stock_invariant_violations() == []
+
+
+def test_nothing_added_returns_to_the_product_page(client, trio):
+    camera, cable, _ = trio
+    for product in (camera, cable):
+        services.add_to_cart(services.get_or_create_cart().pk, product.pk, 5)
+
+    response = post_bundle(client, [camera, cable], back=camera)
+
+    assert response.redirect_chain[-1][0] == camera.get_absolute_url()
+    assert page_messages(response) == ["Out of stock — we could not add Camera.", "Out of stock — we could not add Cable."]
+
+
+def test_the_cap_is_said_once_for_the_bundle(client, settings, trio):
+    settings.CART_MAX_HELD_UNITS_PER_CLIENT = 1
+
+    response = post_bundle(client, trio, back=trio[0])
+
+    assert page_messages(response) == [
+        "Without signing in, your carts can hold at most 1 items together — we added 1. Sign in to add more.",
+        "Added 1 × Camera to your cart.",
+    ]
+
+
+@pytest.mark.parametrize(
+    "sent, message",
+    [
+        ([], "Choose the products to add."),
+        (["abc"], "One of these products is not available."),
+        (["1\x00"], "One of these products is not available."),
+        (["9" * 5000], "One of these products is not available."),
+        (["-1"], "One of these products is not available."),
+        (["987654"], "One of these products is not available."),
+        ("twice", "Each product can be added only once."),
+        ("four", "At most 3 products can be added at once."),
+    ],
+)
+def test_bad_input_gets_a_clear_message_and_changes_nothing(client, trio, sent, message):
+    if isinstance(sent, str):
+        sent = {"twice": [trio[0], trio[0]], "four": [*trio, stocked_product(5)]}[sent]
+
+    response = post_bundle(client, sent, back=trio[0])
+
+    assert response.status_code == 200
+    assert page_messages(response) == [message]
+    assert response.redirect_chain[-1][0] == trio[0].get_absolute_url()
+    assert not CartLine.objects.exists() and not Reservation.objects.exists()
+
+
+def test_the_form_needs_post_and_the_csrf_token(trio):
+    browser = Client(enforce_csrf_checks=True)
+    assert browser.get("/cart/add-bundle/").status_code == 405
+    assert browser.post("/cart/add-bundle/", {"product": [trio[0].pk]}).status_code == 403
+    assert not CartLine.objects.exists()
+
+
+def test_a_bundle_counts_as_one_add_against_the_limit(client, settings, trio):
+    settings.RATELIMIT_CART_ADD_IP = "2/min"
+    post_bundle(client, trio)
+    post_bundle(client, trio)
+
+    refused = post_bundle(client, trio, back=trio[0])
+
+    assert page_messages(refused)[0].startswith("Too many additions to the cart. Please wait")
+    assert lines() == {"Camera": 2, "Cable": 2, "Lens": 2}
+
+
+# The API
+
+
+def api_bundle(client, products, **extra):
+    body = {"products": [product.pk for product in products]} if isinstance(products, list) else products
+    return client.post("/api/cart/bundle/", body, content_type="application/json", **extra)
+
+
+def test_the_api_adds_the_bundle_and_answers_each_change_and_the_cart(client, trio):
+    camera, cable, lens = trio
+    services.add_to_cart(services.get_or_create_cart().pk, cable.pk, 5)
+
+    response = api_bundle(client, trio)
+
+    assert response.status_code == 200
+    body = response.json()
+    assert [(change["title"], change["added"], change["short"]) for change in body["changes"]] == [
+        ("Camera", 1, False), ("Cable", 0, True), ("Lens", 1, False),
+    ]
+    assert [line["product"]["id"] for line in body["cart"]["lines"]] == [camera.pk, lens.pk]
+    assert body["cart"]["subtotal"] == "369.50"
+    assert [reserved(product) for product in trio] == [1, 5, 1]
+
+
+@pytest.mark.parametrize(
+    "body, code",
+    [
+        ({"products": []}, "invalid_bundle"),
+        ("twice", "invalid_bundle"),
+        ("four", "invalid_bundle"),
+        ({"products": [987654]}, "not_available"),
+        ({"products": [2**70]}, "not_available"),
+    ],
+)
+def test_the_api_refuses_a_bad_bundle_with_a_code(client, trio, body, code):
+    if isinstance(body, str):
+        body = {
+            "twice": {"products": [trio[0].pk, trio[0].pk]},
+            "four": {"products": [*(product.pk for product in trio), stocked_product(5).pk]},
+        }[body]
+
+    response = api_bundle(client, body)
+
+    assert response.status_code == 400
+    assert response.json()["code"] == code
+    assert not CartLine.objects.exists()
+
+
+@pytest.mark.parametrize("body", [{}, {"products": "1"}, {"products": ["abc"]}, {"products": [None]}, {"products": [0]}])
+def test_the_api_answers_malformed_input_by_field(client, body):
+    response = api_bundle(client, body)
+
+    assert response.status_code == 400
+    assert [field.split(".")[0] for field in response.json()["errors"]] == ["products"]
+
+
+def test_the_api_needs_a_visitors_csrf_token_and_names_a_token_holders_cart(trio):
+    browser = Client(enforce_csrf_checks=True)
+    assert api_bundle(browser, trio).status_code == 403
+    assert not CartLine.objects.exists()
+
+    user = UserFactory(password=None)
+    token = Token.objects.create(user=user).key
+    response = api_bundle(browser, trio, headers={"Authorization": f"Token {token}"})
+    assert response.status_code == 200
+    assert Cart.objects.get(user=user).lines.count() == 3
+
+
+def test_the_api_shares_the_add_limit(client, settings, trio):
+    settings.RATELIMIT_CART_ADD_IP = "1/min"
+    assert api_bundle(client, trio).status_code == 200
+
+    refused = api_bundle(client, trio)
+
+    assert refused.status_code == 429 and refused.json()["code"] == "throttled"
+    assert int(refused["Retry-After"]) >= 1
