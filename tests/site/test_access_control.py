@@ -126,6 +126,7 @@ ROUTES = {
     "api-docs": Public("the API description"),
     "api-token": Public("the caller's own token, given their password"),
     "api-product-recommendations": Public("catalog data"),
+    "api-product-bought-together": Public("catalog data"),
     "home": Public("catalog data (recently viewed is the caller's own session)"),
     "search": Public("catalog data"),
     "search-suggest": Public("catalog data"),
