@@ -17,12 +17,38 @@ from amazon_site.core.api import VisitorCsrf, error_response
 
 from . import clients, selectors, services
 from .errors import CartError, CartErrorCode
-from .serializers import AddLineSerializer, CartChangeSerializer, CartSerializer, LineQuantitySerializer
+from .serializers import (
+    AddBundleSerializer,
+    AddLineSerializer,
+    BundleChangeSerializer,
+    CartChangeSerializer,
+    CartSerializer,
+    LineQuantitySerializer,
+)
 
 REFUSED = error_response(
     "Invalid input (`errors` by field), or the cart refused the change: `detail` tells the shopper why, `code` "
     "(`not_available`, `invalid_quantity`, `line_not_found`, `cart_changed`) what."
 )
+BUNDLE_REFUSED = error_response(
+    "Invalid input (`errors` by field), or the cart refused the bundle whole, nothing added: `detail` tells the "
+    "shopper why, `code` what: `invalid_bundle` (no product, one twice, too many), `not_available`, `cart_changed`."
+)
+
+
+def _over_add_limit(request) -> Response | None:
+    """Count an add against the client's limit (``clients.add_limit``); the 429 when it is over."""
+    limit = clients.add_limit(request)
+    if limit.hit():
+        return None
+    return Response(
+        {
+            "detail": f"Too many additions to the cart. Please wait {limit.retry_after()} seconds and try again.",
+            "code": "throttled",  # DRF's code for its own 429s
+        },
+        status=status.HTTP_429_TOO_MANY_REQUESTS,
+        headers={"Retry-After": str(limit.retry_after())},
+    )
 
 
 def _cart_with_line(request, line_id) -> int | None:
@@ -68,22 +94,41 @@ class CartLinesView(APIView):
     def post(self, request):
         serializer = AddLineSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        limit = clients.add_limit(request)
-        if not limit.hit():
-            return Response(
-                {
-                    "detail": f"Too many additions to the cart. Please wait {limit.retry_after()} seconds and try again.",
-                    "code": "throttled",  # DRF's code for its own 429s
-                },
-                status=status.HTTP_429_TOO_MANY_REQUESTS,
-                headers={"Retry-After": str(limit.retry_after())},
-            )
+        if (over := _over_add_limit(request)) is not None:
+            return over
         cart_id = services.visitor_cart_id_or_create(request)
         try:
             change = services.add_to_cart(cart_id, serializer.validated_data["product"], serializer.validated_data["quantity"])
         except CartError as error:
             return _refused(error)
         return _changed(change, cart_id)
+
+
+class CartBundleView(APIView):
+    """POST /api/cart/bundle/: "Frequently bought together"'s "Add all to cart", one unit of each product.
+
+    Each product is reserved as far as stock allows, as a single add would
+    (its change says ``short``); one request counts as one add against the
+    client's limit.
+    """
+
+    permission_classes = [AllowAny, VisitorCsrf]
+
+    @extend_schema(
+        request=AddBundleSerializer,
+        responses={200: BundleChangeSerializer, 400: BUNDLE_REFUSED, 429: error_response("Too many adds from this address.")},
+    )
+    def post(self, request):
+        serializer = AddBundleSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        if (over := _over_add_limit(request)) is not None:
+            return over
+        cart_id = services.visitor_cart_id_or_create(request)
+        try:
+            changes = services.add_bundle(cart_id, serializer.validated_data["products"])
+        except CartError as error:
+            return _refused(error)
+        return Response(BundleChangeSerializer({"changes": changes, "cart": selectors.cart_detail(cart_id)}).data)
 
 
 class CartLineView(APIView):

@@ -10,6 +10,7 @@ class CartErrorCode(StrEnum):
     EMPTY = "empty"
     OUT_OF_STOCK = "out_of_stock"  # checkout: a line holds less than its quantity
     NOT_IN_TRANSACTION = "not_in_transaction"
+    INVALID_BUNDLE = "invalid_bundle"  # a bundle add naming no product, one twice, or more than a bundle holds
 
 
 class CartError(Exception):

@@ -5,17 +5,35 @@ from django import forms
 from .services import quantity_field_options
 
 
-class LineQuantityForm(forms.Form):
+class CartForm(forms.Form):
+    def first_error(self) -> str:
+        return next(iter(self.errors.values()))[0]
+
+
+class LineQuantityForm(CartForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Built per form so that the limit follows the setting.
         self.fields["quantity"] = forms.IntegerField(**quantity_field_options())
-
-    def first_error(self) -> str:
-        return next(iter(self.errors.values()))[0]
 
 
 class AddToCartForm(LineQuantityForm):
     product = forms.IntegerField(
         min_value=1, error_messages={code: "This product is not available." for code in ("required", "invalid", "min_value")}
     )
+
+
+class ProductIdsField(forms.Field):
+    """Every value of a repeated ``product`` field, as ints; ``services.add_bundle`` judges the list."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value):
+        try:
+            return [int(product_id) for product_id in value or ()]
+        except (TypeError, ValueError):
+            raise forms.ValidationError("One of these products is not available.") from None
+
+
+class AddBundleForm(CartForm):
+    product = ProductIdsField(required=False)  # none at all gets the service's message

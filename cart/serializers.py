@@ -4,7 +4,7 @@ Input serializers only check what was sent; ``cart.services`` decides what happe
 """
 from rest_framework import serializers
 
-from .services import quantity_field_options
+from .services import BUNDLE_MAX_PRODUCTS, quantity_field_options
 
 
 class CartProductSerializer(serializers.Serializer):
@@ -59,6 +59,11 @@ class CartChangeSerializer(serializers.Serializer):
     cart = CartSerializer()
 
 
+class BundleChangeSerializer(serializers.Serializer):
+    changes = LineChangeSerializer(many=True, help_text="One per product, in the order of `products`.")
+    cart = CartSerializer()
+
+
 class LineQuantitySerializer(serializers.Serializer):
     def get_fields(self):
         # Built per serializer so that the limit follows the setting.
@@ -75,3 +80,14 @@ class AddLineSerializer(LineQuantitySerializer):
             ),
             **super().get_fields(),
         }
+
+
+class AddBundleSerializer(serializers.Serializer):
+    products = serializers.ListField(
+        child=serializers.IntegerField(
+            min_value=1,
+            error_messages={code: "One of these products is not available." for code in ("null", "invalid", "min_value")},
+        ),
+        help_text=f"Product ids, each once: one unit of each is added (at most {BUNDLE_MAX_PRODUCTS}).",
+        error_messages={"not_a_list": "Send the product ids as a list.", "required": "Choose the products to add."},
+    )

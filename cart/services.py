@@ -1,4 +1,4 @@
-"""Every write to carts, each in one transaction: add, set a quantity, remove, empty, merge, sell.
+"""Every write to carts, each in one transaction: add (one product or a bundle), set a quantity, remove, empty, merge, sell.
 
 Each operation locks in the one lock order of ``catalog/stock.py``'s
 docstring; ``unit_of_work.Work`` takes the cart's steps of it and runs the
@@ -121,34 +121,74 @@ def add_to_cart(cart_id, product_id, quantity, *, now=None) -> LineChange:
         found = product_for_sale(product_id)
         if found is None:
             raise CartError("This product is not available.", CartErrorCode.NOT_AVAILABLE)
-        title, price = found
         work = Work.open([cart_id], now)
         work.lock_stock([product_id])
-        line = work.line_for_product(cart_id, product_id)
-        current = line.quantity if line else 0
-        target = min(current + quantity, settings.CART_MAX_LINE_QUANTITY)
-        holding = line.held if line else 0
-        wanted = max(target - holding, 0)
-        allocations = work.take(cart_id, product_id, wanted)
-        added = sum(allocation.quantity for allocation in allocations)
-        if added:
-            if line is None:
-                line = work.create_line(cart_id, product_id, title, price, added)
-            else:
-                # A short line holds less than its quantity; the shopper's add
-                # settles it at what is now held.
-                line.quantity = holding + added
-                work.save_quantity(line)
-            work.hold(line, allocations)
-        return LineChange(
-            title=title,
-            requested=quantity,
-            added=added,
-            quantity=line.quantity if line else 0,
-            limited=current + quantity > settings.CART_MAX_LINE_QUANTITY,
-            short=added < wanted and not work.cut,
-            held_cap=work.cut,
-        )
+        return _add_units(work, cart_id, product_id, *found, quantity)
+
+
+# The product page's "Frequently bought together": the product and its two complements.
+BUNDLE_MAX_PRODUCTS = 3
+
+
+def add_bundle(cart_id, product_ids, *, now=None) -> list[LineChange]:
+    """Add one unit of each product in one transaction; returns one change per product, in the order given.
+
+    Each product is reserved as far as stock (and a visitor's cap) allows,
+    exactly as ``add_to_cart`` would take it: one product out of stock does
+    not keep the others out of the cart, and its change says why (``short``,
+    ``held_cap``, ``limited``). A request the bundle cannot be, no product, a
+    product twice, more than ``BUNDLE_MAX_PRODUCTS``, or a product not for
+    sale, is refused whole before anything is written.
+    """
+    if not isinstance(product_ids, (list, tuple)) or not product_ids:
+        raise CartError("Choose the products to add.", CartErrorCode.INVALID_BUNDLE)
+    if len(product_ids) > BUNDLE_MAX_PRODUCTS:
+        raise CartError(f"At most {BUNDLE_MAX_PRODUCTS} products can be added at once.", CartErrorCode.INVALID_BUNDLE)
+    if any(type(product_id) is not int or not is_id(product_id) for product_id in product_ids):
+        raise CartError("One of these products is not available.", CartErrorCode.NOT_AVAILABLE)
+    if len(set(product_ids)) < len(product_ids):
+        raise CartError("Each product can be added only once.", CartErrorCode.INVALID_BUNDLE)
+    with cart_transaction():
+        found = [product_for_sale(product_id) for product_id in product_ids]
+        if None in found:
+            raise CartError("One of these products is not available.", CartErrorCode.NOT_AVAILABLE)
+        work = Work.open([cart_id], now)
+        work.lock_stock(product_ids)  # all of them in one call: the lock order
+        changes = []
+        for product_id, (title, price) in zip(product_ids, found):
+            # ``cut`` stays set once the cap cut a take; each change reports its own.
+            work.cut = False
+            changes.append(_add_units(work, cart_id, product_id, title, price, 1))
+        return changes
+
+
+def _add_units(work, cart_id, product_id, title, price, quantity) -> LineChange:
+    """Reserve ``quantity`` more of a product for its line, under the locks ``work`` took (its stock included)."""
+    line = work.line_for_product(cart_id, product_id)
+    current = line.quantity if line else 0
+    target = min(current + quantity, settings.CART_MAX_LINE_QUANTITY)
+    holding = line.held if line else 0
+    wanted = max(target - holding, 0)
+    allocations = work.take(cart_id, product_id, wanted)
+    added = sum(allocation.quantity for allocation in allocations)
+    if added:
+        if line is None:
+            line = work.create_line(cart_id, product_id, title, price, added)
+        else:
+            # A short line holds less than its quantity; the shopper's add
+            # settles it at what is now held.
+            line.quantity = holding + added
+            work.save_quantity(line)
+        work.hold(line, allocations)
+    return LineChange(
+        title=title,
+        requested=quantity,
+        added=added,
+        quantity=line.quantity if line else 0,
+        limited=current + quantity > settings.CART_MAX_LINE_QUANTITY,
+        short=added < wanted and not work.cut,
+        held_cap=work.cut,
+    )
 
 
 def set_quantity(cart_id, line_id, quantity, *, now=None) -> LineChange:

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 
 from . import clients, selectors, services
 from .errors import CartError
-from .forms import AddToCartForm, LineQuantityForm
+from .forms import AddBundleForm, AddToCartForm, LineQuantityForm
 
 
 def cart_detail(request):
@@ -23,20 +23,33 @@ def cart_detail(request):
     )
 
 
-@require_POST
-def add(request):
-    form = AddToCartForm(request.POST)
+def _back(request) -> str:
+    """Where a refused add returns the shopper: the page the form was on (``next``, this site only), else the cart."""
     back = request.POST.get("next", "")
     if not back.startswith("/") or not url_has_allowed_host_and_scheme(
         back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         back = reverse("cart")
+    return back
+
+
+def _within_add_limit(request) -> bool:
+    """Count an add against the client's limit; False (and a message) when it is over."""
+    limit = clients.add_limit(request)
+    if limit.hit():
+        return True
+    messages.error(request, f"Too many additions to the cart. Please wait {limit.retry_after()} seconds and try again.")
+    return False
+
+
+@require_POST
+def add(request):
+    form = AddToCartForm(request.POST)
+    back = _back(request)
     if not form.is_valid():
         messages.error(request, form.first_error())
         return redirect(back)
-    limit = clients.add_limit(request)
-    if not limit.hit():
-        messages.error(request, f"Too many additions to the cart. Please wait {limit.retry_after()} seconds and try again.")
+    if not _within_add_limit(request):
         return redirect(back)
     try:
         change = services.add_to_cart(services.visitor_cart_id_or_create(request), form.cleaned_data["product"], form.cleaned_data["quantity"])
@@ -44,7 +57,7 @@ def add(request):
         messages.error(request, str(error))
         return redirect(back)
     if change.held_cap:
-        messages.warning(request, held_cap_message(change))
+        messages.warning(request, held_cap_message(change.added))
         return redirect("cart" if change.added else back)
     if not change.added:
         if change.short:
@@ -61,8 +74,43 @@ def add(request):
     return redirect("cart")
 
 
-def held_cap_message(change) -> str:
-    held = f"we added {change.added}" if change.added else "we could not add more"
+@require_POST
+def add_bundle(request):
+    """"Add all to cart" of "Frequently bought together": one of each product, each reserved as far as stock allows.
+
+    One request counts as one add against the client's limit, as the single
+    add does; a repeated submit adds one more of each, as it would there.
+    """
+    form = AddBundleForm(request.POST)
+    back = _back(request)
+    if not form.is_valid():
+        messages.error(request, form.first_error())
+        return redirect(back)
+    if not _within_add_limit(request):
+        return redirect(back)
+    try:
+        changes = services.add_bundle(services.visitor_cart_id_or_create(request), form.cleaned_data["product"])
+    except CartError as error:
+        messages.error(request, str(error))
+        return redirect(back)
+    if any(change.held_cap for change in changes):
+        messages.warning(request, held_cap_message(sum(change.added for change in changes)))
+    # One unit of each: a product got its unit or nothing, so no "only N left".
+    for change in changes:
+        if change.held_cap:
+            continue  # said once for the bundle, above
+        if not change.added:
+            if change.short:
+                messages.error(request, f"Out of stock — we could not add {change.title}.")
+            else:
+                messages.warning(request, f"You already have the most allowed ({change.quantity}) of {change.title} in your cart.")
+        else:
+            messages.success(request, f"Added {change.added} × {change.title} to your cart.")
+    return redirect("cart" if any(change.added for change in changes) else back)
+
+
+def held_cap_message(added) -> str:
+    held = f"we added {added}" if added else "we could not add more"
     return (
         f"Without signing in, your carts can hold at most {settings.CART_MAX_HELD_UNITS_PER_CLIENT} items "
         f"together — {held}. Sign in to add more."
@@ -81,7 +129,7 @@ def update_line(request, line_id):
         messages.error(request, str(error))
         return redirect("cart")
     if change.held_cap:
-        messages.warning(request, held_cap_message(change))
+        messages.warning(request, held_cap_message(change.added))
     elif not change.quantity:
         messages.error(request, f"Out of stock — {change.title} was removed from your cart.")
     elif change.short:

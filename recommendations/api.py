@@ -6,7 +6,7 @@ from rest_framework.views import APIView
 from catalog import selectors as catalog_selectors
 
 from . import selectors
-from .serializers import ShelfSerializer
+from .serializers import BundleSerializer, ShelfSerializer
 
 
 class ProductRecommendationsView(APIView):
@@ -18,6 +18,17 @@ class ProductRecommendationsView(APIView):
     def get(self, request, pk):
         product = catalog_selectors.product_detail(pk)
         return Response(ShelfSerializer(selectors.for_product(product)).data)
+
+
+class ProductBoughtTogetherView(APIView):
+    """GET /api/products/{id}/bought-together/: the product page's "Frequently bought together"."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses=BundleSerializer)
+    def get(self, request, pk):
+        bundle = selectors.frequently_bought_together(catalog_selectors.product_detail(pk))
+        return Response(BundleSerializer(bundle).data if bundle else {"products": [], "total_price": None})
 
 
 class ShopperRecommendationsView(APIView):

@@ -5,5 +5,6 @@ from . import api
 
 urlpatterns = [
     path("products/<int:pk>/recommendations/", api.ProductRecommendationsView.as_view(), name="api-product-recommendations"),
+    path("products/<int:pk>/bought-together/", api.ProductBoughtTogetherView.as_view(), name="api-product-bought-together"),
     path("recommendations/", api.ShopperRecommendationsView.as_view(), name="api-recommendations"),
 ]

@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from itertools import groupby
 
 from django.conf import settings
@@ -257,3 +258,35 @@ def paid_baskets(*, since: datetime | None = None) -> Iterator[Basket]:
         group = list(group)
         _, customer_id, created_at, _ = group[0]
         yield Basket(order_id, customer_id, created_at, tuple(sorted({row[3] for row in group})))
+
+
+BUNDLE_COMPLEMENTS = 2  # "Frequently bought together": the product and its two best complements
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """"Frequently bought together": the product first, then its complements, and what they cost together."""
+
+    products: list[Product]
+    # The sum of the cards' prices as read with them: no bundle discount. The
+    # cart prices each line as any add does, and checkout charges the price of
+    # the day, flagging any that changed since.
+    total_price: Decimal
+
+
+def frequently_bought_together(product) -> Bundle | None:
+    """The product and its best complements in stock, best first from its also-bought list.
+
+    None, and the page hides the section, when the product is not for sale
+    (inactive or out of stock) or none of its complements is in stock. The
+    product's card is read in the same ``products_by_ids`` call as theirs, so
+    every card and the total show the same moment's prices and stock. A
+    product without a list costs no query beyond reading it.
+    """
+    complements = [product_id for product_id, _ in also_bought([product.pk])[product.pk]]
+    if not complements:
+        return None
+    cards = _in_stock([product.pk, *complements], 1 + BUNDLE_COMPLEMENTS)
+    if len(cards) < 2 or cards[0].pk != product.pk:
+        return None
+    return Bundle(cards, sum((card.price for card in cards), Decimal("0.00")))

@@ -23,3 +23,9 @@ def shopper_shelf(context):
 def cart_shelf(cart):
     """"Frequently bought with items in your cart"."""
     return {"shelf": selectors.for_cart(line.product.pk for line in cart.lines)}
+
+
+@register.inclusion_tag("recommendations/_bought_together.html", takes_context=True)
+def bought_together(context, product):
+    """"Frequently bought together" with its one "Add all to cart" form; nothing without a bundle."""
+    return {"bundle": selectors.frequently_bought_together(product), "csrf_token": context.get("csrf_token")}

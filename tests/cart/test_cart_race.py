@@ -94,3 +94,20 @@ def test_one_clients_parallel_adds_to_many_carts_and_products_stay_within_its_ca
     assert Reservation.objects.aggregate(n=Sum("quantity"))["n"] == 20
     assert stock_invariant_violations() == []
     assert services.add_to_cart(elsewhere, products[0].pk, 5).added == 5  # another client's cap is its own
+
+
+def test_bundles_naming_the_same_products_in_opposite_orders_neither_deadlock_nor_oversell():
+    """``add_bundle`` locks the stock of all its products in one ordered call, whatever order they come in."""
+    products = [stocked_product(3, 2) for _ in range(3)]  # 5 units of each, in two warehouses
+    ids = [product.pk for product in products]
+    carts = [services.get_or_create_cart().pk for _ in range(12)]
+
+    results, errors = run_concurrently(12, lambda i: services.add_bundle(carts[i], ids if i % 2 else ids[::-1]))
+
+    assert errors == []
+    changes = [change for bundle in results for change in bundle]
+    assert sum(change.added for change in changes) == 15
+    assert all(change.short for change in changes if not change.added)
+    for product in products:
+        assert sum(Inventory.objects.filter(product=product).values_list("reserved", flat=True)) == 5
+    assert stock_invariant_violations() == []

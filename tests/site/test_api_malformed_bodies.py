@@ -32,6 +32,7 @@ def world():
 ENDPOINTS = {
     "token": ("post", lambda line, order: "/api/auth/token/"),
     "add to cart": ("post", lambda line, order: "/api/cart/lines/"),
+    "add a bundle": ("post", lambda line, order: "/api/cart/bundle/"),
     "change a line": ("patch", lambda line, order: f"/api/cart/lines/{line.pk}/"),
     "checkout": ("post", lambda line, order: "/api/checkout/"),
     "ship": ("post", lambda line, order: f"/api/staff/orders/{order.number}/ship/"),

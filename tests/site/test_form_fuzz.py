@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from cart.models import CartLine
 from catalog.reviews.models import Review
 from orders.models import Address, Order
+from recommendations.services import compute_recommendations
 from tests.factories import CategoryFactory, UserFactory, order_of, stock_invariant_violations, stocked_product
 
 pytestmark = pytest.mark.django_db
@@ -128,7 +129,10 @@ def store(settings):
     settings.RATELIMIT_ENABLED = False  # the fuzz reaches the forms' handlers, not the limits
     category = CategoryFactory(slug="kitchen", name="Kitchen")
     kettle = stocked_product(40, 3, title="Steel kettle", category=category)
-    stocked_product(5, title="Teapot", category=category)
+    teapot = stocked_product(5, title="Teapot", category=category)
+    for _ in range(2):  # bought together: the kettle's page has the bundle's form
+        order_of(UserFactory(password=None), kettle, teapot, status="paid")
+    compute_recommendations()
     shopper = UserFactory()
     order_of(shopper, kettle, status="delivered")  # may review the kettle
     cancellable = order_of(shopper, kettle, status="paid")
@@ -192,8 +196,8 @@ def test_no_input_to_the_stores_forms_makes_a_server_error(store):
     forms = [form for form in forms if form.who != "staff"]
     found = {(form.method, form.action) for form in forms}
     # The discovery itself is checked: a page that stopped rendering its forms would make this test vacuous.
-    assert {("post", "/cart/add/"), ("post", "/checkout/"), ("post", "/checkout/review/"), ("get", "/search/"),
-            ("post", "/accounts/signup/"), ("post", "/accounts/login/")} <= found
+    assert {("post", "/cart/add/"), ("post", "/cart/add-bundle/"), ("post", "/checkout/"), ("post", "/checkout/review/"),
+            ("get", "/search/"), ("post", "/accounts/signup/"), ("post", "/accounts/login/")} <= found
     assert any(action.startswith("/cart/lines/") for _, action in found)
     assert any(action.endswith("/reviews/new/") for _, action in found)
     assert any(action.endswith("/cancel/") for _, action in found)

@@ -9,8 +9,9 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from amazon_site.core import ratelimit
+from recommendations.services import compute_recommendations
 from tests.outages import DEAD_VALKEY
-from tests.factories import PASSWORD, UserFactory, stocked_product
+from tests.factories import PASSWORD, UserFactory, order_of, stocked_product
 
 pytestmark = pytest.mark.django_db
 
@@ -57,6 +58,11 @@ def shopper_with_cart(client):
 
 def test_pages_send_the_strict_policy_and_hold_no_inline_code(client, shopper_with_cart):
     _, product = shopper_with_cart
+    complement = stocked_product(5, category=product.category)
+    for _ in range(2):  # so the product page shows "Frequently bought together" and its form
+        order_of(UserFactory(password=None), product, complement, status="paid")
+    compute_recommendations()
+    assert "Frequently bought together" in client.get(product.get_absolute_url()).content.decode()
     client.post(
         "/checkout/",
         {"form": "new", "full_name": "Ada Lovelace", "line1": "1 Analytical Way", "line2": "", "city": "London",
