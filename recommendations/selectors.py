@@ -275,7 +275,7 @@ class Bundle:
 
 
 def frequently_bought_together(product) -> Bundle | None:
-    """The product and its best complements in stock, best first from its also-bought list.
+    """The product and its best complements in stock: its also-bought list, ranked as its shelf ranks it.
 
     None, and the page hides the section, when the product is not for sale
     (inactive or out of stock) or none of its complements is in stock. The
@@ -283,9 +283,12 @@ def frequently_bought_together(product) -> Bundle | None:
     every card and the total show the same moment's prices and stock. A
     product without a list costs no query beyond reading it.
     """
-    complements = [product_id for product_id, _ in also_bought([product.pk])[product.pk]]
-    if not complements:
+    found = anchors([product.pk])
+    listed = {neighbour.product_id for neighbour in found[product.pk].neighbours}
+    if not listed:
         return None
+    # Only what was bought with it: the shelf's fill from the prior is no complement.
+    complements = [product_id for product_id in _ranked(found) if product_id in listed]
     cards = _in_stock([product.pk, *complements], 1 + BUNDLE_COMPLEMENTS)
     if len(cards) < 2 or cards[0].pk != product.pk:
         return None
