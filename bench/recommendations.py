@@ -143,12 +143,13 @@ def timed(client, url):
 
 
 def page_times(client, urls):
-    """(with, without) the shelf for each url, alternating which goes first."""
-    empty = selectors.Shelf("also_bought", "", [])
+    """(with, without) the recommendations ("Frequently bought together" and the
+    shelf) for each url, alternating which goes first."""
+    empty = selectors.ProductSections(None, selectors.Shelf("also_bought", "", []))
     with_shelf, without = [], []
     for number, url in enumerate(urls):
         for shelf in ((True, False) if number % 2 else (False, True)):
-            patch = nullcontext() if shelf else mock.patch.object(selectors, "for_product", lambda product, **kw: empty)
+            patch = nullcontext() if shelf else mock.patch.object(selectors, "for_product_page", lambda product: empty)
             with patch:
                 (with_shelf if shelf else without).append(timed(client, url))
     return {

@@ -56,13 +56,71 @@ class Shelf:
     products: list[Product]
 
 
-def for_product(product) -> Shelf:
-    """"Customers who bought this also bought": what a cart of this one product
-    is shown (``for_cart``); for a product nobody bought with anything yet, the
-    bestsellers of its category (or the nearest ancestor that has any, or the store)."""
+BUNDLE_COMPLEMENTS = 2  # "Frequently bought together": the product and its two best complements
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """"Frequently bought together": the product first, then its complements, and what they cost together."""
+
+    products: list[Product]
+    # The sum of the cards' prices as read with them: no bundle discount. The
+    # cart prices each line as any add does, and checkout charges the price of
+    # the day, flagging any that changed since.
+    total_price: Decimal
+
+
+@dataclass(frozen=True)
+class ProductSections:
+    """What a product page shows of recommendations: "Frequently bought together" (or None) and its shelf."""
+
+    bundle: Bundle | None
+    shelf: Shelf
+
+
+def for_product_page(product) -> ProductSections:
+    """Both sections from one cache read and one ``products_by_ids`` call.
+
+    The shelf, "Customers who bought this also bought", is what a cart of this
+    one product is shown (``for_cart``); for a product nobody bought with
+    anything yet, the bestsellers of its category (or the nearest ancestor that
+    has any, or the store). The bundle is the product and its best complements
+    in stock: only what its list holds (the shelf's fill from the prior is no
+    complement), ranked as the shelf ranks them; None when the product is not
+    for sale or none of them is in stock. Every card and the bundle's total
+    show the same moment's prices and stock.
+    """
     found = anchors([product.pk])
-    if found[product.pk].neighbours and (products := _in_stock(_ranked(found), SHOWN)):
-        return Shelf("also_bought", "Customers who bought this also bought", products)
+    listed = {neighbour.product_id for neighbour in found[product.pk].neighbours}
+    if not listed:
+        return ProductSections(None, _bestsellers_for(product))
+    candidates = _ranked(found)[: SHOWN * CANDIDATES_PER_CARD]
+    cards = {
+        card.pk: card
+        for card in catalog_selectors.products_by_ids([product.pk, *candidates])
+        if card.stock_badge.purchasable
+    }
+    shown = [cards[product_id] for product_id in candidates if product_id in cards][:SHOWN]
+    complements = [cards[product_id] for product_id in candidates if product_id in cards and product_id in listed]
+    bundle = None
+    if product.pk in cards and complements:
+        products = [cards[product.pk], *complements[:BUNDLE_COMPLEMENTS]]
+        bundle = Bundle(products, sum((card.price for card in products), Decimal("0.00")))
+    shelf = Shelf("also_bought", "Customers who bought this also bought", shown) if shown else _bestsellers_for(product)
+    return ProductSections(bundle, shelf)
+
+
+def for_product(product) -> Shelf:
+    """The product page's shelf (``for_product_page``)."""
+    return for_product_page(product).shelf
+
+
+def frequently_bought_together(product) -> Bundle | None:
+    """The product page's "Frequently bought together" (``for_product_page``)."""
+    return for_product_page(product).bundle
+
+
+def _bestsellers_for(product) -> Shelf:
     tree = catalog_selectors.category_tree()
     for level in [tree.nodes[product.category_id], *reversed(tree.ancestors(product.category_id))]:
         if cards := _bestseller_cards(level.id, leaving_out=product.pk):
@@ -156,22 +214,28 @@ LIST_ROWS_SQL = (
 )
 
 
-def anchors_from_rows(rows) -> Iterator[tuple[int, Anchor]]:
-    """``LIST_ROWS_SQL`` rows, ordered by product and rank, as (product, its ``Anchor``)."""
+def cached_lists(rows) -> Iterator[tuple[int, tuple]]:
+    """``LIST_ROWS_SQL`` rows, ordered by product and rank, as (product, what its
+    cache key holds): its baskets and its entries as plain tuples, which
+    (un)pickle several times faster than the dataclasses ``anchors`` returns."""
     for product_id, group in groupby(rows, _first):
         group = list(group)
-        yield product_id, Anchor(group[0][1], tuple(
-            Neighbour(other, confidence, co, Shares(share, (share_2, share_3, share_4)))
-            for _, _, other, confidence, co, share, share_2, share_3, share_4 in group
-            if other is not None
-        ))
+        yield product_id, (group[0][1], tuple(row[2:] for row in group if row[2] is not None))
+
+
+def _anchor(cached) -> Anchor:
+    baskets, entries = cached
+    return Anchor(baskets, tuple(
+        Neighbour(other, confidence, co, Shares(share, (share_2, share_3, share_4)))
+        for other, confidence, co, share, share_2, share_3, share_4 in entries
+    ))
 
 
 def anchors(product_ids) -> dict[int, Anchor]:
     """Each product's ``Anchor`` (its baskets and list, best first): no baskets and
     no list for a product never bought with anything. One statement on a cache miss."""
     keys = {product_key(product_id): product_id for product_id in product_ids}
-    found = {keys[key]: anchor for key, anchor in cache.get_many(list(keys)).items()}
+    found = {keys[key]: cached for key, cached in cache.get_many(list(keys)).items()}
     missing = [product_id for product_id in product_ids if product_id not in found]
     if missing:
         placeholders = ", ".join(["%s"] * len(missing))
@@ -181,11 +245,11 @@ def anchors(product_ids) -> dict[int, Anchor]:
                 f"WHERE anchor.product_id IN ({placeholders}) ORDER BY anchor.product_id, r.rank",
                 missing,
             )
-            loaded = dict(anchors_from_rows(cursor.fetchall()))
+            loaded = dict(cached_lists(cursor.fetchall()))
         for product_id in missing:
-            found[product_id] = loaded.get(product_id, Anchor(0.0, ()))
+            found[product_id] = loaded.get(product_id, (0.0, ()))
             _cache_add(product_key(product_id), found[product_id])
-    return found
+    return {product_id: _anchor(cached) for product_id, cached in found.items()}
 
 
 def prior() -> list[tuple[int, Shares]]:
@@ -259,37 +323,3 @@ def paid_baskets(*, since: datetime | None = None) -> Iterator[Basket]:
         _, customer_id, created_at, _ = group[0]
         yield Basket(order_id, customer_id, created_at, tuple(sorted({row[3] for row in group})))
 
-
-BUNDLE_COMPLEMENTS = 2  # "Frequently bought together": the product and its two best complements
-
-
-@dataclass(frozen=True)
-class Bundle:
-    """"Frequently bought together": the product first, then its complements, and what they cost together."""
-
-    products: list[Product]
-    # The sum of the cards' prices as read with them: no bundle discount. The
-    # cart prices each line as any add does, and checkout charges the price of
-    # the day, flagging any that changed since.
-    total_price: Decimal
-
-
-def frequently_bought_together(product) -> Bundle | None:
-    """The product and its best complements in stock: its also-bought list, ranked as its shelf ranks it.
-
-    None, and the page hides the section, when the product is not for sale
-    (inactive or out of stock) or none of its complements is in stock. The
-    product's card is read in the same ``products_by_ids`` call as theirs, so
-    every card and the total show the same moment's prices and stock. A
-    product without a list costs no query beyond reading it.
-    """
-    found = anchors([product.pk])
-    listed = {neighbour.product_id for neighbour in found[product.pk].neighbours}
-    if not listed:
-        return None
-    # Only what was bought with it: the shelf's fill from the prior is no complement.
-    complements = [product_id for product_id in _ranked(found) if product_id in listed]
-    cards = _in_stock([product.pk, *complements], 1 + BUNDLE_COMPLEMENTS)
-    if len(cards) < 2 or cards[0].pk != product.pk:
-        return None
-    return Bundle(cards, sum((card.price for card in cards), Decimal("0.00")))

@@ -31,6 +31,7 @@ from operator import itemgetter
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
+from django.db.models import Max, Min
 from django.utils import timezone
 
 from catalog.models import Category, Product
@@ -44,6 +45,7 @@ logger = logging.getLogger(__name__)
 
 STEPS = ("baskets", "pairs", "lists", "bestsellers", "publish", "cache", "cleanup")
 CACHE_BATCH = 1000
+FILL_RANGE = 20_000  # product ids whose lists are read into the cache per statement
 # Any fixed number: the PostgreSQL advisory lock that keeps two runs from overlapping.
 ADVISORY_LOCK = 7_426_001
 
@@ -76,6 +78,10 @@ def compute_recommendations(*, progress: Callable[[str], None] | None = None) ->
             for table in ("recs_pair", "recs_count", "recs_basket"):
                 _execute(f"DROP TABLE {table}")
             with timer.step("publish"):
+                # The planner has never seen this run's id: without fresh
+                # statistics it takes it for one row, and joins its lists
+                # (the cache fill, readers' misses) by walking the whole run per row.
+                _analyze(Recommendation._meta.db_table, Popularity._meta.db_table, CategoryBestseller._meta.db_table)
                 previous = _publish(run)
         with timer.step("cache"):
             fill_cache(run, previous)
@@ -340,15 +346,20 @@ def fill_cache(run, previous_run_id=None) -> None:
     none now are dropped, so no stale list outlives the run that replaced it.
     """
     ttl = settings.RECOMMENDATIONS_CACHE_SECONDS
-    with connection.chunked_cursor() as cursor:
-        cursor.execute(
-            f"{selectors.LIST_ROWS_SQL} WHERE anchor.run_id = %s AND r.rank IS NOT NULL ORDER BY anchor.product_id, r.rank",
-            [run.pk],
-        )
-        rows = iter(lambda: cursor.fetchmany(10_000), [])
-        anchors = selectors.anchors_from_rows(row for chunk in rows for row in chunk)
-        for chunk in _chunks(anchors, CACHE_BATCH):
-            cache.set_many({selectors.product_key(product_id): anchor for product_id, anchor in chunk}, ttl)
+    # A range of product ids per statement: each is a short index walk whatever
+    # the planner thinks of the whole (as one server-side cursor it chose a
+    # fast-start plan that ran for minutes at a million products).
+    bounds = Popularity.objects.filter(run=run).aggregate(low=Min("product_id"), high=Max("product_id"))
+    for start in range(bounds["low"] or 0, (bounds["high"] or -1) + 1, FILL_RANGE):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"{selectors.LIST_ROWS_SQL} WHERE anchor.run_id = %s AND anchor.product_id BETWEEN %s AND %s "
+                "AND r.rank IS NOT NULL ORDER BY anchor.product_id, r.rank",
+                [run.pk, start, start + FILL_RANGE - 1],
+            )
+            lists = selectors.cached_lists(cursor.fetchall())
+        for chunk in _chunks(lists, CACHE_BATCH):
+            cache.set_many({selectors.product_key(product_id): cached for product_id, cached in chunk}, ttl)
     if previous_run_id is not None:
         gone = (
             Recommendation.objects.filter(run_id=previous_run_id, rank=1)

@@ -7,10 +7,12 @@ from .. import selectors
 register = template.Library()
 
 
-@register.inclusion_tag("recommendations/_shelf.html")
-def product_shelf(product):
-    """"Customers who bought this also bought", or the bestsellers standing in for it."""
-    return {"shelf": selectors.for_product(product)}
+@register.inclusion_tag("recommendations/_product_sections.html", takes_context=True)
+def product_recommendations(context, product):
+    """"Frequently bought together" (with its one "Add all to cart" form) and
+    "Customers who bought this also bought", or the bestsellers standing in for it."""
+    sections = selectors.for_product_page(product)
+    return {"bundle": sections.bundle, "shelf": sections.shelf, "csrf_token": context.get("csrf_token")}
 
 
 @register.inclusion_tag("recommendations/_shelf.html", takes_context=True)
@@ -23,9 +25,3 @@ def shopper_shelf(context):
 def cart_shelf(cart):
     """"Frequently bought with items in your cart"."""
     return {"shelf": selectors.for_cart(line.product.pk for line in cart.lines)}
-
-
-@register.inclusion_tag("recommendations/_bought_together.html", takes_context=True)
-def bought_together(context, product):
-    """"Frequently bought together" with its one "Add all to cart" form; nothing without a bundle."""
-    return {"bundle": selectors.frequently_bought_together(product), "csrf_token": context.get("csrf_token")}
