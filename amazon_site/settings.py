@@ -376,6 +376,11 @@ RECOMMENDATIONS_LIST_LENGTH = 20
 # A basket this many days old weighs half as much as today's (buying habits
 # change with the season); also the half-life of a shopper's own purchases.
 RECOMMENDATIONS_HALF_LIFE_DAYS = env.float("RECOMMENDATIONS_HALF_LIFE_DAYS", default=30.0)
+if not RECOMMENDATIONS_HALF_LIFE_DAYS > 0:
+    raise ImproperlyConfigured(
+        f"RECOMMENDATIONS_HALF_LIFE_DAYS is {RECOMMENDATIONS_HALF_LIFE_DAYS}: it must be a positive number of days "
+        "(how old a basket is when it weighs half as much as today's; the default is 30)."
+    )
 # Baskets' worth of the product's overall share that every pair's confidence is
 # shrunk toward: a pair seen twice must not outrank what most baskets hold.
 # Both chosen on a validation split of the bakery baskets' training part.

@@ -226,6 +226,16 @@ def cache_seconds(**env):
     return int(result.stdout.split()[-1])
 
 
+def test_a_half_life_that_is_not_positive_stops_start_up_with_a_clear_error():
+    clean = {k: v for k, v in os.environ.items() if k != "RECOMMENDATIONS_HALF_LIFE_DAYS"}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=REPO, env={**clean, "RECOMMENDATIONS_HALF_LIFE_DAYS": "0"},
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode != 0
+    assert "RECOMMENDATIONS_HALF_LIFE_DAYS is 0.0: it must be a positive number of days" in result.stderr
+
+
 def test_a_per_process_cache_keeps_lists_a_minute_and_valkey_a_day():
     assert cache_seconds() == 60
     assert cache_seconds(VALKEY_URL="redis://127.0.0.1:1/0") == 24 * 3600  # read, never connected to
