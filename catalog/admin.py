@@ -5,13 +5,14 @@ count, and search brands through their own small table so that a title search
 can use the trigram index on PostgreSQL.
 """
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import Q
 
 from amazon_site.core.admin import StoreModelAdmin
 
-from . import services, stock
+from . import selectors, services, stock
 from .models import AttributeFacet, Brand, Category, Inventory, Product, SearchSynonym, Seller, Warehouse
 from .pagination import BoundedPaginator
 
@@ -128,12 +129,19 @@ class InStockFilter(admin.SimpleListFilter):
     parameter_name = "in_stock"
 
     def lookups(self, request, model_admin):
-        return (("yes", "In stock"), ("no", "Out of stock"))
+        return (
+            ("yes", "In stock"),
+            ("no", "Out of stock"),
+            ("low", f"Fewer than {settings.STAFF_LOW_STOCK_THRESHOLD} left"),  # the dashboard's figure
+        )
 
     def queryset(self, request, queryset):
         # in_stock is kept current by database triggers on the stock rows.
         if self.value() in ("yes", "no"):
             return queryset.filter(in_stock=self.value() == "yes")
+        if self.value() == "low":
+            low, _ = selectors.low_in_stock(settings.STAFF_LOW_STOCK_THRESHOLD)
+            return queryset.filter(pk__in=low)
         return queryset
 
 

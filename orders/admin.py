@@ -47,7 +47,8 @@ class PaymentInline(_RecordInline):
 @admin.register(Order)
 class OrderAdmin(StoreModelAdmin):
     list_display = ("number", "user", "status", "total", "created_at")
-    list_filter = ("status", "created_at")
+    # The dashboard's figures link here filtered by these (and by created_at__gte, status__in, charge_state__in).
+    list_filter = ("status", "created_at", "cancel_reason", "charge_state")
     list_select_related = ("user",)
     date_hierarchy = "created_at"
     search_fields = ("number", "user__email", "user__username")
