@@ -209,3 +209,8 @@ def staff_dashboard(*, now=None) -> list[Figure]:
 
 def _money(amount: Decimal | None) -> str:
     return f"{amount or Decimal('0.00'):,.2f}"
+
+
+def shipments(order) -> list:
+    """The order's shipping steps (carrier and tracking number in the note), oldest first."""
+    return list(order.events.filter(to_status=Status.SHIPPED))
