@@ -171,7 +171,7 @@ class ProductForm(forms.ModelForm):
 class ProductAdmin(StoreModelAdmin):
     form = ProductForm
     list_display = (
-        "thumbnail", "title", "brand", "category", "price", "available", "total_stock", "rating", "is_active", "created_at",
+        "thumbnail", "title", "brand", "category", "price", "available", "total_stock", "rating", "is_active", "added",
     )
     list_display_links = ("title",)
     list_editable = ("price",)
@@ -208,6 +208,10 @@ class ProductAdmin(StoreModelAdmin):
     @admin.display(description="Total stock")
     def total_stock(self, product):
         return "-" if product.total_stock is None else product.total_stock
+
+    @admin.display(description="Added", ordering="created_at")
+    def added(self, product):
+        return f"{product.created_at:%Y-%m-%d}"  # the day is enough here, and keeps the list within 1280 px
 
     def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
         # Counting a million rows on every page view costs more than the page;

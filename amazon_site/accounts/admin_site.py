@@ -20,6 +20,8 @@ class StoreAdminConfig(AdminConfig):
 class StoreAdminSite(admin.AdminSite):
     index_template = "admin/store_index.html"
     index_title = "Dashboard"
+    # The lists need the width at 1280 px; the index and the breadcrumbs lead everywhere the sidebar did.
+    enable_nav_sidebar = False
 
     @property
     def site_header(self):
