@@ -6,6 +6,7 @@ Staff act through the actions, which call ``orders.fulfilment`` once per order,
 or through the order page's buttons: one per move the state machine allows
 now, posting to ``move_view``, which calls the same services.
 """
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib import admin, messages
@@ -30,7 +31,7 @@ from .models import Address, Order, OrderEvent, OrderItem, Payment
 class Move:
     label: str
     done: str  # for the message: "Order 100-… packed."
-    apply: object  # (order_id, actor, cleaned form data) -> Order, a fulfilment service
+    apply: Callable  # (order_id, actor, cleaned form data) -> Order: a fulfilment service
     form: type | None = None  # what the move asks for first
 
 
