@@ -397,6 +397,12 @@ RECOMMENDATIONS_CACHE_SECONDS = env.int("RECOMMENDATIONS_CACHE_SECONDS", default
 # less spills to temporary files and runs a little slower (see docs/recommendations.md, "Scale").
 RECOMMENDATIONS_WORK_MEM = env.str("RECOMMENDATIONS_WORK_MEM", default="64MB")
 
+# --- Staff (the admin; see amazon_site/core/dashboard.py) ---
+# The store's name in the admin's header and page titles.
+STORE_NAME = env.str("STORE_NAME", default="Amazon-style Store")
+# The dashboard lists active products with fewer unreserved units than this, all warehouses together.
+STAFF_LOW_STOCK_THRESHOLD = env.int("STAFF_LOW_STOCK_THRESHOLD", default=5)
+
 # --- Scheduled jobs (Celery beat; times in UTC) ---
 CELERY_BEAT_SCHEDULE = {
     "cart-release-expired-reservations": {

@@ -4,18 +4,31 @@ Changelists select related rows in the same query, skip the unfiltered total
 count, and search brands through their own small table so that a title search
 can use the trigram index on PostgreSQL.
 """
+from functools import cached_property
+
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import Q
+from django.utils.html import format_html
 
 from amazon_site.core.admin import StoreModelAdmin
 
-from . import services, stock
+from . import selectors, services, stock
 from .models import AttributeFacet, Brand, Category, Inventory, Product, SearchSynonym, Seller, Warehouse
 from .pagination import BoundedPaginator
+from .templatetags.catalog_tags import placeholder_image
 
 ADMIN_MAX_COUNTED = 10_000
+
+
+class ProductListPaginator(BoundedPaginator):
+    """The bounded count, leaving out the stock sums: they are read for the page's rows only."""
+
+    @cached_property
+    def _bounded_count(self):
+        return self.object_list.order_by().values("pk")[: self.max_items + 1].count()
 
 
 @admin.register(Seller)
@@ -128,12 +141,19 @@ class InStockFilter(admin.SimpleListFilter):
     parameter_name = "in_stock"
 
     def lookups(self, request, model_admin):
-        return (("yes", "In stock"), ("no", "Out of stock"))
+        return (
+            ("yes", "In stock"),
+            ("no", "Out of stock"),
+            ("low", f"Fewer than {settings.STAFF_LOW_STOCK_THRESHOLD} left"),  # the dashboard's figure
+        )
 
     def queryset(self, request, queryset):
         # in_stock is kept current by database triggers on the stock rows.
         if self.value() in ("yes", "no"):
             return queryset.filter(in_stock=self.value() == "yes")
+        if self.value() == "low":
+            low, _ = selectors.low_in_stock(settings.STAFF_LOW_STOCK_THRESHOLD)
+            return queryset.filter(pk__in=low)
         return queryset
 
 
@@ -150,7 +170,9 @@ class ProductForm(forms.ModelForm):
 @admin.register(Product)
 class ProductAdmin(StoreModelAdmin):
     form = ProductForm
-    list_display = ("title", "brand", "category", "price", "rating", "is_active", "created_at")
+    list_display = (
+        "thumbnail", "title", "brand", "category", "price", "available", "total_stock", "rating", "is_active", "added",
+    )
     list_display_links = ("title",)
     list_editable = ("price",)
     list_filter = ("is_active", InStockFilter, "category", "brand")
@@ -166,10 +188,35 @@ class ProductAdmin(StoreModelAdmin):
     inlines = [InventoryInline]
     actions = ("activate", "deactivate")
 
+    class Media:
+        css = {"all": ("css/staff.css",)}  # the thumbnails' size and the stock columns
+
+    def get_queryset(self, request):
+        return selectors.with_stock(super().get_queryset(request))
+
+    @admin.display(description="")
+    def thumbnail(self, product):
+        if product.image:
+            return format_html('<img src="{}" alt="" width="48" height="48" loading="lazy">', product.image.url)
+        return placeholder_image(product)
+
+    @admin.display(description="Available")
+    def available(self, product):
+        """Units not held by carts, all warehouses together ("-" without stock rows)."""
+        return "-" if product.available_stock is None else product.available_stock
+
+    @admin.display(description="Total stock")
+    def total_stock(self, product):
+        return "-" if product.total_stock is None else product.total_stock
+
+    @admin.display(description="Added", ordering="created_at")
+    def added(self, product):
+        return f"{product.created_at:%Y-%m-%d}"  # the day is enough here, and keeps the list within 1280 px
+
     def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
         # Counting a million rows on every page view costs more than the page;
         # past 10,000 the changelist says so and asks for a filter.
-        return BoundedPaginator(
+        return ProductListPaginator(
             queryset, per_page, max_items=ADMIN_MAX_COUNTED, orphans=orphans, allow_empty_first_page=allow_empty_first_page
         )
 

@@ -7,7 +7,11 @@ class CatalogConfig(AppConfig):
     verbose_name = "Catalog"
 
     def ready(self):
-        from . import signals  # noqa: F401  (connects the receivers)
+        from amazon_site.core import dashboard
+
+        from . import selectors, signals  # noqa: F401  (signals connects the receivers)
+
+        dashboard.register("Catalog", selectors.staff_dashboard, permission="catalog.view_product", position=20)
 
         connection_created.connect(_sqlite_search_functions)
 

@@ -5,11 +5,14 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Page
 from django.db import connection
+from django.db.models import F, OuterRef, Subquery, Sum
 from django.shortcuts import get_object_or_404
 from django.utils.text import slugify
 
+from amazon_site.core.dashboard import Figure, changelist
+
 from . import stock
-from .models import AttributeFacet, Category, Product
+from .models import AttributeFacet, Category, Inventory, Product
 from .pagination import BoundedPaginator
 
 CATEGORY_TREE_CACHE_KEY = "catalog:category-tree:v1"
@@ -313,3 +316,63 @@ def recently_viewed(viewed_ids, *, leaving_out=None) -> list[Product]:
     """Cards of the products the visitor looked at last, most recent first; inactive ones drop out."""
     ids = [pk for pk in viewed_ids if pk != leaving_out][: settings.CATALOG_RECENTLY_VIEWED_SHOWN]
     return products_by_ids(ids) if ids else []
+
+
+def with_stock(products):
+    """``products`` with ``total_stock`` and ``available_stock`` (unreserved) over their warehouses, None without stock rows.
+
+    Two correlated sums per product on the stock table's (product, warehouse)
+    index: a page of products costs one query, not one per row.
+    """
+    rows = Inventory.objects.filter(product=OuterRef("pk")).order_by().values("product")
+    return products.annotate(
+        total_stock=Subquery(rows.annotate(units=Sum("quantity")).values("units")),
+        available_stock=Subquery(rows.annotate(units=Sum(F("quantity") - F("reserved"))).values("units")),
+    )
+
+
+# Stock rows read to find the low ones: each product found costs a look at all its rows.
+LOW_STOCK_ROWS_READ = 1_000
+
+
+def low_in_stock(threshold: int) -> tuple[list[int], bool]:
+    """Active products with stock rows whose unreserved units, all warehouses together, are below ``threshold``.
+
+    Returns their ids and whether there may be more. No row is ever below
+    zero, so each row of a low product is below the threshold too: the
+    candidates are read from the stock rows' index on unreserved units,
+    emptiest first, at most ``LOW_STOCK_ROWS_READ`` of them, and only their
+    products' rows are summed. The million rows with stock left are never read.
+    Holds that ran out still count until the release job frees them.
+    """
+    rows = Inventory.objects.alias(free=F("quantity") - F("reserved")).filter(free__lt=threshold).order_by("free")
+    candidates = list(rows.values_list("product_id", flat=True)[: LOW_STOCK_ROWS_READ + 1])
+    # Looked up by id, not joined: a join made the planner read every product.
+    active = list(
+        Product.objects.filter(pk__in=set(candidates[:LOW_STOCK_ROWS_READ]), is_active=True)
+        .order_by()
+        .values_list("pk", flat=True)
+    )
+    low = (
+        Inventory.objects.filter(product_id__in=active)
+        .values("product_id")
+        .annotate(available=Sum(F("quantity") - F("reserved")))
+        .filter(available__lt=threshold)
+        .order_by("product_id")
+        .values_list("product_id", flat=True)
+    )
+    return list(low), len(candidates) > LOW_STOCK_ROWS_READ
+
+
+def staff_dashboard() -> list[Figure]:
+    """The catalog figure of the admin index: active products running out ("120+": at least)."""
+    threshold = settings.STAFF_LOW_STOCK_THRESHOLD
+    low, more = low_in_stock(threshold)
+    return [
+        Figure(
+            f"Products with fewer than {threshold} in stock",
+            f"{len(low):,}+" if more else f"{len(low):,}",
+            changelist(Product, in_stock="low", is_active__exact=1),
+            attention=bool(low),
+        )
+    ]

@@ -2,18 +2,49 @@
 
 Nothing on an order is edited by hand: its status is a protected state
 machine and its prices, address and payments are a record of what happened.
-Staff act through the actions, which call ``orders.fulfilment`` once per order.
+Staff act through the actions, which call ``orders.fulfilment`` once per order,
+or through the order page's buttons: one per move the state machine allows
+now, posting to ``move_view``, which calls the same services.
 """
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseRedirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.views.decorators.http import require_POST
 
 from amazon_site.core.admin import StoreModelAdmin
 
-from . import fulfilment
+from . import fulfilment, selectors
 from .errors import OrderError
-from .forms import ShipForm
+from .forms import ReturnForm, ShipForm
 from .models import Address, Order, OrderEvent, OrderItem, Payment
+
+
+@dataclass(frozen=True)
+class Move:
+    label: str
+    done: str  # for the message: "Order 100-… packed."
+    apply: Callable  # (order_id, actor, cleaned form data) -> Order: a fulfilment service
+    form: type | None = None  # what the move asks for first
+
+
+# The order page's buttons, by the name of the Order transition each makes; "pay" is checkout's alone.
+MOVES = {
+    "pack": Move("Mark packed", "packed", lambda pk, actor, data: fulfilment.pack(pk, actor=actor)),
+    "ship": Move("Ship", "shipped", lambda pk, actor, data: fulfilment.ship(pk, actor=actor, **data), ShipForm),
+    "deliver": Move("Mark delivered", "delivered", lambda pk, actor, data: fulfilment.deliver(pk, actor=actor)),
+    "cancel": Move("Cancel & refund", "cancelled", lambda pk, actor, data: fulfilment.cancel_by_staff(pk, actor=actor)),
+    "return_": Move(
+        "Return & refund", "returned", lambda pk, actor, data: fulfilment.return_order(pk, actor=actor, **data), ReturnForm
+    ),
+}
 
 
 class _RecordInline(admin.TabularInline):
@@ -47,18 +78,75 @@ class PaymentInline(_RecordInline):
 @admin.register(Order)
 class OrderAdmin(StoreModelAdmin):
     list_display = ("number", "user", "status", "total", "created_at")
-    list_filter = ("status", "created_at")
+    # The dashboard's figures link here filtered by these (and by created_at__gte, status__in, charge_state__in).
+    list_filter = ("status", "created_at", "cancel_reason", "charge_state")
     list_select_related = ("user",)
     date_hierarchy = "created_at"
     search_fields = ("number", "user__email", "user__username")
     search_help_text = "Order number, or the shopper's e-mail or username."
     fields = (
         "number", "user", "status", "cancel_reason", "charge_state", "created_at",
-        "shipping_address", "subtotal", "shipping", "tax", "total", "currency", "checkout_key",
+        "address", "shipment", "subtotal", "shipping", "tax", "total", "currency", "checkout_key",
     )
     readonly_fields = fields
     inlines = [OrderItemInline, PaymentInline, OrderEventInline]
     actions = ("mark_packed", "ship", "mark_delivered", "cancel_and_refund")
+    change_form_template = "orders/admin_order_change_form.html"
+
+    @admin.display(description="Shipping address")
+    def address(self, order):
+        return render_to_string("orders/_address.html", {"address": order.shipping_address})
+
+    @admin.display(description="Shipment")
+    def shipment(self, order):
+        shipped = selectors.shipments(order)
+        if not shipped:
+            return "Not shipped yet"
+        return "; ".join(f"{event.note} ({event.created_at:%Y-%m-%d %H:%M} UTC)" for event in shipped)
+
+    def get_urls(self):
+        move = path(
+            "<path:object_id>/move/<str:move>/",
+            self.admin_site.admin_view(require_POST(self.move_view)),
+            name="orders_order_move",
+        )
+        return [move, *super().get_urls()]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        order = self.get_object(request, unquote(object_id))
+        moves = []
+        if order is not None and self.has_change_permission(request, order):
+            for transition in order.get_available_status_transitions():
+                if (move := MOVES.get(transition.name)) is not None:
+                    url = reverse("admin:orders_order_move", args=[order.pk, transition.name])
+                    moves.append({"label": move.label, "url": url, "form": move.form and move.form()})
+        return super().change_view(request, object_id, form_url, {"order_moves": moves, **(extra_context or {})})
+
+    def move_view(self, request, object_id, move):
+        """One move of one order, from its page's buttons; the service decides whether it can be made now."""
+        if move not in MOVES:
+            raise Http404("No such move.")
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        order = self.get_object(request, unquote(object_id))
+        if order is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        step = MOVES[move]
+        data = {}
+        if step.form is not None:
+            form = step.form(request.POST)
+            if not form.is_valid():
+                errors = "; ".join(f"{form[name].label}: {' '.join(e)}" for name, e in form.errors.items())
+                self.message_user(request, f"Order {order.number} was not {step.done}. {errors}", messages.ERROR)
+                return HttpResponseRedirect(reverse("admin:orders_order_change", args=[order.pk]))
+            data = form.cleaned_data
+        try:
+            step.apply(order.pk, request.user, data)
+        except OrderError as error:
+            self.message_user(request, str(error), messages.ERROR)
+        else:
+            self.message_user(request, f"Order {order.number} {step.done}.", messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:orders_order_change", args=[order.pk]))
 
     def has_add_permission(self, request):
         return False  # orders come from checkout

@@ -105,3 +105,7 @@ class PaymentForm(forms.Form):
 class ShipForm(forms.Form):
     carrier = forms.CharField(max_length=50)
     tracking_number = forms.CharField(max_length=64)
+
+
+class ReturnForm(forms.Form):
+    restockable = forms.BooleanField(required=False, initial=True, label="Goods can be sold again")

@@ -1,16 +1,31 @@
 """Read paths of orders: checkout's summary, a shopper's orders, their detail, and what was bought.
 
-Apps above orders (recommendations) read orders through the functions at the
-end, so the status rules stay in ``orders.models``.
+Apps above orders (recommendations) read orders through the functions near
+the end, so the status rules stay in ``orders.models``. ``staff_dashboard`` is
+the orders panel of the admin index.
 """
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db.models import Count, Q, Sum
 from django.http import Http404
+from django.utils import timezone
 
+from amazon_site.core import dashboard
+from amazon_site.core.dashboard import Figure, changelist, counted
 from cart.selectors import cart_detail
 
-from .models import NOT_BOUGHT_STATUSES, PAID_STATUSES, Address, Order, OrderItem, Status
+from .models import (
+    CURRENCY,
+    NOT_BOUGHT_STATUSES,
+    PAID_STATUSES,
+    UNSETTLED_CHARGE_STATES,
+    Address,
+    CancelReason,
+    Order,
+    OrderItem,
+    Status,
+)
 from .pricing import Totals, order_totals
 
 
@@ -140,3 +155,62 @@ def paid_items_source() -> PaidItemsSource:
         item_table=OrderItem._meta.db_table,
         paid_statuses=tuple(str(status) for status in PAID_STATUSES),
     )
+
+
+def staff_dashboard(*, now=None) -> list[Figure]:
+    """The orders figures of the admin index: the day's and week's sales, and what waits for staff.
+
+    The sales are one index-only scan of the week's orders (``order_created_figures``
+    carries status, total and cancel reason); what waits is counted on the
+    status and unsettled-charge indexes, each count capped.
+    """
+    now = now or timezone.now()
+    today, week = dashboard.day_start(now), dashboard.week_start(now)
+    paid, placed_today = Q(status__in=PAID_STATUSES), Q(created_at__gte=today)
+    sales = Order.objects.filter(created_at__gte=week).aggregate(
+        week_orders=Count("created_at"),  # a column of the index: no row is read
+        week_revenue=Sum("total", filter=paid),
+        today_orders=Count("created_at", filter=placed_today),
+        today_revenue=Sum("total", filter=paid & placed_today),
+        failed=Count("created_at", filter=Q(cancel_reason=CancelReason.PAYMENT_FAILED)),
+    )
+    paid_statuses = ",".join(PAID_STATUSES)
+    unordered = Order.objects.order_by()
+    return [
+        Figure("Orders today", f"{sales['today_orders']:,}", changelist(Order, created_at__gte=today)),
+        Figure(
+            f"Revenue today ({CURRENCY})",
+            _money(sales["today_revenue"]),
+            changelist(Order, created_at__gte=today, status__in=paid_statuses),
+        ),
+        Figure("Orders this week", f"{sales['week_orders']:,}", changelist(Order, created_at__gte=week)),
+        Figure(
+            f"Revenue this week ({CURRENCY})",
+            _money(sales["week_revenue"]),
+            changelist(Order, created_at__gte=week, status__in=paid_statuses),
+        ),
+        counted("Waiting to be packed", unordered.filter(status=Status.PAID), changelist(Order, status__exact=Status.PAID)),
+        counted(
+            "Waiting to be shipped", unordered.filter(status=Status.PACKED), changelist(Order, status__exact=Status.PACKED)
+        ),
+        Figure(
+            "Failed payments this week",
+            f"{sales['failed']:,}",
+            changelist(Order, cancel_reason__exact=CancelReason.PAYMENT_FAILED, created_at__gte=week),
+            attention=sales["failed"] > 0,
+        ),
+        counted(
+            "Unconfirmed checkouts",
+            unordered.filter(charge_state__in=UNSETTLED_CHARGE_STATES),
+            changelist(Order, charge_state__in=",".join(UNSETTLED_CHARGE_STATES)),
+        ),
+    ]
+
+
+def _money(amount: Decimal | None) -> str:
+    return f"{amount or Decimal('0.00'):,.2f}"
+
+
+def shipments(order) -> list:
+    """The order's shipping steps (carrier and tracking number in the note), oldest first."""
+    return list(order.events.filter(to_status=Status.SHIPPED))

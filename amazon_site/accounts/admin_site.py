@@ -1,12 +1,16 @@
-"""The store's admin site: Django's, with the log-in and password change under the site's limits.
+"""The store's admin site: Django's, with the log-in and password change under the site's limits,
+the store's name, and the staff dashboard on its index (``amazon_site/core/dashboard.py``).
 
 Installed through ``StoreAdminConfig`` in INSTALLED_APPS, so ``admin.site``
 is this site. This module is imported while the apps load: the forms, which
 import models, are imported only when a page asks for them.
 """
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
 from django.urls import reverse
+
+from amazon_site.core import dashboard
 
 
 class StoreAdminConfig(AdminConfig):
@@ -14,6 +18,23 @@ class StoreAdminConfig(AdminConfig):
 
 
 class StoreAdminSite(admin.AdminSite):
+    index_template = "admin/store_index.html"
+    index_title = "Dashboard"
+    # The lists need the width at 1280 px; the index and the breadcrumbs lead everywhere the sidebar did.
+    enable_nav_sidebar = False
+
+    @property
+    def site_header(self):
+        return settings.STORE_NAME
+
+    @property
+    def site_title(self):
+        return f"{settings.STORE_NAME} staff"
+
+    def index(self, request, extra_context=None):
+        """Django's index, the app list under the panels of the apps this staff member may view."""
+        return super().index(request, {"dashboard": dashboard.panels_for(request.user), **(extra_context or {})})
+
     @property
     def login_form(self):
         from .login import RateLimitedAdminAuthenticationForm

@@ -217,3 +217,26 @@ def test_a_nul_byte_in_a_list_filter_or_search_is_refused_like_any_bad_filter(st
 def test_a_to_field_that_is_no_field_is_refused_not_a_server_error(staff_client, to_field):
     response = staff_client.get("/admin/catalog/category/add/", {"_to_field": to_field})
     assert response.status_code == 400
+
+
+def test_the_list_shows_available_and_total_stock_and_a_thumbnail_in_a_bounded_number_of_queries(
+    staff_client, django_assert_max_num_queries
+):
+    split = ProductFactory(title="Two warehouses")
+    InventoryFactory(product=split, quantity=7, reserved=2)
+    InventoryFactory(product=split, quantity=3)
+    ProductFactory(title="Never stocked")
+    for _ in range(20):
+        InventoryFactory(quantity=4, reserved=1)
+    staff_client.get(CHANGELIST)  # the session, the category tree: read once
+
+    with django_assert_max_num_queries(6) as queries:  # session, user, the two filters' choices, count, page
+        response = staff_client.get(CHANGELIST)
+    [count] = [query["sql"] for query in queries.captured_queries if "COUNT(" in query["sql"]]
+    assert "catalog_inventory" not in count
+
+    rows = {product.title: (product.available_stock, product.total_stock) for product in response.context["cl"].result_list}
+    assert rows["Two warehouses"] == (8, 10) and rows["Never stocked"] == (None, None)
+    body = response.content.decode()
+    assert '<td class="field-available">8</td><td class="field-total_stock">10</td>' in body
+    assert '<svg class="product-image placeholder"' in body and "css/staff.css" in body
