@@ -157,7 +157,7 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TIMEZONE = "UTC"
 # Autodiscovery imports tasks modules only; the mail tasks live next to the mails.
-CELERY_IMPORTS = ("orders.emails",)
+CELERY_IMPORTS = ("orders.emails", "amazon_site.accounts.emails")
 
 # --- Search: the database by default, Elasticsearch via ELASTICSEARCH_URL ---
 ELASTICSEARCH_URL = env.str("ELASTICSEARCH_URL", default="")
@@ -180,6 +180,8 @@ EVENTS_KEEP_PUBLISHED_DAYS = env.int("EVENTS_KEEP_PUBLISHED_DAYS", default=7)
 # --- Mail: printed on the console by default, another backend via EMAIL_BACKEND ---
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="orders@amazon-site.example")
+# Days a link confirming a shopper's e-mail address works (a signed timestamp, no table).
+EMAIL_CONFIRMATION_DAYS = env.int("EMAIL_CONFIRMATION_DAYS", default=3)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -15,6 +15,7 @@ urlpatterns = [
     path("metrics", metrics.export, name="prometheus-django-metrics"),
     path("admin/", admin.site.urls),
     path("accounts/signup/", views.signup, name="signup"),
+    path("accounts/email/confirm/<str:token>/", views.confirm_email, name="email-confirm"),
     # Before the auth URLs: log-in, password change and reset with rate limits (amazon_site/accounts/login.py).
     path("accounts/login/", login.LoginView.as_view(), name="login"),
     path("accounts/logout/", login.LogoutView.as_view(), name="logout"),

@@ -110,6 +110,7 @@ ROUTES = {
     "readyz": Public("operations probe"),
     "prometheus-django-metrics": Public("operations metrics; aggregate counters, no shopper data"),
     "signup": Public("creates the caller's own account"),
+    "email-confirm": Public("needs the signed link mailed to the address; confirms that address only"),
     "login": Public("the caller's own session"),
     "logout": Public("the caller's own session"),
     "password_change": Public("the caller's own password (login required by Django)"),

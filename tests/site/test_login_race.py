@@ -11,10 +11,10 @@ import time
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
-from django.contrib.auth.forms import UserCreationForm
 from django.db import connection
 from django.test import Client
 
+from amazon_site.accounts import services
 from tests.concurrency import run_concurrently
 from tests.factories import UserFactory
 
@@ -57,13 +57,13 @@ def test_parallel_wrong_passwords_check_no_more_than_the_lock_out(settings, monk
 def test_parallel_sign_ups_create_no_more_accounts_than_the_limit(settings, monkeypatch):
     settings.RATELIMIT_SIGNUP_IP = "5/h"
     settings.RATELIMIT_SIGNUP_ATTEMPTS_IP = "100/h"
-    slowed(monkeypatch, UserCreationForm, "save")
+    slowed(monkeypatch, services, "sign_up")
     password = "a much longer passphrase 9"
 
     results, errors = run_concurrently(
         10,
         lambda i: Client().post(
-            "/accounts/signup/", {"username": f"racer{i}", "password1": password, "password2": password}
+            "/accounts/signup/", {"username": f"racer{i}", "email": f"racer{i}@example.com", "password1": password, "password2": password}
         ).status_code,
     )
 
