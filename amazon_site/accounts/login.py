@@ -142,6 +142,8 @@ class PasswordResetView(auth_views.PasswordResetView):
     a mail: a refusal would say that someone asked for this address before.
     """
 
+    html_email_template_name = "registration/password_reset_email_html.html"
+
     def form_valid(self, form):
         by_ip = ratelimit.limit("password-reset-ip", ratelimit.client_ip(self.request), "RATELIMIT_PASSWORD_RESET_IP")
         if not by_ip.hit():

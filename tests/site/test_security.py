@@ -90,7 +90,10 @@ def test_the_account_pages_carry_the_policy(client):
     from amazon_site.accounts.models import EmailAddress
 
     claim = EmailAddress.objects.create(user=UserFactory(email=""), email="claimed@example.com")
-    for url in [f"/accounts/email/confirm/{make_token(claim)}/", "/accounts/email/confirm/garbled/"]:
+    urls = [f"/accounts/email/confirm/{make_token(claim)}/", "/accounts/email/confirm/garbled/",
+            "/accounts/password_reset/", "/accounts/password_reset/done/", "/accounts/reset/MQ/garbled-token/",
+            "/accounts/reset/done/"]
+    for url in urls:
         response = client.get(url)
         assert response.status_code in (200, 400), url
         assert response["Content-Security-Policy"] == STRICT, url
