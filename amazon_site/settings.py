@@ -259,6 +259,7 @@ RATELIMIT_PASSWORD_CHANGE_USER = env.str("RATELIMIT_PASSWORD_CHANGE_USER", defau
 RATELIMIT_PASSWORD_RESET_IP = env.str("RATELIMIT_PASSWORD_RESET_IP", default="10/h")  # reset requests per client IP
 # Reset mails per address; past it the page still says "sent", so it tells nothing about the address.
 RATELIMIT_PASSWORD_RESET_EMAIL = env.str("RATELIMIT_PASSWORD_RESET_EMAIL", default="3/h")
+RATELIMIT_EMAIL_CHANGE_USER = env.str("RATELIMIT_EMAIL_CHANGE_USER", default="5/h")  # confirmation mails per account (address changes)
 RATELIMIT_CHECKOUT_USER = env.str("RATELIMIT_CHECKOUT_USER", default="20/min")  # checkout POSTs per account
 RATELIMIT_CART_ADD_IP = env.str("RATELIMIT_CART_ADD_IP", default="30/min")  # adds to a cart (page and API) per client IP
 # Proxies in front of the site appending to X-Forwarded-For (as API_NUM_PROXIES); 0 uses REMOTE_ADDR.

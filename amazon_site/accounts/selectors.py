@@ -39,3 +39,10 @@ def username_for_login(identifier: str) -> str:
 def pending_email(user) -> EmailAddress | None:
     """The address the account claimed and has not confirmed yet, if any."""
     return EmailAddress.objects.filter(user=user, confirmed_at__isnull=True).order_by("-created_at").first()
+
+
+def api_token(user):
+    """The account's API token (DRF keeps one per account), or None."""
+    from rest_framework.authtoken.models import Token
+
+    return Token.objects.filter(user=user).first()

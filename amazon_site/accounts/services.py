@@ -71,3 +71,8 @@ def confirm(token: str) -> EmailAddress:
             user.save(update_fields=["email"])
             EmailAddress.objects.filter(user=user).exclude(pk=address.pk).delete()
     return address
+
+
+def update_name(*, user, first_name: str, last_name: str) -> None:
+    user.first_name, user.last_name = first_name.strip(), last_name.strip()
+    user.save(update_fields=["first_name", "last_name"])

@@ -1,18 +1,20 @@
 """Site-wide pages that belong to no single domain app."""
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from ..core import ratelimit
-from . import confirmation, services
+from . import confirmation, selectors, services, tokens
 from .errors import AccountError
-from .forms import SignUpForm
+from .forms import EmailChangeForm, NameForm, SignUpForm
 from .login import minutes
 
 TOO_MANY_SIGNUPS = "Too many accounts were created from your network. Please wait {minutes} and try again."
 TOO_MANY_SIGNUP_ATTEMPTS = "Too many sign-up attempts from your network. Please wait {minutes} and try again."
+TOO_MANY_EMAIL_CHANGES = "Too many changes of address for this account. Please wait {minutes} and try again."
 
 
 @require_http_methods(["GET", "POST"])
@@ -72,3 +74,59 @@ def confirm_email(request, token):
     except AccountError as error:
         return render(request, "accounts/confirm_email.html", {"error": str(error)}, status=400)
     return render(request, "accounts/confirm_email.html", {"token": token})
+
+
+def _account_page(request, *, name_form=None, email_form=None, status=200):
+    user = request.user
+    context = {
+        "name_form": name_form or NameForm(initial={"first_name": user.first_name, "last_name": user.last_name}),
+        "email_form": email_form or EmailChangeForm(user=user),
+        "pending": selectors.pending_email(user),
+        "token": selectors.api_token(user),
+    }
+    return render(request, "accounts/account.html", context, status=status)
+
+
+@login_required
+def account(request):
+    """Your account: name, e-mail, password, API token, with links to the addresses and the orders."""
+    return _account_page(request)
+
+
+@login_required
+@require_POST
+def account_name(request):
+    form = NameForm(request.POST)
+    if not form.is_valid():
+        return _account_page(request, name_form=form, status=400)
+    services.update_name(user=request.user, **form.cleaned_data)
+    messages.success(request, "Your name is saved.")
+    return redirect("account")
+
+
+@login_required
+@require_POST
+def account_email(request):
+    """Each change mails a link to an address the shopper typed: limited per account, so it mails no one in bulk."""
+    form = EmailChangeForm(request.POST, user=request.user)
+    if not form.is_valid():
+        return _account_page(request, email_form=form, status=400)
+    changes = ratelimit.limit("email-change-user", request.user.pk, "RATELIMIT_EMAIL_CHANGE_USER")
+    if not changes.hit():
+        form.add_error("email", TOO_MANY_EMAIL_CHANGES.format(minutes=minutes(changes.retry_after())))
+        return _account_page(request, email_form=form, status=429)
+    try:
+        address = services.claim(user=request.user, email=form.cleaned_data["email"], base_url=request.build_absolute_uri("/"))
+    except AccountError as error:
+        form.add_error("email", str(error))
+        return _account_page(request, email_form=form, status=400)
+    messages.success(request, f"We sent a link to {address.email}: open it to make it your address.")
+    return redirect("account")
+
+
+@login_required
+@require_POST
+def account_token_revoke(request):
+    tokens.revoke_token(user=request.user)
+    messages.success(request, "Your API token is revoked: programs using it are signed out.")
+    return redirect("account")

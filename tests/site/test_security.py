@@ -100,6 +100,20 @@ def test_the_account_pages_carry_the_policy(client):
         assert inline_code(response.content.decode()) == [], url
 
 
+def test_the_account_page_and_address_book_carry_the_policy(client):
+    from orders.checkout import save_address
+
+    shopper = UserFactory()
+    address = save_address(user=shopper, data={"full_name": "Ada Lovelace", "line1": "1 Analytical Way", "line2": "",
+                                               "city": "London", "postal_code": "N1 9GU", "country": "GB", "phone": ""})
+    client.force_login(shopper)
+    for url in ["/account/", "/account/addresses/", f"/account/addresses/{address.pk}/edit/", "/accounts/password_change/"]:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert response["Content-Security-Policy"] == STRICT, url
+        assert inline_code(response.content.decode()) == [], url
+
+
 def test_sort_select_submits_through_the_site_script_and_keeps_a_button_without_it(client):
     product = stocked_product(1)
     for url in ["/search/?q=product", f"/c/{product.category.slug}/"]:
