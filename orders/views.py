@@ -133,10 +133,7 @@ def order_detail(request, number):
         request,
         "orders/order_detail.html",
         {
-            "order": order,
-            "items": order.items.all(),
-            "events": order.events.all(),
-            "payments": order.payments.all(),
+            **selectors.order_page(order),
             "can_cancel": order.customer_can_cancel(),
             "placed": request.GET.get("placed") == "1",
         },
