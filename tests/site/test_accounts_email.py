@@ -220,3 +220,12 @@ def test_the_api_token_takes_the_address_too(client):
 
 def test_the_log_in_page_says_username_or_e_mail(client):
     assert "Username or e-mail" in client.get("/accounts/login/").content.decode()
+
+
+def test_staff_see_the_claims_read_only(admin_client):
+    claim = EmailAddress.objects.create(user=UserFactory(username="ada", email=""), email="ada@example.com")
+    listing = admin_client.get("/admin/accounts/emailaddress/?q=ada")
+    assert listing.status_code == 200 and "ada@example.com" in listing.content.decode()
+    page = admin_client.get(f"/admin/accounts/emailaddress/{claim.pk}/change/")
+    assert page.status_code == 200 and 'name="email"' not in page.content.decode()
+    assert admin_client.get("/admin/accounts/emailaddress/add/").status_code == 403
