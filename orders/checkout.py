@@ -291,6 +291,7 @@ def _settle_pending(order, charge, *, gateway: str) -> None:
     charges.record_charge(order, charge, gateway=gateway)
     if charge.succeeded:
         fulfilment.move(order, "pay", actor=None, note=UNFINISHED_PAID)
+        emails.queue(order, "placed")  # the shopper was told "not confirmed yet"; this confirms it
     else:
         fulfilment.cancel(order, CancelReason.PAYMENT_FAILED, actor=None, note=charge.message)
 
