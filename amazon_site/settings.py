@@ -157,7 +157,7 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TIMEZONE = "UTC"
 # Autodiscovery imports tasks modules only; the mail tasks live next to the mails.
-CELERY_IMPORTS = ("orders.emails",)
+CELERY_IMPORTS = ("orders.emails", "amazon_site.accounts.emails")
 
 # --- Search: the database by default, Elasticsearch via ELASTICSEARCH_URL ---
 ELASTICSEARCH_URL = env.str("ELASTICSEARCH_URL", default="")
@@ -180,6 +180,15 @@ EVENTS_KEEP_PUBLISHED_DAYS = env.int("EVENTS_KEEP_PUBLISHED_DAYS", default=7)
 # --- Mail: printed on the console by default, another backend via EMAIL_BACKEND ---
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="orders@amazon-site.example")
+# Carriers' tracking pages for the shipping mail ({number} is the tracking number); other carriers get the number only.
+ORDER_TRACKING_URLS = {
+    "UPS": "https://www.ups.com/track?tracknum={number}",
+    "USPS": "https://tools.usps.com/go/TrackConfirmAction?tLabels={number}",
+    "FedEx": "https://www.fedex.com/fedextrack/?trknbr={number}",
+    "DHL": "https://www.dhl.com/global-en/home/tracking/tracking-express.html?tracking-id={number}",
+}
+# Days a link confirming a shopper's e-mail address works (a signed timestamp, no table).
+EMAIL_CONFIRMATION_DAYS = env.int("EMAIL_CONFIRMATION_DAYS", default=3)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -257,6 +266,7 @@ RATELIMIT_PASSWORD_CHANGE_USER = env.str("RATELIMIT_PASSWORD_CHANGE_USER", defau
 RATELIMIT_PASSWORD_RESET_IP = env.str("RATELIMIT_PASSWORD_RESET_IP", default="10/h")  # reset requests per client IP
 # Reset mails per address; past it the page still says "sent", so it tells nothing about the address.
 RATELIMIT_PASSWORD_RESET_EMAIL = env.str("RATELIMIT_PASSWORD_RESET_EMAIL", default="3/h")
+RATELIMIT_EMAIL_CHANGE_USER = env.str("RATELIMIT_EMAIL_CHANGE_USER", default="5/h")  # confirmation mails per account (address changes)
 RATELIMIT_CHECKOUT_USER = env.str("RATELIMIT_CHECKOUT_USER", default="20/min")  # checkout POSTs per account
 RATELIMIT_CART_ADD_IP = env.str("RATELIMIT_CART_ADD_IP", default="30/min")  # adds to a cart (page and API) per client IP
 # Proxies in front of the site appending to X-Forwarded-For (as API_NUM_PROXIES); 0 uses REMOTE_ADDR.

@@ -15,6 +15,11 @@ urlpatterns = [
     path("metrics", metrics.export, name="prometheus-django-metrics"),
     path("admin/", admin.site.urls),
     path("accounts/signup/", views.signup, name="signup"),
+    path("accounts/email/confirm/<str:token>/", views.confirm_email, name="email-confirm"),
+    path("account/", views.account, name="account"),
+    path("account/name/", views.account_name, name="account-name"),
+    path("account/email/", views.account_email, name="account-email"),
+    path("account/token/revoke/", views.account_token_revoke, name="account-token-revoke"),
     # Before the auth URLs: log-in, password change and reset with rate limits (amazon_site/accounts/login.py).
     path("accounts/login/", login.LoginView.as_view(), name="login"),
     path("accounts/logout/", login.LogoutView.as_view(), name="logout"),

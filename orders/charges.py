@@ -9,6 +9,7 @@ for the lock order).
 """
 import logging
 
+from . import emails
 from .errors import OrderError, OrderErrorCode
 from .models import ChargeState, Order, Payment
 from .payments import GatewayUnavailable, get_gateway
@@ -87,5 +88,7 @@ def refund(order: Order) -> None:
         card_last4=charge.card_last4,
         message=answer.message,
     )
-    if not answer.succeeded:
+    if answer.succeeded:
+        emails.queue(order, "refunded")
+    else:
         raise OrderError(f"The refund failed: {answer.message or 'the gateway refused it'}.", OrderErrorCode.REFUND_FAILED)

@@ -22,7 +22,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from amazon_site.celery import enqueue_on_commit
 from amazon_site.core import metrics, ratelimit
 from cart import services as cart_services
 from cart.errors import CartError, CartErrorCode
@@ -220,8 +219,7 @@ def _charge(order, card: Card, *, user, cart_id) -> PlaceResult:
         )
         if charge.succeeded:
             fulfilment.move(order, "pay", actor=user, note=f"Paid with {card.brand} ending {card.last4}")
-            if user.email:
-                enqueue_on_commit(emails.order_confirmation_task, order.pk)
+            emails.queue(order, "placed")
         else:
             fulfilment.cancel(order, CancelReason.PAYMENT_FAILED, actor=user, note=charge.message)
     if not charge.succeeded:
@@ -293,6 +291,7 @@ def _settle_pending(order, charge, *, gateway: str) -> None:
     charges.record_charge(order, charge, gateway=gateway)
     if charge.succeeded:
         fulfilment.move(order, "pay", actor=None, note=UNFINISHED_PAID)
+        emails.queue(order, "placed")  # the shopper was told "not confirmed yet"; this confirms it
     else:
         fulfilment.cancel(order, CancelReason.PAYMENT_FAILED, actor=None, note=charge.message)
 

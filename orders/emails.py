@@ -1,24 +1,78 @@
-"""Mails to shoppers, through Django's e-mail framework (the console backend by default).
+"""Mails to shoppers about their orders, through Django's e-mail framework (the console backend by default).
 
-The Celery tasks that send them live here too, not in ``orders.tasks``: checkout
-and fulfilment queue them, and ``orders.tasks`` runs the checkout's settling
-job, so tasks there would make checkout and tasks import each other. Their
-registered names stay ``orders.tasks.*``, what queued messages carry.
+Each mail has a text and an HTML part, rendered from what the order's page
+shows (``selectors.order_page``) with the page's own partials for the
+address and the totals. They go only to the account's confirmed address
+(``User.email``, see amazon_site/accounts/models.py): an account with none
+gets no mail.
+
+The moves queue them with ``queue`` once their transaction commits, so a
+mail never tells of a change that was rolled back. The Celery tasks live
+here, not in ``orders.tasks``: checkout and fulfilment queue them, and
+``orders.tasks`` runs the checkout's settling job, so tasks there would make
+checkout and tasks import each other. Their registered names stay
+``orders.tasks.*``, what queued messages carry.
 """
+from urllib.parse import quote
+
 from celery import shared_task
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
+from amazon_site.celery import enqueue_on_commit
+
+from . import selectors
 from .models import Order
+
+SUBJECTS = {
+    "placed": "Your order {number} is confirmed",
+    "shipped": "Your order {number} has shipped",
+    "delivered": "Your order {number} was delivered",
+    "cancelled": "Your order {number} is cancelled",
+    "refunded": "Your refund for order {number}",
+}
+
+
+def queue(order, kind: str, **details) -> None:
+    """Send the ``kind`` mail of ``order`` once the current transaction commits."""
+    if not order.user.email:
+        return  # no confirmed address: nothing to queue (the task checks again when it runs)
+    if kind == "placed":
+        enqueue_on_commit(order_confirmation_task, order.pk)
+    elif kind == "shipped":
+        enqueue_on_commit(shipping_notice_task, order.pk, details["carrier"], details["tracking_number"])
+    else:
+        enqueue_on_commit(order_mail_task, order.pk, kind)
 
 
 def send_order_confirmation(order_id) -> None:
-    _send(order_id, "orders/email/confirmation.txt", "Your order {number} is confirmed")
+    send_order_mail(order_id, "placed")
 
 
-def send_shipping_notice(order_id) -> None:
-    _send(order_id, "orders/email/shipped.txt", "Your order {number} has shipped")
+def send_order_mail(order_id, kind: str, **details) -> None:
+    order = Order.objects.select_related("user").filter(pk=order_id).exclude(user__email="").first()
+    if order is None:
+        return  # no confirmed address (or no such order)
+    context = {**selectors.order_page(order), **details, "kind": kind}
+    if kind == "shipped":
+        context["tracking_url"] = tracking_url(details.get("carrier", ""), details.get("tracking_number", ""))
+    mail = EmailMultiAlternatives(
+        SUBJECTS[kind].format(number=order.number),
+        render_to_string(f"orders/email/{kind}.txt", context),
+        settings.DEFAULT_FROM_EMAIL,
+        [order.user.email],
+    )
+    mail.attach_alternative(render_to_string(f"orders/email/{kind}.html", context), "text/html")
+    mail.send()
+
+
+def tracking_url(carrier: str, tracking_number: str) -> str:
+    """The carrier's tracking page for a parcel (ORDER_TRACKING_URLS), or "" for a carrier it does not list."""
+    pattern = {name.lower(): url for name, url in settings.ORDER_TRACKING_URLS.items()}.get(carrier.strip().lower())
+    if not pattern or not tracking_number:
+        return ""
+    return pattern.format(number=quote(tracking_number.strip(), safe=""))
 
 
 @shared_task(name="orders.tasks.send_order_confirmation")
@@ -26,14 +80,12 @@ def order_confirmation_task(order_id):
     send_order_confirmation(order_id)
 
 
+# The carrier and number are optional: messages queued before they were passed carry only the id.
 @shared_task(name="orders.tasks.send_shipping_notice")
-def shipping_notice_task(order_id):
-    send_shipping_notice(order_id)
+def shipping_notice_task(order_id, carrier="", tracking_number=""):
+    send_order_mail(order_id, "shipped", carrier=carrier, tracking_number=tracking_number)
 
 
-def _send(order_id, template, subject):
-    if not Order.objects.filter(pk=order_id).exclude(user__email="").exists():
-        return  # an account without an address
-    order = Order.objects.select_related("user").prefetch_related("items", "events").get(pk=order_id)
-    body = render_to_string(template, {"order": order, "shipped": order.events.filter(to_status="shipped").last()})
-    send_mail(subject.format(number=order.number), body, settings.DEFAULT_FROM_EMAIL, [order.user.email])
+@shared_task(name="orders.tasks.send_order_mail")
+def order_mail_task(order_id, kind):
+    send_order_mail(order_id, kind)

@@ -14,7 +14,6 @@ pays or cancels with, so every change of status goes through this module.
 from django.db import transaction
 from django_fsm import TransitionNotAllowed
 
-from amazon_site.celery import enqueue_on_commit
 from amazon_site.events.services import record
 from catalog import stock
 
@@ -58,7 +57,7 @@ def ship(order_id, *, actor, carrier: str, tracking_number: str) -> Order:
     with transaction.atomic():
         order = lock_order(order_id)
         move(order, "ship", actor=actor, note=f"{carrier}, tracking number {tracking_number}")
-        enqueue_on_commit(emails.shipping_notice_task, order.pk)
+        emails.queue(order, "shipped", carrier=carrier, tracking_number=tracking_number)
         return order
 
 
@@ -66,6 +65,7 @@ def deliver(order_id, *, actor) -> Order:
     with transaction.atomic():
         order = lock_order(order_id)
         move(order, "deliver", actor=actor)
+        emails.queue(order, "delivered")
         return order
 
 
@@ -90,6 +90,10 @@ def lock_order(order_id) -> Order:
 def cancel(order, reason, *, actor, note="") -> None:
     """Cancel a locked order: refund what was charged (a lost answer looked up first), then restock."""
     move(order, "cancel", actor=actor, note=note or CancelReason(reason).label, reason=reason)
+    # A failed payment is told on the checkout page; a mail would only repeat it. Queued
+    # before the refund's mail, so the two arrive in the order they happened.
+    if reason != CancelReason.PAYMENT_FAILED:
+        emails.queue(order, "cancelled")
     charges.find_unrecorded_charge(order)
     charges.refund(order)
     restock(order)

@@ -31,11 +31,16 @@ class Address(models.Model):
         max_length=2, validators=[RegexValidator(r"^[A-Z]{2}$", "Use the two-letter country code, e.g. US.")]
     )
     phone = models.CharField(max_length=20, blank=True)
+    # The one checkout offers first; at most one per shopper, which the database keeps.
+    is_default = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        ordering = ["-created_at", "-id"]
+        ordering = ["-is_default", "-created_at", "-id"]
         verbose_name_plural = "addresses"
+        constraints = [
+            models.UniqueConstraint(fields=["user"], condition=Q(is_default=True), name="address_one_default_per_user")
+        ]
 
     def as_dict(self) -> dict:
         return {field: getattr(self, field) for field in ADDRESS_FIELDS}

@@ -94,6 +94,11 @@ def orders_for_user(user):
     return Order.objects.filter(user=user).order_by("-created_at", "-id")
 
 
+def order_page(order) -> dict:
+    """What an order's page shows, and its mails too: the order, its items, its timeline and its payments."""
+    return {"order": order, "items": order.items.all(), "events": order.events.all(), "payments": order.payments.all()}
+
+
 def order_for_user(user, number) -> Order:
     """A shopper's own order; anyone else's is as good as missing."""
     order = Order.objects.filter(user=user, number=number).first()

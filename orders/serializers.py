@@ -131,7 +131,7 @@ class CheckoutSummarySerializer(serializers.Serializer):
     )
     blocked = serializers.BooleanField(source="summary.blocked")
     price_changed = serializers.BooleanField(source="summary.price_changed")
-    addresses = AddressSerializer(many=True, help_text="The shopper's saved addresses, newest first.")
+    addresses = AddressSerializer(many=True, help_text="The shopper's saved addresses, the default first, then newest first.")
 
 
 class OrderErrorSerializer(serializers.Serializer):

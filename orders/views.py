@@ -4,7 +4,7 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import InvalidPage, Paginator
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods, require_POST
@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from cart.selectors import visitor_cart_id
 
 from . import checkout, fulfilment, selectors
+from .addresses import add_address, delete_address, set_default, update_address
 from .errors import CheckoutError, OrderError
 from .forms import AddressForm, PaymentForm, SavedAddressForm
 
@@ -132,10 +133,7 @@ def order_detail(request, number):
         request,
         "orders/order_detail.html",
         {
-            "order": order,
-            "items": order.items.all(),
-            "events": order.events.all(),
-            "payments": order.payments.all(),
+            **selectors.order_page(order),
             "can_cancel": order.customer_can_cancel(),
             "placed": request.GET.get("placed") == "1",
         },
@@ -153,3 +151,59 @@ def order_cancel(request, number):
     else:
         messages.success(request, f"Order {order.number} is cancelled.")
     return redirect("order", number=order.number)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def address_book(request):
+    """The shopper's saved addresses, and a form to add one."""
+    form = AddressForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        add_address(user=request.user, data=form.cleaned_data)
+        messages.success(request, "The address is saved.")
+        return redirect("addresses")
+    return render(
+        request, "orders/address_book.html", {"addresses": selectors.saved_addresses(request.user), "form": form}
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def address_edit(request, pk):
+    address = get_object_or_404(selectors.saved_addresses(request.user), pk=pk)
+    form = AddressForm(request.POST or None, instance=address)
+    if request.method == "POST" and form.is_valid():
+        try:
+            update_address(user=request.user, address_id=address.pk, data=form.cleaned_data)
+        except OrderError as error:  # deleted meanwhile
+            messages.error(request, str(error))
+        else:
+            messages.success(request, "The address is updated.")
+        return redirect("addresses")
+    return render(request, "orders/address_edit.html", {"address": address, "form": form})
+
+
+@login_required
+@require_POST
+def address_delete(request, pk):
+    address = get_object_or_404(selectors.saved_addresses(request.user), pk=pk)
+    try:
+        delete_address(user=request.user, address_id=address.pk)
+    except OrderError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "The address is deleted. Orders placed with it keep their copy.")
+    return redirect("addresses")
+
+
+@login_required
+@require_POST
+def address_default(request, pk):
+    address = get_object_or_404(selectors.saved_addresses(request.user), pk=pk)
+    try:
+        set_default(user=request.user, address_id=address.pk)
+    except OrderError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "This is now your default address: checkout offers it first.")
+    return redirect("addresses")

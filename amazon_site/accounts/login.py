@@ -24,7 +24,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from ..core import ratelimit
-from . import signals, tokens
+from . import selectors, signals, tokens
 
 TOO_MANY_LOGINS = "Too many log-in attempts from your network. Please wait {minutes} and try again."
 LOCKED_OUT = (
@@ -73,9 +73,18 @@ def guarded(request, username, check: Callable[[], T]) -> T:
 
 
 class RateLimitedAuthenticationForm(AuthenticationForm):
+    """Log-in by username or e-mail address; both count against the account's one lock-out."""
+
     rate_limited = False
 
+    def __init__(self, request=None, *args, **kwargs):
+        super().__init__(request, *args, **kwargs)
+        self.fields["username"].label = "Username or e-mail"
+
     def clean(self):
+        # Resolved first: an address and its username are one account, with one count of failures.
+        if self.cleaned_data.get("username") is not None:
+            self.cleaned_data["username"] = selectors.username_for_login(self.cleaned_data["username"])
         try:
             return guarded(self.request, self.cleaned_data.get("username"), super().clean)
         except LoginRefused as refused:
@@ -133,6 +142,8 @@ class PasswordResetView(auth_views.PasswordResetView):
     a mail: a refusal would say that someone asked for this address before.
     """
 
+    html_email_template_name = "registration/password_reset_email_html.html"
+
     def form_valid(self, form):
         by_ip = ratelimit.limit("password-reset-ip", ratelimit.client_ip(self.request), "RATELIMIT_PASSWORD_RESET_IP")
         if not by_ip.hit():
@@ -157,6 +168,8 @@ class LogoutView(auth_views.LogoutView):
 
 class RateLimitedAuthTokenSerializer(AuthTokenSerializer):
     def validate(self, attrs):
+        if attrs.get("username"):
+            attrs["username"] = selectors.username_for_login(attrs["username"])
         try:
             return guarded(
                 self.context["request"],

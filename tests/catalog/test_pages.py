@@ -65,7 +65,7 @@ def test_search_trims_overlong_queries_and_browses_without_one(client):
 def test_signup_logs_the_new_shopper_in(client, django_user_model):
     response = client.post(
         "/accounts/signup/",
-        {"username": "newshopper", "password1": PASSWORD, "password2": PASSWORD},
+        {"username": "newshopper", "email": "new@example.com", "password1": PASSWORD, "password2": PASSWORD},
         follow=True,
     )
     assert django_user_model.objects.filter(username="newshopper").exists()
@@ -84,14 +84,15 @@ def test_signup_errors_are_shown_and_nothing_is_created(client, django_user_mode
 def test_signup_goes_home_unless_next_is_a_path_on_this_site(client, next_url):
     response = client.post(
         "/accounts/signup/",
-        {"username": "careful", "password1": PASSWORD, "password2": PASSWORD, "next": next_url},
+        {"username": "careful", "email": "careful@example.com", "password1": PASSWORD, "password2": PASSWORD, "next": next_url},
     )
     assert response["Location"] == "/"
 
 
 def test_signup_follows_next_to_a_path_on_this_site(client):
     response = client.post(
-        "/accounts/signup/", {"username": "careful", "password1": PASSWORD, "password2": PASSWORD, "next": "/cart/"}
+        "/accounts/signup/",
+        {"username": "careful", "email": "careful@example.com", "password1": PASSWORD, "password2": PASSWORD, "next": "/cart/"},
     )
     assert response["Location"] == "/cart/"
 

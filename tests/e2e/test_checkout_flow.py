@@ -62,6 +62,7 @@ def test_search_filter_buy_and_track_the_order(page, shoot):
     page.get_by_role("link", name="Create an account").click()
     expect(page.get_by_role("heading", name="Create your account")).to_be_visible()
     page.get_by_label("Username").fill("ada")
+    page.get_by_label("E-mail address").fill("ada@example.com")
     page.get_by_label(re.compile(r"^Password:?$")).fill("an analytical engine 1843")
     page.get_by_label("Password confirmation").fill("an analytical engine 1843")
     page.get_by_role("button", name="Create account").click()

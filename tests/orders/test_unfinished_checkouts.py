@@ -75,10 +75,14 @@ def test_an_order_nothing_was_charged_for_is_cancelled_and_restocked_after_the_t
     assert stock_invariant_violations() == []
 
 
-def test_an_order_whose_charge_went_through_is_paid(shopper, monkeypatch):
+def test_an_order_whose_charge_went_through_is_paid(shopper, monkeypatch, django_capture_on_commit_callbacks, mailoutbox):
     order, product = unfinished_checkout(shopper, monkeypatch, charged=True)
 
-    assert order_checkout.settle_unfinished_checkouts(now=timezone.now() + LATER) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert order_checkout.settle_unfinished_checkouts(now=timezone.now() + LATER) == 1
+    assert [(mail.subject, mail.to) for mail in mailoutbox] == [
+        (f"Your order {order.number} is confirmed", ["shopper@example.com"])
+    ]
 
     order.refresh_from_db()
     assert order.status == Status.PAID

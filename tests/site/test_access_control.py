@@ -15,12 +15,14 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from rest_framework.authtoken.models import Token
 
 from cart import services as cart_services
 from cart.models import CartLine
 from catalog.reviews.models import Review
 from orders import checkout
-from orders.models import Order, Status
+from orders.addresses import set_default
+from orders.models import Address, Order, Status
 from tests.factories import OrderFactory, UserFactory, stocked_product
 
 pytestmark = pytest.mark.django_db
@@ -58,6 +60,11 @@ class World:
     line: CartLine
     order: Order  # paid: the shopper may still cancel it, staff may pack it
     product: object
+    address: Address  # saved, the default
+
+
+ADDRESS_B = {"full_name": "Shopper B", "line1": "2 Other Road", "line2": "", "city": "Leeds",
+             "postal_code": "LS1 1AA", "country": "GB", "phone": ""}
 
 
 def denied(anonymous, shopper_b, staff, order_clerk=None):
@@ -84,6 +91,12 @@ ROUTES = {
         Attempt("post", lambda w: f"/api/staff/orders/{w.order.number}/cancel/", denied(403, 403, 403, ALLOWED), json=True),
         Attempt("get", lambda w: f"/api/staff/orders/{w.order.number}/pack/", denied(403, 403, 403, 405)),
     ],
+    "address-edit": [
+        Attempt("get", lambda w: f"/account/addresses/{w.address.pk}/edit/", denied(LOGIN, 404, 404)),
+        Attempt("post", lambda w: f"/account/addresses/{w.address.pk}/edit/", denied(LOGIN, 404, 404), ADDRESS_B),
+    ],
+    "address-delete": [Attempt("post", lambda w: f"/account/addresses/{w.address.pk}/delete/", denied(LOGIN, 404, 404))],
+    "address-default": [Attempt("post", lambda w: f"/account/addresses/{w.address.pk}/default/", denied(LOGIN, 404, 404))],
     "product-review": [
         # Only a shopper with a delivered order of the product may review it; A's order is only paid.
         Attempt("post", lambda w: f"/p/{w.product.pk}/reviews/new/", denied(LOGIN, 200, 200), {"rating": 5, "body": "Great"},
@@ -94,6 +107,14 @@ ROUTES = {
     "cart-empty": [Attempt("post", lambda w: "/cart/empty/", denied(CART, CART, CART))],
     "api-cart": [Attempt("get", lambda w: "/api/cart/", denied(OWN, OWN, OWN))],
     "orders": [Attempt("get", lambda w: "/orders/", denied(LOGIN, OWN, OWN))],
+    "account": [Attempt("get", lambda w: "/account/", denied(LOGIN, OWN, OWN))],
+    "account-name": [Attempt("post", lambda w: "/account/name/", denied(LOGIN, 302, 302), {"first_name": "B"})],
+    "account-email": [Attempt("post", lambda w: "/account/email/", denied(LOGIN, 302, 302), {"email": "b@example.org"})],
+    "account-token-revoke": [Attempt("post", lambda w: "/account/token/revoke/", denied(LOGIN, 302, 302))],
+    "addresses": [
+        Attempt("get", lambda w: "/account/addresses/", denied(LOGIN, OWN, OWN)),
+        Attempt("post", lambda w: "/account/addresses/", denied(LOGIN, 302, 302), ADDRESS_B),
+    ],
     "api-orders": [Attempt("get", lambda w: "/api/orders/", denied(403, OWN, OWN))],
     "checkout": [Attempt("get", lambda w: "/checkout/", denied(LOGIN, CART, CART))],
     "checkout-review": [
@@ -110,6 +131,7 @@ ROUTES = {
     "readyz": Public("operations probe"),
     "prometheus-django-metrics": Public("operations metrics; aggregate counters, no shopper data"),
     "signup": Public("creates the caller's own account"),
+    "email-confirm": Public("needs the signed link mailed to the address; confirms that address only"),
     "login": Public("the caller's own session"),
     "logout": Public("the caller's own session"),
     "password_change": Public("the caller's own password (login required by Django)"),
@@ -166,7 +188,7 @@ def world():
     product = stocked_product(10, title=SECRET_TITLE)
     cart = cart_services.get_or_create_cart(user=owner)
     cart_services.add_to_cart(cart.pk, product.pk, 2)
-    checkout.save_address(
+    address = checkout.save_address(
         user=owner,
         data={"full_name": "Shopper A", "line1": SECRET_STREET, "line2": "", "city": "London",
               "postal_code": "N1 9GU", "country": "GB", "phone": ""},
@@ -174,7 +196,9 @@ def world():
     order = OrderFactory(user=owner, status=Status.PAID, shipping_address={
         "full_name": "Shopper A", "line1": SECRET_STREET, "line2": "", "city": "London",
         "postal_code": "N1 9GU", "country": "GB", "phone": ""})
-    return World(owner=owner, line=CartLine.objects.get(cart=cart), order=order, product=product)
+    set_default(user=owner, address_id=address.pk)
+    Token.objects.create(user=owner)
+    return World(owner=owner, line=CartLine.objects.get(cart=cart), order=order, product=product, address=address)
 
 
 def client_for(role):
@@ -192,7 +216,12 @@ def client_for(role):
 
 def snapshot(world):
     line = CartLine.objects.filter(pk=world.line.pk).values_list("quantity", flat=True).first()
-    return line, Order.objects.get(pk=world.order.pk).status, Review.objects.count(), Order.objects.count()
+    owner = type(world.owner).objects.get(pk=world.owner.pk)
+    return (
+        line, Order.objects.get(pk=world.order.pk).status, Review.objects.count(), Order.objects.count(),
+        list(Address.objects.filter(user=owner).values()), Token.objects.filter(user=owner).exists(),
+        (owner.first_name, owner.email), list(owner.email_addresses.values()),
+    )
 
 
 ATTEMPTS = [
@@ -227,7 +256,10 @@ def test_others_cannot_read_or_change_a_shoppers_objects(world, name, index, rol
         assert response.status_code == expect, (response.status_code, response.content[:300])
     assert snapshot(world) == before, "a refused request changed the database"
     body = response.content.decode(errors="replace")
-    secrets = (SECRET_STREET, world.order.number) + (() if attempt.public_product else (SECRET_TITLE,))
+    token = Token.objects.filter(user=world.owner).values_list("key", flat=True).first()
+    secrets = (SECRET_STREET, world.order.number) + (() if attempt.public_product else (SECRET_TITLE,)) + (
+        (token,) if token else ()
+    )
     for secret in secrets:
         assert secret not in body, f"{name} shows shopper A's data ({secret!r}) to {role}"
 

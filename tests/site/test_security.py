@@ -85,6 +85,35 @@ def test_anonymous_pages_and_errors_carry_the_policy_too(client):
         assert inline_code(response.content.decode()) == [], url
 
 
+def test_the_account_pages_carry_the_policy(client):
+    from amazon_site.accounts.confirmation import make_token
+    from amazon_site.accounts.models import EmailAddress
+
+    claim = EmailAddress.objects.create(user=UserFactory(email=""), email="claimed@example.com")
+    urls = [f"/accounts/email/confirm/{make_token(claim)}/", "/accounts/email/confirm/garbled/",
+            "/accounts/password_reset/", "/accounts/password_reset/done/", "/accounts/reset/MQ/garbled-token/",
+            "/accounts/reset/done/"]
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code in (200, 400), url
+        assert response["Content-Security-Policy"] == STRICT, url
+        assert inline_code(response.content.decode()) == [], url
+
+
+def test_the_account_page_and_address_book_carry_the_policy(client):
+    from orders.checkout import save_address
+
+    shopper = UserFactory()
+    address = save_address(user=shopper, data={"full_name": "Ada Lovelace", "line1": "1 Analytical Way", "line2": "",
+                                               "city": "London", "postal_code": "N1 9GU", "country": "GB", "phone": ""})
+    client.force_login(shopper)
+    for url in ["/account/", "/account/addresses/", f"/account/addresses/{address.pk}/edit/", "/accounts/password_change/"]:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert response["Content-Security-Policy"] == STRICT, url
+        assert inline_code(response.content.decode()) == [], url
+
+
 def test_sort_select_submits_through_the_site_script_and_keeps_a_button_without_it(client):
     product = stocked_product(1)
     for url in ["/search/?q=product", f"/c/{product.category.slug}/"]:
@@ -179,7 +208,10 @@ def test_log_in_attempts_per_ip_are_limited(client, tight_limits):
 
 
 def signup(client, username, password="a much longer passphrase 9"):
-    return client.post("/accounts/signup/", {"username": username, "password1": password, "password2": password})
+    return client.post(
+        "/accounts/signup/",
+        {"username": username, "email": f"{username}@example.net", "password1": password, "password2": password},
+    )
 
 
 def test_sign_ups_per_ip_are_limited(client, tight_limits):
@@ -323,7 +355,10 @@ def test_sign_up_attempts_per_ip_are_limited_so_usernames_cannot_be_probed(clien
     assert not get_user_model().objects.filter(username="newcomer").exists()
     assert client.post(  # another network is not limited
         "/accounts/signup/",
-        {"username": "newcomer", "password1": "a much longer passphrase 9", "password2": "a much longer passphrase 9"},
+        {
+            "username": "newcomer", "email": "newcomer@example.net",
+            "password1": "a much longer passphrase 9", "password2": "a much longer passphrase 9",
+        },
         REMOTE_ADDR="10.0.0.9",
     ).status_code == 302
 

@@ -1,0 +1,2 @@
+class AccountError(Exception):
+    """A refused account change, with the message the shopper sees."""
