@@ -36,9 +36,9 @@ from datetime import UTC, datetime
 from itertools import combinations
 
 from .scoring import Rules, learn, rank_for_basket
+from .selectors import SHOWN
 
 K = 10
-SHOWN = 8  # cards on a shelf: selectors.SHOWN (not imported: selectors read the database)
 SPLITS = ("customers", "baskets")
 # One pass over the training baskets per million of them: bounds the pair counts held at once.
 BASKETS_PER_SHARD = 1_000_000

@@ -23,9 +23,6 @@ the cosine one product per cart, 2.
 """
 import csv
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
