@@ -376,6 +376,24 @@ ORDER_TAX_RATE = Decimal(env.str("ORDER_TAX_RATE", default="0"))  # a fraction o
 ORDER_UNFINISHED_CHECKOUT_MINUTES = env.int("ORDER_UNFINISHED_CHECKOUT_MINUTES", default=15)
 # How often that task runs; what shoppers are told to wait is derived from both.
 ORDER_SETTLE_INTERVAL_MINUTES = env.int("ORDER_SETTLE_INTERVAL_MINUTES", default=5)
+# Days from payment until a parcel leaves its warehouse, and days it travels: by warehouse code, then by
+# destination country, "*" matching any (JSON in the environment). See orders/delivery.py.
+SHIPPING_HANDLING_DAYS = env.int("SHIPPING_HANDLING_DAYS", default=1)
+SHIPPING_TRANSIT_DAYS = env.json("SHIPPING_TRANSIT_DAYS", default={"*": {"US": 3, "*": 7}})
+if not (
+    isinstance(SHIPPING_TRANSIT_DAYS, dict)
+    and all(
+        isinstance(countries, dict) and all(isinstance(days, int) and days >= 0 for days in countries.values())
+        for countries in SHIPPING_TRANSIT_DAYS.values()
+    )
+    and SHIPPING_HANDLING_DAYS >= 0
+):
+    raise ImproperlyConfigured(
+        'SHIPPING_TRANSIT_DAYS maps warehouse codes to {"country": days} (whole days, 0 or more), '
+        'e.g. {"*": {"US": 3, "*": 7}}; SHIPPING_HANDLING_DAYS is 0 or more.'
+    )
+# A shopper may ask to return units this many days after they were delivered.
+ORDER_RETURN_DAYS = env.int("ORDER_RETURN_DAYS", default=30)
 
 # --- Recommendations (see recommendations/scoring.py and docs/recommendations.md) ---
 # Orders with more distinct products than this are skipped: one bulk order

@@ -170,3 +170,10 @@ def cart_detail(cart_id, *, now=None) -> CartView:
             for line in lines
         ]
     )
+
+
+def held_warehouse_codes(cart_id) -> set[str]:
+    """The warehouses holding the cart's units: each is a parcel of the order, for checkout's delivery estimate."""
+    if cart_id is None:
+        return set()
+    return set(Reservation.objects.filter(line__cart_id=cart_id).values_list("warehouse__code", flat=True))

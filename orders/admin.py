@@ -17,14 +17,15 @@ from django.http import Http404, HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from amazon_site.core.admin import StoreModelAdmin
 
-from . import fulfilment, selectors
+from . import fulfilment, returns, selectors, shipments
 from .errors import OrderError
-from .forms import ReturnForm, ShipForm
-from .models import Address, Order, OrderEvent, OrderItem, Payment
+from .forms import RefuseReturnForm, ReturnForm, ShipForm
+from .models import Address, Order, OrderEvent, OrderItem, Payment, Return
 
 
 @dataclass(frozen=True)
@@ -35,16 +36,34 @@ class Move:
     form: type | None = None  # what the move asks for first
 
 
-# The order page's buttons, by the name of the Order transition each makes; "pay" is checkout's alone.
+# The order page's buttons, by the name of the transition each makes: the order's own ("pay" is
+# checkout's alone), its parcels', its returns'. Packing, shipping and delivering are the parcels'
+# buttons; the order's own only for an order paid before parcels were recorded (they make its parcel).
 MOVES = {
     "pack": Move("Mark packed", "packed", lambda pk, actor, data: fulfilment.pack(pk, actor=actor)),
     "ship": Move("Ship", "shipped", lambda pk, actor, data: fulfilment.ship(pk, actor=actor, **data), ShipForm),
     "deliver": Move("Mark delivered", "delivered", lambda pk, actor, data: fulfilment.deliver(pk, actor=actor)),
     "cancel": Move("Cancel & refund", "cancelled", lambda pk, actor, data: fulfilment.cancel_by_staff(pk, actor=actor)),
     "return_": Move(
-        "Return & refund", "returned", lambda pk, actor, data: fulfilment.return_order(pk, actor=actor, **data), ReturnForm
+        "Return & refund", "returned", lambda pk, actor, data: returns.return_everything(pk, actor=actor, **data), ReturnForm
     ),
 }
+PARCEL_MOVES = ("pack", "ship", "deliver")
+SHIPMENT_MOVES = {
+    "pack": Move("Mark packed", "packed", lambda pk, actor, data: shipments.pack(pk, actor=actor)),
+    "ship": Move("Ship", "shipped", lambda pk, actor, data: shipments.ship(pk, actor=actor, **data), ShipForm),
+    "deliver": Move("Mark delivered", "delivered", lambda pk, actor, data: shipments.deliver(pk, actor=actor)),
+}
+RETURN_MOVES = {
+    "approve": Move("Approve", "approved", lambda pk, actor, data: returns.approve(pk, actor=actor)),
+    "refuse": Move("Refuse", "refused", lambda pk, actor, data: returns.refuse(pk, actor=actor, **data), RefuseReturnForm),
+    "receive": Move(
+        "Received: refund", "received and refunded",
+        lambda pk, actor, data: returns.receive(pk, actor=actor, **data), ReturnForm,
+    ),
+}
+# What each kind of button moves, for the page's routes: (moves, what it is called in a message).
+TARGETS = {"order": (MOVES, "Order"), "shipment": (SHIPMENT_MOVES, "Parcel"), "return": (RETURN_MOVES, "Return")}
 
 
 class _RecordInline(admin.TabularInline):
@@ -86,7 +105,7 @@ class OrderAdmin(StoreModelAdmin):
     search_help_text = "Order number, or the shopper's e-mail or username."
     fields = (
         "number", "user", "status", "cancel_reason", "charge_state", "created_at",
-        "address", "shipment", "subtotal", "shipping", "tax", "total", "currency", "checkout_key",
+        "address", "subtotal", "shipping", "tax", "total", "currency", "checkout_key",
     )
     readonly_fields = fields
     inlines = [OrderItemInline, PaymentInline, OrderEventInline]
@@ -97,56 +116,79 @@ class OrderAdmin(StoreModelAdmin):
     def address(self, order):
         return render_to_string("orders/_address.html", {"address": order.shipping_address})
 
-    @admin.display(description="Shipment")
-    def shipment(self, order):
-        shipped = selectors.shipments(order)
-        if not shipped:
-            return "Not shipped yet"
-        return "; ".join(f"{event.note} ({event.created_at:%Y-%m-%d %H:%M} UTC)" for event in shipped)
-
     def get_urls(self):
-        move = path(
-            "<path:object_id>/move/<str:move>/",
-            self.admin_site.admin_view(require_POST(self.move_view)),
-            name="orders_order_move",
-        )
-        return [move, *super().get_urls()]
+        view = self.admin_site.admin_view(require_POST(self.move_view))
+        moves = [
+            path("<path:object_id>/move/<str:move>/", view, {"target": "order"}, name="orders_order_move"),
+            path("<path:object_id>/shipment/<int:target_id>/<str:move>/", view, {"target": "shipment"},
+                 name="orders_order_shipment_move"),
+            path("<path:object_id>/return/<int:target_id>/<str:move>/", view, {"target": "return"},
+                 name="orders_order_return_move"),
+        ]
+        return [*moves, *super().get_urls()]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         order = self.get_object(request, unquote(object_id))
-        moves = []
-        if order is not None and self.has_change_permission(request, order):
-            for transition in order.get_available_status_transitions():
-                if (move := MOVES.get(transition.name)) is not None:
-                    url = reverse("admin:orders_order_move", args=[order.pk, transition.name])
-                    moves.append({"label": move.label, "url": url, "form": move.form and move.form()})
-        return super().change_view(request, object_id, form_url, {"order_moves": moves, **(extra_context or {})})
+        context = {"order_moves": [], "order_shipments": [], "order_returns": []}
+        if order is not None:
+            may_move = self.has_change_permission(request, order)
+            context["order_moves"] = self._buttons(order, "order", order, may_move)
+            for shipment in selectors.order_shipments(order):
+                context["order_shipments"].append({"shipment": shipment, "moves": self._buttons(order, "shipment", shipment, may_move)})
+            for ret in selectors.order_returns(order):
+                context["order_returns"].append({"return": ret, "moves": self._buttons(order, "return", ret, may_move)})
+        return super().change_view(request, object_id, form_url, {**context, **(extra_context or {})})
 
-    def move_view(self, request, object_id, move):
-        """One move of one order, from its page's buttons; the service decides whether it can be made now."""
-        if move not in MOVES:
+    def _buttons(self, order, target, obj, may_move) -> list[dict]:
+        """One button per move the state machine of ``obj`` (the order, a parcel, a return) allows now."""
+        if not may_move:
+            return []
+        moves, _ = TARGETS[target]
+        has_parcels = target == "order" and order.shipments.exists()
+        available = {transition.name for transition in obj.get_available_status_transitions()}
+        buttons = []
+        for name, move in moves.items():
+            if name not in available or (has_parcels and name in PARCEL_MOVES):
+                continue
+            if target == "order":
+                url = reverse("admin:orders_order_move", args=[order.pk, name])
+            else:
+                url = reverse(f"admin:orders_order_{target}_move", args=[order.pk, obj.pk, name])
+            buttons.append({"label": move.label, "url": url, "form": move.form and move.form(auto_id=f"id_{target}{obj.pk}_%s")})
+        return buttons
+
+    def move_view(self, request, object_id, move, target, target_id=None):
+        """One move of the order, a parcel or a return, from the order page's buttons; the service decides."""
+        moves, noun = TARGETS[target]
+        if move not in moves:
             raise Http404("No such move.")
         if not self.has_change_permission(request):
             raise PermissionDenied
         order = self.get_object(request, unquote(object_id))
         if order is None:
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
-        step = MOVES[move]
+        if target == "shipment" and not order.shipments.filter(pk=target_id).exists():
+            raise Http404("No such parcel in this order.")
+        if target == "return" and not order.returns.filter(pk=target_id).exists():
+            raise Http404("No such return of this order.")
+        step = moves[move]
+        name = f"Order {order.number}" if target == "order" else f"{noun} {target_id} of order {order.number}"
+        back = HttpResponseRedirect(reverse("admin:orders_order_change", args=[order.pk]))
         data = {}
         if step.form is not None:
             form = step.form(request.POST)
             if not form.is_valid():
-                errors = "; ".join(f"{form[name].label}: {' '.join(e)}" for name, e in form.errors.items())
-                self.message_user(request, f"Order {order.number} was not {step.done}. {errors}", messages.ERROR)
-                return HttpResponseRedirect(reverse("admin:orders_order_change", args=[order.pk]))
+                errors = "; ".join(f"{form[field].label}: {' '.join(e)}" for field, e in form.errors.items())
+                self.message_user(request, f"{name} was not {step.done}. {errors}", messages.ERROR)
+                return back
             data = form.cleaned_data
         try:
-            step.apply(order.pk, request.user, data)
+            step.apply(order.pk if target == "order" else target_id, request.user, data)
         except OrderError as error:
             self.message_user(request, str(error), messages.ERROR)
         else:
-            self.message_user(request, f"Order {order.number} {step.done}.", messages.SUCCESS)
-        return HttpResponseRedirect(reverse("admin:orders_order_change", args=[order.pk]))
+            self.message_user(request, f"{name} {step.done}.", messages.SUCCESS)
+        return back
 
     def has_add_permission(self, request):
         return False  # orders come from checkout
@@ -213,3 +255,28 @@ class AddressAdmin(StoreModelAdmin):
     list_filter = ("country",)
     search_fields = ("full_name", "city", "postal_code", "user__email", "user__username")
     raw_id_fields = ("user",)
+
+
+@admin.register(Return)
+class ReturnAdmin(StoreModelAdmin):
+    """Returns to decide and receive; the moves are buttons on the order's page, where the parcels are."""
+
+    list_display = ("pk", "order_link", "status", "reason", "created_at", "refund_amount")
+    list_filter = ("status", "reason", "created_at")
+    list_select_related = ("order",)
+    search_fields = ("order__number",)
+    search_help_text = "Order number."
+    fields = ("order_link", "status", "reason", "comment", "staff_note", "refund_amount", "restocked", "created_at", "received_at")
+    readonly_fields = fields
+
+    @admin.display(description="Order", ordering="order__number")
+    def order_link(self, ret):
+        url = reverse("admin:orders_order_change", args=[ret.order_id])
+        return format_html('<a href="{}">{}</a>', url, ret.order.number)
+
+    def has_add_permission(self, request):
+        return False  # shoppers ask for returns; staff take a whole order back from its page
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+

@@ -23,8 +23,8 @@ from rest_framework.views import APIView
 from amazon_site.core.parsers import JSONParser
 from cart.selectors import visitor_cart_id
 
-from . import checkout, fulfilment, selectors
-from .errors import CheckoutError, CheckoutErrorCode, OrderError
+from . import checkout, fulfilment, returns, selectors, shipments
+from .errors import CheckoutError, CheckoutErrorCode, OrderError, OrderErrorCode
 from .models import Order
 from .payments import Card
 from .serializers import (
@@ -36,9 +36,13 @@ from .serializers import (
     OrderSummarySerializer,
     PaymentDeclinedSerializer,
     PaymentUnconfirmedSerializer,
+    RefuseReturnSerializer,
+    ReturnRecordSerializer,
+    ReturnRequestSerializer,
     ReturnSerializer,
     ShipSerializer,
     StaffMoveSerializer,
+    StaffReturnMoveSerializer,
 )
 
 MOVE_REFUSED = OpenApiResponse(OrderErrorSerializer, "The order's state does not allow this; `detail` says why.")
@@ -183,7 +187,7 @@ class CanChangeOrders(BasePermission):
 
 
 class StaffMoveView(APIView):
-    """POST /api/staff/orders/<number>/<move>/: pack, ship, deliver, cancel or return an order."""
+    """POST /api/staff/orders/<number>/<move>/: pack, ship (one parcel), deliver, cancel or take back an order."""
 
     permission_classes = [IsAdminUser, CanChangeOrders]
     MOVES = {
@@ -191,7 +195,7 @@ class StaffMoveView(APIView):
         "ship": (ShipSerializer, lambda order, actor, data: fulfilment.ship(order.pk, actor=actor, **data)),
         "deliver": (None, lambda order, actor, data: fulfilment.deliver(order.pk, actor=actor)),
         "cancel": (None, lambda order, actor, data: fulfilment.cancel_by_staff(order.pk, actor=actor)),
-        "return": (ReturnSerializer, lambda order, actor, data: fulfilment.return_order(order.pk, actor=actor, **data)),
+        "return": (ReturnSerializer, lambda order, actor, data: returns.return_everything(order.pk, actor=actor, **data).order),
     }
 
     @extend_schema(
@@ -212,3 +216,81 @@ class StaffMoveView(APIView):
         except OrderError as error:
             return _refused(error)
         return Response(OrderSerializer(order).data)
+
+
+class OrderReturnsView(APIView):
+    """POST /api/orders/<number>/returns/: the shopper asks to return units of a delivered order."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=ReturnRequestSerializer, responses={201: ReturnRecordSerializer, 409: MOVE_REFUSED})
+    def post(self, request, number):
+        order = selectors.order_for_user(request.user, number)
+        serializer = ReturnRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        quantities = {}
+        for line in data["lines"]:
+            quantities[line["item_id"]] = quantities.get(line["item_id"], 0) + line["quantity"]
+        try:
+            ret = returns.request_return(
+                user=request.user, order_id=order.pk, quantities=quantities, reason=data["reason"], comment=data["comment"]
+            )
+        except OrderError as error:
+            return _refused(error)
+        return Response(ReturnRecordSerializer(ret).data, status=status.HTTP_201_CREATED)
+
+
+class StaffShipmentMoveView(APIView):
+    """POST /api/staff/shipments/<id>/<move>/: pack, ship or deliver one parcel."""
+
+    permission_classes = [IsAdminUser, CanChangeOrders]
+    MOVES = {
+        "pack": (None, lambda pk, actor, data: shipments.pack(pk, actor=actor)),
+        "ship": (ShipSerializer, lambda pk, actor, data: shipments.ship(pk, actor=actor, **data)),
+        "deliver": (None, lambda pk, actor, data: shipments.deliver(pk, actor=actor)),
+    }
+
+    @extend_schema(
+        parameters=[OpenApiParameter("move", str, OpenApiParameter.PATH, enum=list(MOVES))],
+        request=ShipSerializer,
+        responses={200: OrderSerializer, 409: MOVE_REFUSED},
+    )
+    def post(self, request, pk, move):
+        return _staff_move(request, self.MOVES[move], pk, lambda moved: moved.order)
+
+
+class StaffReturnMoveView(APIView):
+    """POST /api/staff/returns/<id>/<move>/: approve, refuse (with a note) or receive (restockable or not) a return."""
+
+    permission_classes = [IsAdminUser, CanChangeOrders]
+    MOVES = {
+        "approve": (None, lambda pk, actor, data: returns.approve(pk, actor=actor)),
+        "refuse": (RefuseReturnSerializer, lambda pk, actor, data: returns.refuse(pk, actor=actor, **data)),
+        "receive": (ReturnSerializer, lambda pk, actor, data: returns.receive(pk, actor=actor, **data)),
+    }
+
+    @extend_schema(
+        parameters=[OpenApiParameter("move", str, OpenApiParameter.PATH, enum=list(MOVES))],
+        request=StaffReturnMoveSerializer,
+        responses={200: OrderSerializer, 409: MOVE_REFUSED},
+    )
+    def post(self, request, pk, move):
+        return _staff_move(request, self.MOVES[move], pk, lambda moved: moved.order)
+
+
+def _staff_move(request, move, pk, order_of) -> Response:
+    """Validate the body, make the move through its service, answer with the order as it is now."""
+    input_serializer, apply = move
+    data = {}
+    if input_serializer is not None:
+        serializer = input_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+    try:
+        moved = apply(int(pk), request.user, data)
+    except OrderError as error:
+        if error.code == OrderErrorCode.NOT_FOUND:
+            return Response({"detail": str(error), "code": error.code}, status=status.HTTP_404_NOT_FOUND)
+        return _refused(error)
+    return Response(OrderSerializer(Order.objects.get(pk=order_of(moved).pk)).data)

@@ -8,6 +8,9 @@ under that order lock only, never under a stock lock (see ``catalog/stock.py``
 for the lock order).
 """
 import logging
+from decimal import Decimal
+
+from django.db.models import Sum
 
 from . import emails
 from .errors import OrderError, OrderErrorCode
@@ -68,27 +71,44 @@ def find_unrecorded_charge(order: Order) -> None:
         record_charge(order, charge, gateway=gateway.name)
 
 
-def refund(order: Order) -> None:
-    """Refund a successful charge once; the order row lock rules out a second refund racing this one."""
+def refunded(order: Order) -> Decimal:
+    """What the gateway has given back on the order so far."""
+    total = order.payments.filter(kind=Payment.Kind.REFUND, outcome=Payment.Outcome.SUCCEEDED).aggregate(sum=Sum("amount"))
+    return total["sum"] or Decimal("0.00")
+
+
+def refund(order: Order, *, amount: Decimal | None = None, key: str = "", mail: bool = True) -> Payment | None:
+    """Refund ``amount`` of the order's successful charge, or all that is left of it; None if nothing is.
+
+    The order row lock rules out a second refund racing this one, and never
+    more than the charge goes back: a cancel after a partial refund gives the
+    rest. ``key`` tells the gateway's idempotency keys of several partial
+    refunds (returns) apart; ``mail=False`` when the caller's own mail tells of it.
+    """
     charge = order.payments.filter(kind=Payment.Kind.CHARGE, outcome=Payment.Outcome.SUCCEEDED).first()
-    if charge is None or order.payments.filter(kind=Payment.Kind.REFUND, outcome=Payment.Outcome.SUCCEEDED).exists():
-        return
+    if charge is None:
+        return None
+    left = charge.amount - refunded(order)
+    amount = left if amount is None else min(amount, left)
+    if amount <= 0:
+        return None
     answer = get_gateway().refund(
-        amount=charge.amount, currency=order.currency, charge_reference=charge.reference,
-        idempotency_key=f"refund-{order.number}",
+        amount=amount, currency=order.currency, charge_reference=charge.reference,
+        idempotency_key=f"refund-{order.number}{key and '-' + key}",
     )
-    Payment.objects.create(
+    payment = Payment.objects.create(
         order=order,
         kind=Payment.Kind.REFUND,
         outcome=Payment.Outcome.SUCCEEDED if answer.succeeded else Payment.Outcome.DECLINED,
         gateway=charge.gateway,
         reference=answer.reference,
-        amount=charge.amount,
+        amount=amount,
         card_brand=charge.card_brand,
         card_last4=charge.card_last4,
         message=answer.message,
     )
-    if answer.succeeded:
-        emails.queue(order, "refunded")
-    else:
+    if not answer.succeeded:
         raise OrderError(f"The refund failed: {answer.message or 'the gateway refused it'}.", OrderErrorCode.REFUND_FAILED)
+    if mail:
+        emails.queue(order, "refunded")
+    return payment

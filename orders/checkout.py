@@ -26,7 +26,7 @@ from amazon_site.core import metrics, ratelimit
 from cart import services as cart_services
 from cart.errors import CartError, CartErrorCode
 
-from . import charges, emails, fulfilment
+from . import charges, emails, fulfilment, timeline
 from .errors import CheckoutError, CheckoutErrorCode, OrderError
 from .models import ADDRESS_FIELDS, Address, CancelReason, ChargeState, Order, OrderItem, Payment, Status
 from .payments import Card, GatewayUnavailable, get_gateway
@@ -179,7 +179,7 @@ def _place(user, cart_id, address, checkout_key, expected_total) -> Order:
         )
         for line in sold
     )
-    fulfilment.log_move(order, "", actor=user, note="Order placed")
+    timeline.log_move(order, "", actor=user, note="Order placed")
     return order
 
 
@@ -205,7 +205,7 @@ def _charge(order, card: Card, *, user, cart_id) -> PlaceResult:
         metrics.checkout("unconfirmed")
         return PlaceResult(order, payment_unconfirmed=True)
     with transaction.atomic():
-        order = fulfilment.lock_order(order.pk)
+        order = timeline.lock_order(order.pk)
         if order.status != Status.PENDING:
             # Settled meanwhile: cancelled, or taken for an unfinished checkout.
             # A charge that went through goes back (unless that settling found it first).
@@ -218,7 +218,7 @@ def _charge(order, card: Card, *, user, cart_id) -> PlaceResult:
             order, charge, gateway=gateway.name, card_brand=card.brand, card_last4=card.last4, save=False
         )
         if charge.succeeded:
-            fulfilment.move(order, "pay", actor=user, note=f"Paid with {card.brand} ending {card.last4}")
+            fulfilment.pay(order, actor=user, note=f"Paid with {card.brand} ending {card.last4}")
             emails.queue(order, "placed")
         else:
             fulfilment.cancel(order, CancelReason.PAYMENT_FAILED, actor=user, note=charge.message)
@@ -267,7 +267,7 @@ def settle_unfinished_checkouts(*, now=None) -> int:
         try:
             charge = gateway.find_charge(idempotency_key=charges.charge_key(number))
             with transaction.atomic():
-                order = fulfilment.lock_order(order_id)
+                order = timeline.lock_order(order_id)
                 if order.payments.filter(kind=Payment.Kind.CHARGE).exists():
                     continue  # its checkout finished after all
                 if order.status == Status.PENDING:
@@ -290,7 +290,7 @@ def _settle_pending(order, charge, *, gateway: str) -> None:
         return
     charges.record_charge(order, charge, gateway=gateway)
     if charge.succeeded:
-        fulfilment.move(order, "pay", actor=None, note=UNFINISHED_PAID)
+        fulfilment.pay(order, actor=None, note=UNFINISHED_PAID)
         emails.queue(order, "placed")  # the shopper was told "not confirmed yet"; this confirms it
     else:
         fulfilment.cancel(order, CancelReason.PAYMENT_FAILED, actor=None, note=charge.message)

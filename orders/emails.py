@@ -13,8 +13,6 @@ here, not in ``orders.tasks``: checkout and fulfilment queue them, and
 checkout and tasks import each other. Their registered names stay
 ``orders.tasks.*``, what queued messages carry.
 """
-from urllib.parse import quote
-
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -23,6 +21,7 @@ from django.template.loader import render_to_string
 from amazon_site.celery import enqueue_on_commit
 
 from . import selectors
+from .delivery import tracking_url
 from .models import Order
 
 SUBJECTS = {
@@ -31,6 +30,9 @@ SUBJECTS = {
     "delivered": "Your order {number} was delivered",
     "cancelled": "Your order {number} is cancelled",
     "refunded": "Your refund for order {number}",
+    "return_approved": "Your return for order {number} is approved",
+    "return_refused": "Your return for order {number} was not accepted",
+    "return_received": "We received your return for order {number}",
 }
 
 
@@ -41,9 +43,9 @@ def queue(order, kind: str, **details) -> None:
     if kind == "placed":
         enqueue_on_commit(order_confirmation_task, order.pk)
     elif kind == "shipped":
-        enqueue_on_commit(shipping_notice_task, order.pk, details["carrier"], details["tracking_number"])
+        enqueue_on_commit(shipping_notice_task, order.pk, details["carrier"], details["tracking_number"], details.get("shipment_id"))
     else:
-        enqueue_on_commit(order_mail_task, order.pk, kind)
+        enqueue_on_commit(order_mail_task, order.pk, kind, details.get("return_id"))
 
 
 def send_order_confirmation(order_id) -> None:
@@ -57,6 +59,9 @@ def send_order_mail(order_id, kind: str, **details) -> None:
     context = {**selectors.order_page(order), **details, "kind": kind}
     if kind == "shipped":
         context["tracking_url"] = tracking_url(details.get("carrier", ""), details.get("tracking_number", ""))
+    # The parcel or the return a mail is about, from the lists the order's page shows.
+    context["shipment"] = next((s for s in context["shipments"] if s.pk == details.get("shipment_id")), None)
+    context["ret"] = next((r for r in context["returns"] if r.pk == details.get("return_id")), None)
     mail = EmailMultiAlternatives(
         SUBJECTS[kind].format(number=order.number),
         render_to_string(f"orders/email/{kind}.txt", context),
@@ -67,14 +72,6 @@ def send_order_mail(order_id, kind: str, **details) -> None:
     mail.send()
 
 
-def tracking_url(carrier: str, tracking_number: str) -> str:
-    """The carrier's tracking page for a parcel (ORDER_TRACKING_URLS), or "" for a carrier it does not list."""
-    pattern = {name.lower(): url for name, url in settings.ORDER_TRACKING_URLS.items()}.get(carrier.strip().lower())
-    if not pattern or not tracking_number:
-        return ""
-    return pattern.format(number=quote(tracking_number.strip(), safe=""))
-
-
 @shared_task(name="orders.tasks.send_order_confirmation")
 def order_confirmation_task(order_id):
     send_order_confirmation(order_id)
@@ -82,10 +79,10 @@ def order_confirmation_task(order_id):
 
 # The carrier and number are optional: messages queued before they were passed carry only the id.
 @shared_task(name="orders.tasks.send_shipping_notice")
-def shipping_notice_task(order_id, carrier="", tracking_number=""):
-    send_order_mail(order_id, "shipped", carrier=carrier, tracking_number=tracking_number)
+def shipping_notice_task(order_id, carrier="", tracking_number="", shipment_id=None):
+    send_order_mail(order_id, "shipped", carrier=carrier, tracking_number=tracking_number, shipment_id=shipment_id)
 
 
 @shared_task(name="orders.tasks.send_order_mail")
-def order_mail_task(order_id, kind):
-    send_order_mail(order_id, kind)
+def order_mail_task(order_id, kind, return_id=None):
+    send_order_mail(order_id, kind, return_id=return_id)

@@ -21,6 +21,8 @@ class OrderErrorCode(models.TextChoices):
     NOT_FOUND = "not_found", "No such order."
     INVALID_MOVE = "invalid_move", "The order's status does not allow this move."
     SHIPPING_DETAILS_MISSING = "shipping_details_missing", "Shipping needs a carrier and a tracking number."
+    SEVERAL_PARCELS = "several_parcels", "The order goes out in several parcels: ship each on its own."
+    RETURN_NOT_ALLOWED = "return_not_allowed", "These units cannot be returned (not delivered, too late, or already returned)."
     REFUND_FAILED = "refund_failed", "The gateway refused the refund."
 
 

@@ -1,4 +1,4 @@
-"""Shopper and staff input for orders: addresses, the card, shipping details.
+"""Shopper and staff input for orders: addresses, the card, shipping details, returns.
 
 Forms only check what was typed (a card as ``orders.cards`` says, as the API
 does); ``orders.checkout`` and ``orders.fulfilment`` decide what may happen.
@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from . import cards
-from .models import ADDRESS_FIELDS, Address
+from .models import ADDRESS_FIELDS, Address, ReturnReason
 from .payments import Card
 
 
@@ -109,3 +109,35 @@ class ShipForm(forms.Form):
 
 class ReturnForm(forms.Form):
     restockable = forms.BooleanField(required=False, initial=True, label="Goods can be sold again")
+
+
+class RefuseReturnForm(forms.Form):
+    note = forms.CharField(max_length=300, label="Why (the shopper reads this)")
+
+
+class ReturnRequestForm(forms.Form):
+    """The shopper's return: units per item (up to what may still go back), a reason, a comment."""
+
+    reason = forms.ChoiceField(choices=[("", "Choose a reason")] + ReturnReason.choices)
+    comment = forms.CharField(max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, choices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.choices = choices
+        for choice in choices:
+            self.fields[f"item_{choice.item.pk}"] = forms.TypedChoiceField(
+                label=choice.item.title, coerce=int, initial=0, required=False, empty_value=0,
+                choices=[(units, str(units)) for units in range(choice.returnable + 1)],
+            )
+
+    def item_fields(self):
+        return [self[f"item_{choice.item.pk}"] for choice in self.choices]
+
+    def clean(self):
+        data = super().clean()
+        if not any(data.get(f"item_{choice.item.pk}") for choice in self.choices):
+            raise ValidationError("Choose how many units of at least one item you are sending back.")
+        return data
+
+    def quantities(self) -> dict[int, int]:
+        return {choice.item.pk: self.cleaned_data.get(f"item_{choice.item.pk}") or 0 for choice in self.choices}

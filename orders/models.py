@@ -1,4 +1,4 @@
-"""Orders, what they hold, how they were paid, and their tracking timeline.
+"""Orders, what they hold, how they were paid and shipped, their returns, and their tracking timeline.
 
 ``Order.status`` is a protected FSM field: it changes only through the
 transition methods below, which ``orders.checkout`` and ``orders.fulfilment``
@@ -139,7 +139,11 @@ class Order(FSMModelMixin, models.Model):
     }
 
     def customer_can_cancel(self) -> bool:
-        return self.status in CUSTOMER_CANCELLABLE_STATUSES
+        return self.status in CUSTOMER_CANCELLABLE_STATUSES and not self.shipments.exclude(status=ShipmentStatus.PENDING).exists()
+
+    def nothing_shipped(self) -> bool:
+        """A parcel on its way cannot be called back: an order with one is returned, not cancelled."""
+        return not self.shipments.filter(status__in=SENT_SHIPMENT_STATUSES).exists()
 
     @transition(field=status, source=Status.PENDING, target=Status.PAID)
     def pay(self):
@@ -157,7 +161,7 @@ class Order(FSMModelMixin, models.Model):
     def deliver(self):
         pass
 
-    @transition(field=status, source=STAFF_CANCELLABLE_STATUSES, target=Status.CANCELLED)
+    @transition(field=status, source=STAFF_CANCELLABLE_STATUSES, target=Status.CANCELLED, conditions=[nothing_shipped])
     def cancel(self):
         pass
 
@@ -185,6 +189,152 @@ class OrderItem(models.Model):
         return f"{self.quantity} × {self.title}"
 
 
+class ShipmentStatus(models.TextChoices):
+    PENDING = "pending", "Being prepared"
+    PACKED = "packed", "Packed"
+    SHIPPED = "shipped", "Shipped"
+    DELIVERED = "delivered", "Delivered"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+SENT_SHIPMENT_STATUSES = (ShipmentStatus.SHIPPED, ShipmentStatus.DELIVERED)
+
+
+class Shipment(FSMModelMixin, models.Model):
+    """One parcel of an order: the units one warehouse sends, packed and shipped on their own.
+
+    Made when the order is paid, one per warehouse its units were taken from
+    (the items' allocations). The order's status follows its parcels
+    (``orders.shipments``): packed, shipped or delivered once all of them are.
+    """
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="shipments")
+    # None: units sold without a warehouse on record (orders written before shipments, or imported).
+    warehouse = models.ForeignKey("catalog.Warehouse", null=True, on_delete=models.PROTECT, related_name="+")
+    status = FSMField(default=ShipmentStatus.PENDING, choices=ShipmentStatus.choices, protected=True)
+    carrier = models.CharField(max_length=50, blank=True)
+    tracking_number = models.CharField(max_length=64, blank=True)
+    # Set when made, again when shipped; what the order page promises.
+    estimated_delivery = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["order_id", "id"]
+        indexes = [
+            # The staff dashboard's parcels waiting to be packed or shipped.
+            models.Index(fields=["status"], condition=Q(status__in=["pending", "packed"]), name="shipment_waiting"),
+        ]
+
+    def __str__(self):
+        return f"Parcel {self.pk} of order {self.order_id}"
+
+    VERBS = {"pack": "packed", "ship": "shipped", "deliver": "delivered", "cancel": "cancelled"}
+
+    @transition(field=status, source=ShipmentStatus.PENDING, target=ShipmentStatus.PACKED)
+    def pack(self):
+        pass
+
+    @transition(field=status, source=ShipmentStatus.PACKED, target=ShipmentStatus.SHIPPED)
+    def ship(self):
+        pass
+
+    @transition(field=status, source=ShipmentStatus.SHIPPED, target=ShipmentStatus.DELIVERED)
+    def deliver(self):
+        pass
+
+    @transition(field=status, source=[ShipmentStatus.PENDING, ShipmentStatus.PACKED], target=ShipmentStatus.CANCELLED)
+    def cancel(self):
+        pass
+
+
+class ShipmentLine(models.Model):
+    """Units of one order item in one parcel."""
+
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="lines")
+    item = models.ForeignKey(OrderItem, on_delete=models.CASCADE, related_name="shipment_lines")
+    quantity = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.CheckConstraint(condition=Q(quantity__gte=1), name="shipment_line_quantity_positive")]
+
+
+class ReturnStatus(models.TextChoices):
+    REQUESTED = "requested", "Requested"
+    APPROVED = "approved", "Approved: send it back"
+    REFUSED = "refused", "Refused"
+    RECEIVED = "received", "Received and refunded"
+
+
+# Returns staff still have to act on: decide, or receive.
+WAITING_RETURN_STATUSES = (ReturnStatus.REQUESTED, ReturnStatus.APPROVED)
+# Returns whose units are on their way back or back: a refused one leaves its units with the shopper.
+LIVE_RETURN_STATUSES = (ReturnStatus.REQUESTED, ReturnStatus.APPROVED, ReturnStatus.RECEIVED)
+
+
+class ReturnReason(models.TextChoices):
+    DAMAGED = "damaged", "Arrived damaged or faulty"
+    WRONG_ITEM = "wrong_item", "Not what I ordered"
+    NOT_AS_DESCRIBED = "not_as_described", "Not as described"
+    UNWANTED = "unwanted", "No longer needed"
+    OTHER = "other", "Other"
+
+
+class Return(FSMModelMixin, models.Model):
+    """Units of a delivered order a shopper sends back, and the refund for them (``orders.returns``)."""
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="returns")
+    status = FSMField(default=ReturnStatus.REQUESTED, choices=ReturnStatus.choices, protected=True)
+    reason = models.CharField(max_length=20, choices=ReturnReason.choices)
+    comment = models.CharField(max_length=500, blank=True)
+    staff_note = models.CharField(max_length=300, blank=True)
+    # Set when received: what the gateway gave back, and whether the units could be sold again.
+    refund_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    restocked = models.BooleanField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    received_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The dashboard's returns waiting, without reading the ones done.
+            models.Index(fields=["created_at"], condition=Q(status__in=["requested", "approved"]), name="return_waiting"),
+        ]
+
+    def __str__(self):
+        return f"Return {self.pk} of order {self.order_id}"
+
+    VERBS = {"approve": "approved", "refuse": "refused", "receive": "received"}
+
+    @transition(field=status, source=ReturnStatus.REQUESTED, target=ReturnStatus.APPROVED)
+    def approve(self):
+        pass
+
+    @transition(field=status, source=ReturnStatus.REQUESTED, target=ReturnStatus.REFUSED)
+    def refuse(self):
+        pass
+
+    # Staff may receive a parcel that came back before they approved it.
+    @transition(field=status, source=WAITING_RETURN_STATUSES, target=ReturnStatus.RECEIVED)
+    def receive(self):
+        pass
+
+
+class ReturnLine(models.Model):
+    """Units of one order item in a return, and the warehouse they go back to."""
+
+    ret = models.ForeignKey(Return, on_delete=models.CASCADE, related_name="lines")
+    item = models.ForeignKey(OrderItem, on_delete=models.PROTECT, related_name="return_lines")
+    warehouse = models.ForeignKey("catalog.Warehouse", null=True, on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.CheckConstraint(condition=Q(quantity__gte=1), name="return_line_quantity_positive")]
+
+
 class OrderEvent(models.Model):
     """One step of an order's tracking timeline."""
 
@@ -193,6 +343,8 @@ class OrderEvent(models.Model):
     to_status = models.CharField(max_length=20, choices=Status.choices)
     created_at = models.DateTimeField(default=timezone.now)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # A step that is not a change of status ("Partly shipped", "Return requested"); blank: the status names it.
+    title = models.CharField(max_length=60, blank=True)
     note = models.CharField(max_length=300, blank=True)
 
     class Meta:
@@ -200,6 +352,10 @@ class OrderEvent(models.Model):
 
     def __str__(self):
         return f"{self.from_status or 'new'} → {self.to_status}"
+
+    @property
+    def heading(self) -> str:
+        return self.title or self.get_to_status_display()
 
 
 class Payment(models.Model):

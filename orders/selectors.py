@@ -4,26 +4,36 @@ Apps above orders (recommendations) read orders through the functions near
 the end, so the status rules stay in ``orders.models``. ``staff_dashboard`` is
 the orders panel of the admin index.
 """
+from collections import Counter
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import Count, Q, Sum
 from django.http import Http404
 from django.utils import timezone
 
 from amazon_site.core import dashboard
 from amazon_site.core.dashboard import Figure, changelist, counted
-from cart.selectors import cart_detail
+from cart.selectors import cart_detail, held_warehouse_codes
 
+from .delivery import estimated_delivery, tracking_url
 from .models import (
     CURRENCY,
+    LIVE_RETURN_STATUSES,
     NOT_BOUGHT_STATUSES,
     PAID_STATUSES,
     UNSETTLED_CHARGE_STATES,
+    WAITING_RETURN_STATUSES,
     Address,
     CancelReason,
     Order,
     OrderItem,
+    Return,
+    ReturnLine,
+    Shipment,
+    ShipmentStatus,
     Status,
 )
 from .pricing import Totals, order_totals
@@ -95,8 +105,72 @@ def orders_for_user(user):
 
 
 def order_page(order) -> dict:
-    """What an order's page shows, and its mails too: the order, its items, its timeline and its payments."""
-    return {"order": order, "items": order.items.all(), "events": order.events.all(), "payments": order.payments.all()}
+    """What an order's page shows, and its mails too: the order, its items, parcels, returns, timeline and payments."""
+    return {
+        "order": order,
+        "items": order.items.all(),
+        "shipments": order_shipments(order),
+        "returns": order_returns(order),
+        "events": order.events.all(),
+        "payments": order.payments.all(),
+    }
+
+
+def order_shipments(order) -> list[Shipment]:
+    """The order's parcels, each with its lines, a ``label`` ("Parcel 1 of 2") and a ``tracking_url``."""
+    shipments = list(order.shipments.select_related("warehouse").prefetch_related("lines__item"))
+    live = [shipment for shipment in shipments if shipment.status != ShipmentStatus.CANCELLED]
+    for position, shipment in enumerate(shipments, 1):
+        shipment.label = f"Parcel {position} of {len(shipments)}" if len(shipments) > 1 else "Your parcel"
+        shipment.tracking_url = tracking_url(shipment.carrier, shipment.tracking_number)
+        shipment.is_live = shipment in live
+    return shipments
+
+
+def order_returns(order) -> list[Return]:
+    return list(order.returns.prefetch_related("lines__item"))
+
+
+def delivered_at(order):
+    """When the order's last parcel was delivered (None: not delivered)."""
+    event = order.events.filter(to_status=Status.DELIVERED).exclude(from_status=Status.DELIVERED).last()
+    return event.created_at if event else None
+
+
+def return_window_ends(order):
+    """The last moment a return of the order may be asked for, or None if it cannot be (not delivered)."""
+    if order.status != Status.DELIVERED or (delivered := delivered_at(order)) is None:
+        return None
+    return delivered + timedelta(days=settings.ORDER_RETURN_DAYS)
+
+
+def returnable_units(order) -> dict[int, int]:
+    """Units of each item (by id) the shopper still has and may send back: bought, not in a live return."""
+    taken = Counter()
+    for line in ReturnLine.objects.filter(ret__order=order, ret__status__in=LIVE_RETURN_STATUSES):
+        taken[line.item_id] += line.quantity
+    return {item.pk: item.quantity - taken[item.pk] for item in order.items.all() if item.quantity > taken[item.pk]}
+
+
+@dataclass(frozen=True)
+class ReturnChoice:
+    item: OrderItem
+    returnable: int  # units the shopper may still send back
+
+
+def return_choices(order, *, now=None) -> tuple[list[ReturnChoice], object]:
+    """What the shopper may send back now, and until when: ([], None) once that is nothing."""
+    ends = return_window_ends(order)
+    if ends is None or (now or timezone.now()) > ends:
+        return [], None
+    left = returnable_units(order)
+    return [ReturnChoice(item, left[item.pk]) for item in order.items.all() if item.pk in left], ends
+
+
+def delivery_estimates(cart_id, country: str, *, now=None) -> list:
+    """The arrival day of each parcel the cart would make (by the warehouses holding its units), soonest first."""
+    codes = held_warehouse_codes(cart_id)
+    return sorted({estimated_delivery(code, country, now=now) for code in codes or [None]})
 
 
 def order_for_user(user, number) -> Order:
@@ -198,6 +272,11 @@ def staff_dashboard(*, now=None) -> list[Figure]:
         counted(
             "Waiting to be shipped", unordered.filter(status=Status.PACKED), changelist(Order, status__exact=Status.PACKED)
         ),
+        counted(
+            "Returns waiting",
+            Return.objects.order_by().filter(status__in=WAITING_RETURN_STATUSES),
+            changelist(Return, status__in=",".join(WAITING_RETURN_STATUSES)),
+        ),
         Figure(
             "Failed payments this week",
             f"{sales['failed']:,}",
@@ -216,6 +295,3 @@ def _money(amount: Decimal | None) -> str:
     return f"{amount or Decimal('0.00'):,.2f}"
 
 
-def shipments(order) -> list:
-    """The order's shipping steps (carrier and tracking number in the note), oldest first."""
-    return list(order.events.filter(to_status=Status.SHIPPED))

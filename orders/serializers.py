@@ -2,26 +2,74 @@ from rest_framework import serializers
 
 from . import cards
 from .errors import CheckoutErrorCode, OrderErrorCode
-from .models import ADDRESS_FIELDS, Address, Order, OrderEvent, OrderItem, Payment
+from .delivery import tracking_url
+from .models import ADDRESS_FIELDS, Address, Order, OrderEvent, OrderItem, Payment, Return, ReturnReason, Shipment
 from .selectors import saved_addresses
 
 
 class OrderItemSerializer(serializers.ModelSerializer):
     class Meta:
         model = OrderItem
-        fields = ("product_id", "title", "unit_price", "quantity", "line_total")
+        fields = ("id", "product_id", "title", "unit_price", "quantity", "line_total")
 
 
 class OrderEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = OrderEvent
-        fields = ("from_status", "to_status", "created_at", "note")
+        fields = ("from_status", "to_status", "title", "created_at", "note")
 
 
 class PaymentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Payment
         fields = ("kind", "outcome", "amount", "card_brand", "card_last4", "created_at")
+
+
+class ShipmentLineSerializer(serializers.Serializer):
+    item_id = serializers.IntegerField()
+    title = serializers.CharField(source="item.title")
+    quantity = serializers.IntegerField()
+
+
+class ShipmentSerializer(serializers.ModelSerializer):
+    warehouse = serializers.CharField(source="warehouse.code", default=None)
+    lines = ShipmentLineSerializer(many=True, read_only=True)
+    tracking_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Shipment
+        fields = (
+            "id", "warehouse", "status", "carrier", "tracking_number", "tracking_url",
+            "estimated_delivery", "shipped_at", "delivered_at", "lines",
+        )
+
+    def get_tracking_url(self, shipment) -> str:
+        return tracking_url(shipment.carrier, shipment.tracking_number)
+
+
+class ReturnLineSerializer(serializers.Serializer):
+    item_id = serializers.IntegerField()
+    quantity = serializers.IntegerField(min_value=1)
+
+
+class ReturnRecordSerializer(serializers.ModelSerializer):
+    lines = ReturnLineSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Return
+        fields = ("id", "status", "reason", "comment", "staff_note", "refund_amount", "restocked", "created_at", "received_at", "lines")
+
+
+class ReturnRequestSerializer(serializers.Serializer):
+    """A shopper's return: units per item of a delivered order, and why."""
+
+    lines = ReturnLineSerializer(many=True, allow_empty=False)
+    reason = serializers.ChoiceField(choices=ReturnReason.choices)
+    comment = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class RefuseReturnSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=300)
 
 
 class OrderSummarySerializer(serializers.ModelSerializer):
@@ -34,12 +82,14 @@ class OrderSerializer(serializers.ModelSerializer):
     items = OrderItemSerializer(many=True, read_only=True)
     timeline = OrderEventSerializer(source="events", many=True, read_only=True)
     payments = PaymentSerializer(many=True, read_only=True)
+    shipments = ShipmentSerializer(many=True, read_only=True)
+    returns = ReturnRecordSerializer(many=True, read_only=True)
 
     class Meta:
         model = Order
         fields = (
             "number", "status", "cancel_reason", "created_at", "shipping_address",
-            "subtotal", "shipping", "tax", "total", "currency", "items", "timeline", "payments",
+            "subtotal", "shipping", "tax", "total", "currency", "items", "shipments", "returns", "timeline", "payments",
         )
 
 
@@ -50,6 +100,13 @@ class ShipSerializer(serializers.Serializer):
 
 class ReturnSerializer(serializers.Serializer):
     restockable = serializers.BooleanField(default=True)
+
+
+class StaffReturnMoveSerializer(serializers.Serializer):
+    """A staff move of a return, as the schema shows it: ``refuse`` takes a note, ``receive`` whether to restock."""
+
+    note = serializers.CharField(max_length=300, required=False, help_text="refuse: required, the shopper reads it.")
+    restockable = serializers.BooleanField(default=True, help_text="receive: restock the warehouses (default true).")
 
 
 class StaffMoveSerializer(serializers.Serializer):

@@ -13,4 +13,5 @@ urlpatterns = [
     path("orders/", views.order_list, name="orders"),
     path("orders/<str:number>/", views.order_detail, name="order"),
     path("orders/<str:number>/cancel/", views.order_cancel, name="order-cancel"),
+    path("orders/<str:number>/return/", views.order_return, name="order-return"),
 ]

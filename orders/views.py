@@ -11,10 +11,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from cart.selectors import visitor_cart_id
 
-from . import checkout, fulfilment, selectors
+from . import checkout, fulfilment, returns, selectors
 from .addresses import add_address, delete_address, set_default, update_address
 from .errors import CheckoutError, OrderError
-from .forms import AddressForm, PaymentForm, SavedAddressForm
+from .forms import AddressForm, PaymentForm, ReturnRequestForm, SavedAddressForm
 
 # Only the id of the address chosen at the first step; never anything about the card.
 ADDRESS_SESSION_KEY = "checkout_address_id"
@@ -83,7 +83,10 @@ def checkout_review(request):
         return redirect("checkout")
     if form is None:
         form = PaymentForm(initial={"checkout_key": uuid.uuid4(), "expected_total": summary.total})
-    return render(request, "orders/checkout_review.html", {"summary": summary, "address": address, "form": form})
+    arrivals = selectors.delivery_estimates(cart_id, address.country)
+    return render(
+        request, "orders/checkout_review.html", {"summary": summary, "address": address, "form": form, "arrivals": arrivals}
+    )
 
 
 @sensitive_variables()  # also covers checkout's frames below: they hold the card
@@ -129,6 +132,13 @@ def order_list(request):
 @login_required
 def order_detail(request, number):
     order = selectors.order_for_user(request.user, number)
+    return _order_page(request, order)
+
+
+def _order_page(request, order, return_form=None, status=200):
+    choices, returns_until = selectors.return_choices(order)
+    if return_form is None and choices:
+        return_form = ReturnRequestForm(choices=choices)
     return render(
         request,
         "orders/order_detail.html",
@@ -136,8 +146,35 @@ def order_detail(request, number):
             **selectors.order_page(order),
             "can_cancel": order.customer_can_cancel(),
             "placed": request.GET.get("placed") == "1",
+            "return_form": return_form if choices else None,
+            "returns_until": returns_until,
         },
+        status=status,
     )
+
+
+@login_required
+@require_POST
+def order_return(request, number):
+    """The shopper asks to send units back; a refused request shows the page again with why."""
+    order = selectors.order_for_user(request.user, number)
+    choices, _ = selectors.return_choices(order)
+    if not choices:
+        messages.error(request, f"Order {order.number} has nothing that can be returned now.")
+        return redirect("order", number=order.number)
+    form = ReturnRequestForm(request.POST, choices=choices)
+    if not form.is_valid():
+        return _order_page(request, order, return_form=form, status=400)
+    try:
+        returns.request_return(
+            user=request.user, order_id=order.pk, quantities=form.quantities(),
+            reason=form.cleaned_data["reason"], comment=form.cleaned_data["comment"],
+        )
+    except OrderError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "Your return is requested. We will e-mail you once it is approved; then send the units back.")
+    return redirect("order", number=order.number)
 
 
 @login_required

@@ -159,3 +159,10 @@ def order_of(user, *products, status="delivered"):
     for product in products:
         OrderItemFactory(order=order, product=product)
     return order
+
+
+def order_with_item(status="pending", **fields):
+    """An order of one item already in ``status``, written directly: as one paid before its parcels were recorded."""
+    order = OrderFactory(status=status, **fields)
+    OrderItemFactory(order=order)
+    return order

@@ -11,7 +11,7 @@ from amazon_site.accounts import services as account_services
 from amazon_site.accounts.confirmation import make_token
 from cart import services as cart_services
 from orders import checkout as order_checkout
-from orders import emails, fulfilment
+from orders import emails, fulfilment, returns
 from tests.factories import PASSWORD, UserFactory, stocked_product
 from tests.orders.helpers import ADDRESS, checkout
 
@@ -160,13 +160,14 @@ def test_the_mails_cross_a_real_smtp_server_to_the_confirmed_address_only(
         fulfilment.pack(order.pk, actor=staff)
         fulfilment.ship(order.pk, actor=staff, carrier="DHL", tracking_number="JD0042")
         fulfilment.deliver(order.pk, actor=staff)
-        fulfilment.return_order(order.pk, actor=staff)
+        returns.return_everything(order.pk, actor=staff, restockable=True)
 
     arrived = smtp_server[1:]
     assert [message["Subject"] for _, message in arrived] == [
         f"Your order {order.number} is confirmed", f"Your order {order.number} has shipped",
-        f"Your order {order.number} was delivered", f"Your refund for order {order.number}",
+        f"Your order {order.number} was delivered", f"We received your return for order {order.number}",
     ]
+    assert f"We refunded ${order.total}" in arrived[-1][1].get_body(("plain",)).get_content()
     for to, message in arrived:
         assert to == ["Ada@Example.com"] and message["To"] == "Ada@Example.com"
         assert message.get_content_type() == "multipart/alternative"

@@ -3,7 +3,7 @@ import pytest
 from django.contrib.auth.models import Permission
 
 from orders.models import Status
-from tests.factories import OrderFactory, UserFactory
+from tests.factories import OrderFactory, UserFactory, order_with_item
 from tests.orders.helpers import page_messages
 from tests.site.test_security import inline_code
 
@@ -48,25 +48,26 @@ def buttons(response):
     ],
 )
 def test_the_page_offers_exactly_the_moves_the_state_machine_allows(clerk_client, status, expected):
-    assert sorted(buttons(clerk_client.get(page(OrderFactory(status=status))))) == sorted(expected)
+    assert sorted(buttons(clerk_client.get(page(order_with_item(status=status))))) == sorted(expected)
 
 
-def test_the_page_shows_the_address_the_shipment_and_no_inline_code(clerk_client):
-    order = OrderFactory(status=Status.PACKED)
+def test_the_page_shows_the_address_the_parcel_and_no_inline_code(clerk_client):
+    order = order_with_item(status=Status.PACKED)
     before = clerk_client.get(page(order)).content.decode()
     assert "Analytical Way<br>" in before and "London N1 9GU<br>" in before and '"line1"' not in before
-    assert "Not shipped yet" in before and 'name="tracking_number"' in before
+    assert 'name="tracking_number"' in before and "Parcels" not in before  # paid before parcels were recorded
     assert inline_code(before) == []
 
     clerk_client.post(move(order, "ship"), {"carrier": "UPS", "tracking_number": "1Z999"})
 
     after = clerk_client.get(page(order)).content.decode()
-    assert "UPS, tracking number 1Z999 (" in after
+    assert "Parcels" in after and 'href="https://www.ups.com/track?tracknum=1Z999"' in after
     assert "Mark delivered" in after and "Ship</button>" not in after
+    assert buttons(clerk_client.get(page(order))) == []  # the parcel's buttons move it now
 
 
 def test_each_button_moves_the_order_through_the_service_and_writes_the_timeline(clerk_client):
-    order = OrderFactory(status=Status.PAID)
+    order = order_with_item(status=Status.PAID)
 
     response = clerk_client.post(move(order, "pack"), follow=True)
 
@@ -77,7 +78,7 @@ def test_each_button_moves_the_order_through_the_service_and_writes_the_timeline
 
 
 def test_ship_needs_the_carrier_and_tracking_number(clerk_client):
-    order = OrderFactory(status=Status.PACKED)
+    order = order_with_item(status=Status.PACKED)
     response = clerk_client.post(move(order, "ship"), {"carrier": "UPS"}, follow=True)
     order.refresh_from_db()
     assert order.status == Status.PACKED
@@ -85,7 +86,7 @@ def test_ship_needs_the_carrier_and_tracking_number(clerk_client):
 
 
 def test_a_move_the_order_no_longer_allows_is_refused_with_a_message(clerk_client):
-    order = OrderFactory(status=Status.SHIPPED)
+    order = order_with_item(status=Status.SHIPPED)
     response = clerk_client.post(move(order, "cancel"), follow=True)
     order.refresh_from_db()
     assert order.status == Status.SHIPPED
@@ -93,17 +94,17 @@ def test_a_move_the_order_no_longer_allows_is_refused_with_a_message(clerk_clien
 
 
 def test_cancel_and_return_call_the_staff_services(clerk_client):
-    paid, delivered = OrderFactory(status=Status.PAID), OrderFactory(status=Status.DELIVERED)
+    paid, delivered = order_with_item(status=Status.PAID), order_with_item(status=Status.DELIVERED)
     clerk_client.post(move(paid, "cancel"))
     clerk_client.post(move(delivered, "return_"), {"restockable": "on"})
     paid.refresh_from_db()
     delivered.refresh_from_db()
     assert (paid.status, paid.cancel_reason, delivered.status) == (Status.CANCELLED, "staff", Status.RETURNED)
-    assert delivered.events.get().note == "Restocked"
+    assert delivered.events.get().note == "1 unit back, restocked; $0.00 refunded"  # written directly: nothing charged
 
 
 def test_staff_without_the_change_permission_see_no_buttons_and_cannot_post(client):
-    order = OrderFactory(status=Status.PAID)
+    order = order_with_item(status=Status.PAID)
     client.force_login(staff("view_order"))
     response = client.get(page(order))
     assert response.status_code == 200 and buttons(response) == []
@@ -114,7 +115,7 @@ def test_staff_without_the_change_permission_see_no_buttons_and_cannot_post(clie
 
 
 def test_shoppers_and_visitors_are_sent_to_the_log_in(client):
-    order = OrderFactory(status=Status.PAID)
+    order = order_with_item(status=Status.PAID)
     assert client.post(move(order, "pack"))["Location"].startswith("/admin/login/")
     client.force_login(UserFactory())
     assert client.post(move(order, "pack"))["Location"].startswith("/admin/login/")
@@ -124,7 +125,7 @@ def test_shoppers_and_visitors_are_sent_to_the_log_in(client):
 
 @pytest.mark.parametrize("url_tail", ["move/pay/", "move/nothing/"])
 def test_a_move_staff_cannot_make_is_not_found(clerk_client, url_tail):
-    order = OrderFactory(status=Status.PENDING)
+    order = order_with_item(status=Status.PENDING)
     assert clerk_client.post(f"/admin/orders/order/{order.pk}/{url_tail}").status_code == 404
 
 
@@ -135,4 +136,4 @@ def test_a_missing_order_sends_back_to_the_list(clerk_client, object_id):
 
 
 def test_moves_need_a_post(clerk_client):
-    assert clerk_client.get(move(OrderFactory(status=Status.PAID), "pack")).status_code == 405
+    assert clerk_client.get(move(order_with_item(status=Status.PAID), "pack")).status_code == 405

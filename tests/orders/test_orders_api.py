@@ -9,7 +9,7 @@ from catalog.models import Inventory
 from orders import checkout, fulfilment
 from orders.models import Order, Status
 from orders.selectors import checkout_summary
-from tests.factories import OrderFactory, UserFactory, stocked_product
+from tests.factories import OrderFactory, UserFactory, order_with_item, stocked_product
 from tests.orders.helpers import GOOD
 
 pytestmark = pytest.mark.django_db
@@ -40,7 +40,7 @@ def test_the_api_needs_a_signed_in_shopper(client):
 
 
 def test_a_shopper_cancels_through_the_api_and_a_second_cancel_is_a_conflict(client):
-    order = OrderFactory(status=Status.PENDING)
+    order = order_with_item(status=Status.PENDING)
     client.force_login(order.user)
 
     assert client.post(f"/api/orders/{order.number}/cancel/").json()["status"] == "cancelled"
@@ -50,7 +50,7 @@ def test_a_shopper_cancels_through_the_api_and_a_second_cancel_is_a_conflict(cli
 
 
 def test_staff_move_orders_and_illegal_moves_are_refused_with_the_reason(client):
-    order = OrderFactory(status=Status.PAID)
+    order = order_with_item(status=Status.PAID)
     client.force_login(order_clerk())
 
     refused = client.post(f"/api/staff/orders/{order.number}/deliver/")
@@ -64,7 +64,7 @@ def test_staff_move_orders_and_illegal_moves_are_refused_with_the_reason(client)
 
 
 def test_shoppers_cannot_use_the_staff_moves(client):
-    order = OrderFactory(status=Status.PAID)
+    order = order_with_item(status=Status.PAID)
     client.force_login(order.user)
     assert client.post(f"/api/staff/orders/{order.number}/pack/").status_code == 403
 

@@ -12,7 +12,7 @@ from catalog.models import Product
 from orders import checkout
 from orders.models import Address, Order, OrderEvent, Payment, Status
 from orders.payments import TestGateway
-from tests.factories import PASSWORD, OrderFactory, UserFactory, stocked_product
+from tests.factories import PASSWORD, OrderFactory, UserFactory, order_with_item, stocked_product
 from tests.orders.helpers import DECLINED_CARD, add, address_data, page_messages, pay_data, to_review
 
 pytestmark = pytest.mark.django_db
@@ -393,8 +393,8 @@ def test_admin_lists_searches_and_never_edits_the_status(staff_client):
 
 
 def test_admin_mark_packed_moves_paid_orders_and_refuses_the_others(staff_client):
-    paid = OrderFactory(status=Status.PAID)
-    pending = OrderFactory(status=Status.PENDING)
+    paid = order_with_item(status=Status.PAID)
+    pending = order_with_item(status=Status.PENDING)
 
     response = run_action(staff_client, "mark_packed", [paid, pending])
 
@@ -410,8 +410,8 @@ def test_admin_mark_packed_moves_paid_orders_and_refuses_the_others(staff_client
 
 
 def test_admin_ship_asks_for_carrier_and_tracking_number(staff_client):
-    packed = OrderFactory(status=Status.PACKED)
-    paid = OrderFactory(status=Status.PAID)
+    packed = order_with_item(status=Status.PACKED)
+    paid = order_with_item(status=Status.PAID)
 
     page = run_action(staff_client, "ship", [packed, paid])
     assert page.status_code == 200 and 'name="tracking_number"' in page.content.decode()
@@ -430,8 +430,8 @@ def test_admin_ship_asks_for_carrier_and_tracking_number(staff_client):
 
 
 def test_admin_deliver_and_cancel(staff_client):
-    shipped = OrderFactory(status=Status.SHIPPED)
-    paid = OrderFactory(status=Status.PAID)
+    shipped = order_with_item(status=Status.SHIPPED)
+    paid = order_with_item(status=Status.PAID)
 
     run_action(staff_client, "mark_delivered", [shipped])
     response = run_action(staff_client, "cancel_and_refund", [shipped, paid])

@@ -20,10 +20,10 @@ from rest_framework.authtoken.models import Token
 from cart import services as cart_services
 from cart.models import CartLine
 from catalog.reviews.models import Review
-from orders import checkout
+from orders import checkout, returns, shipments
 from orders.addresses import set_default
-from orders.models import Address, Order, Status
-from tests.factories import OrderFactory, UserFactory, stocked_product
+from orders.models import Address, Order, OrderEvent, Return, ReturnReason, Shipment, Status
+from tests.factories import OrderFactory, OrderItemFactory, UserFactory, stocked_product
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +44,7 @@ class Attempt:
     method: str
     url: Callable[["World"], str]
     expect: dict  # role -> expectation
-    data: dict = field(default_factory=dict)
+    data: dict | Callable[["World"], dict] = field(default_factory=dict)
     json: bool = False
     public_product: bool = False  # the answer is the (public) product page
 
@@ -61,6 +61,8 @@ class World:
     order: Order  # paid: the shopper may still cancel it, staff may pack it
     product: object
     address: Address  # saved, the default
+    delivered: Order  # two units of the product, one of them asked back (``ret``)
+    ret: Return
 
 
 ADDRESS_B = {"full_name": "Shopper B", "line1": "2 Other Road", "line2": "", "city": "Leeds",
@@ -86,6 +88,24 @@ ROUTES = {
     "order-cancel": [Attempt("post", lambda w: f"/orders/{w.order.number}/cancel/", denied(LOGIN, 404, 404))],
     "api-order": [Attempt("get", lambda w: f"/api/orders/{w.order.number}/", denied(403, 404, 404))],
     "api-order-cancel": [Attempt("post", lambda w: f"/api/orders/{w.order.number}/cancel/", denied(403, 404, 404))],
+    "order-return": [
+        Attempt("post", lambda w: f"/orders/{w.delivered.number}/return/", denied(LOGIN, 404, 404),
+                lambda w: {f"item_{w.delivered.items.get().pk}": "1", "reason": "damaged"}),
+    ],
+    "api-order-returns": [
+        Attempt("post", lambda w: f"/api/orders/{w.delivered.number}/returns/", denied(403, 404, 404),
+                lambda w: {"lines": [{"item_id": w.delivered.items.get().pk, "quantity": 1}], "reason": "damaged"}, json=True),
+    ],
+    "api-staff-shipment-move": [
+        Attempt("post", lambda w: f"/api/staff/shipments/{w.order.shipments.get().pk}/pack/", denied(403, 403, 403, ALLOWED),
+                json=True),
+        Attempt("get", lambda w: f"/api/staff/shipments/{w.order.shipments.get().pk}/pack/", denied(403, 403, 403, 405)),
+    ],
+    "api-staff-return-move": [
+        Attempt("post", lambda w: f"/api/staff/returns/{w.ret.pk}/approve/", denied(403, 403, 403, ALLOWED), json=True),
+        Attempt("post", lambda w: f"/api/staff/returns/{w.ret.pk}/receive/", denied(403, 403, 403, ALLOWED),
+                {"restockable": False}, json=True),
+    ],
     "api-staff-order-move": [
         Attempt("post", lambda w: f"/api/staff/orders/{w.order.number}/pack/", denied(403, 403, 403, ALLOWED), json=True),
         Attempt("post", lambda w: f"/api/staff/orders/{w.order.number}/cancel/", denied(403, 403, 403, ALLOWED), json=True),
@@ -193,12 +213,21 @@ def world():
         data={"full_name": "Shopper A", "line1": SECRET_STREET, "line2": "", "city": "London",
               "postal_code": "N1 9GU", "country": "GB", "phone": ""},
     )
-    order = OrderFactory(user=owner, status=Status.PAID, shipping_address={
-        "full_name": "Shopper A", "line1": SECRET_STREET, "line2": "", "city": "London",
-        "postal_code": "N1 9GU", "country": "GB", "phone": ""})
+    shipping_address = {"full_name": "Shopper A", "line1": SECRET_STREET, "line2": "", "city": "London",
+                        "postal_code": "N1 9GU", "country": "GB", "phone": ""}
+    order = OrderFactory(user=owner, status=Status.PAID, shipping_address=shipping_address)
+    OrderItemFactory(order=order, product=product)
+    shipments.create_for(order)
+    delivered = OrderFactory(user=owner, status=Status.DELIVERED, shipping_address=shipping_address)
+    OrderItemFactory(order=delivered, product=product, quantity=2)
+    OrderEvent.objects.create(order=delivered, from_status=Status.SHIPPED, to_status=Status.DELIVERED)
+    ret = returns.request_return(
+        user=owner, order_id=delivered.pk, quantities={delivered.items.get().pk: 1}, reason=ReturnReason.UNWANTED
+    )
     set_default(user=owner, address_id=address.pk)
     Token.objects.create(user=owner)
-    return World(owner=owner, line=CartLine.objects.get(cart=cart), order=order, product=product, address=address)
+    return World(owner=owner, line=CartLine.objects.get(cart=cart), order=order, product=product, address=address,
+                 delivered=delivered, ret=ret)
 
 
 def client_for(role):
@@ -221,6 +250,7 @@ def snapshot(world):
         line, Order.objects.get(pk=world.order.pk).status, Review.objects.count(), Order.objects.count(),
         list(Address.objects.filter(user=owner).values()), Token.objects.filter(user=owner).exists(),
         (owner.first_name, owner.email), list(owner.email_addresses.values()),
+        list(Shipment.objects.values_list("pk", "status")), list(Return.objects.values_list("pk", "status")),
     )
 
 
@@ -240,7 +270,8 @@ def test_others_cannot_read_or_change_a_shoppers_objects(world, name, index, rol
     client = client_for(role)
     before = snapshot(world)
     kwargs = {"content_type": "application/json"} if attempt.json else {}
-    response = getattr(client, attempt.method)(attempt.url(world), attempt.data, **kwargs)
+    data = attempt.data(world) if callable(attempt.data) else attempt.data
+    response = getattr(client, attempt.method)(attempt.url(world), data, **kwargs)
 
     if expect == ALLOWED:  # the rule is not vacuous: the route does reach the object
         assert 200 <= response.status_code < 300, response.content[:300]
@@ -257,7 +288,7 @@ def test_others_cannot_read_or_change_a_shoppers_objects(world, name, index, rol
     assert snapshot(world) == before, "a refused request changed the database"
     body = response.content.decode(errors="replace")
     token = Token.objects.filter(user=world.owner).values_list("key", flat=True).first()
-    secrets = (SECRET_STREET, world.order.number) + (() if attempt.public_product else (SECRET_TITLE,)) + (
+    secrets = (SECRET_STREET, world.order.number, world.delivered.number) + (() if attempt.public_product else (SECRET_TITLE,)) + (
         (token,) if token else ()
     )
     for secret in secrets:

@@ -11,7 +11,7 @@ from amazon_site.events import selectors as event_selectors
 from amazon_site.events.models import OutboxEvent
 from catalog import selectors as catalog_selectors
 from orders import selectors as order_selectors
-from orders.models import CancelReason, ChargeState, Status
+from orders.models import CancelReason, ChargeState, Return, ReturnReason, ReturnStatus, Status
 from tests.factories import InventoryFactory, OrderFactory, ProductFactory, UserFactory
 from tests.site.test_security import inline_code
 
@@ -55,6 +55,9 @@ def test_orders_figures_count_the_day_and_the_week_in_utc():
     )
     OrderFactory(status=Status.DELIVERED, created_at=MONDAY - timedelta(seconds=1), total=Decimal("1000.00"))
     OrderFactory(status=Status.PAID, created_at=MONDAY - timedelta(days=3), charge_state=ChargeState.UNANSWERED)
+    returned = OrderFactory(status=Status.DELIVERED, created_at=MONDAY - timedelta(days=30))
+    for state in (ReturnStatus.REQUESTED, ReturnStatus.APPROVED, ReturnStatus.REFUSED, ReturnStatus.RECEIVED):
+        Return.objects.create(order=returned, status=state, reason=ReturnReason.DAMAGED)
 
     shown = figures(order_selectors.staff_dashboard(now=WEDNESDAY_NOON))
 
@@ -67,7 +70,9 @@ def test_orders_figures_count_the_day_and_the_week_in_utc():
         "Waiting to be shipped": "1",
         "Failed payments this week": "1",
         "Unconfirmed checkouts": "1",
+        "Returns waiting": "2",
     }
+    assert shown["Returns waiting"].url == "/admin/orders/return/?status__in=requested%2Capproved"
     assert shown["Waiting to be packed"].attention and not shown["Orders today"].attention
 
 

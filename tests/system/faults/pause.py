@@ -1,6 +1,6 @@
 """Stops the next order-placing transaction before it commits, for tests/system/test_faults.py.
 
-``orders.fulfilment.log_move`` writes the order's timeline row and outbox event, the
+``orders.timeline.log_move`` writes the order's timeline row and outbox event, the
 last writes of the transaction that places an order. Wrapped here, it does its
 work, prints ``paused <backend pid> <process id>`` and sleeps: the process
 holds the transaction open with the stock sold, the cart emptied and the order
@@ -14,12 +14,12 @@ from django.db import connection
 
 
 def pause_inside_order_transaction(flag):
-    from orders import fulfilment
+    from orders import timeline
 
-    real_log = fulfilment.log_move
+    real_log = timeline.log_move
 
-    def log_then_pause(order, source, *, actor, note):
-        real_log(order, source, actor=actor, note=note)
+    def log_then_pause(order, source, **fields):
+        real_log(order, source, **fields)
         try:
             os.unlink(flag)
         except FileNotFoundError:
@@ -32,4 +32,4 @@ def pause_inside_order_transaction(flag):
         while True:
             time.sleep(60)
 
-    fulfilment.log_move = log_then_pause
+    timeline.log_move = log_then_pause
