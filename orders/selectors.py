@@ -24,6 +24,7 @@ from .models import (
     CancelReason,
     Order,
     OrderItem,
+    OutgoingMail,
     Status,
 )
 from .pricing import Totals, order_totals
@@ -219,3 +220,10 @@ def _money(amount: Decimal | None) -> str:
 def shipments(order) -> list:
     """The order's shipping steps (carrier and tracking number in the note), oldest first."""
     return list(order.events.filter(to_status=Status.SHIPPED))
+
+
+def unsent_mail_counts() -> dict[str, int]:
+    """How many order mails are still queued and how many gave up, read from the index of unsent rows."""
+    unsent = (OutgoingMail.Status.QUEUED, OutgoingMail.Status.FAILED)
+    counts = dict(OutgoingMail.objects.filter(status__in=unsent).values_list("status").annotate(n=Count("pk")).order_by())
+    return {status: counts.get(status, 0) for status in unsent}
