@@ -4,7 +4,8 @@ Nothing on an order is edited by hand: its status is a protected state
 machine and its prices, address and payments are a record of what happened.
 Staff act through the actions, which call ``orders.fulfilment`` once per order,
 or through the order page's buttons: one per move the state machine allows
-now, posting to ``move_view``, which calls the same services.
+now, posting to ``move_view``, which calls the same services. The order mails
+queue is shown too, read-only: staff may only send queued ones now.
 """
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,10 +22,10 @@ from django.views.decorators.http import require_POST
 
 from amazon_site.core.admin import StoreModelAdmin
 
-from . import fulfilment, selectors
+from . import emails, fulfilment, selectors
 from .errors import OrderError
 from .forms import ReturnForm, ShipForm
-from .models import Address, Order, OrderEvent, OrderItem, Payment
+from .models import Address, Order, OrderEvent, OrderItem, OutgoingMail, Payment
 
 
 @dataclass(frozen=True)
@@ -213,3 +214,29 @@ class AddressAdmin(StoreModelAdmin):
     list_filter = ("country",)
     search_fields = ("full_name", "city", "postal_code", "user__email", "user__username")
     raw_id_fields = ("user",)
+
+
+@admin.register(OutgoingMail)
+class OutgoingMailAdmin(StoreModelAdmin):
+    list_display = ("created_at", "order", "kind", "status", "attempts")
+    list_filter = ("status", "kind")
+    list_select_related = ("order",)
+    search_fields = ("order__number",)
+    search_help_text = "Order number."
+    ordering = ("-id",)
+    fields = ("order", "kind", "details", "status", "attempts", "last_error", "created_at", "sent_at")
+    readonly_fields = fields
+    actions = ("send_now",)
+
+    def has_add_permission(self, request):
+        return False  # the moves queue them
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a record of what was told
+
+    @admin.action(description="Send now", permissions=["change"])
+    def send_now(self, request, queryset):
+        """The queued ones among the selected, through the sweep's service; sent and failed ones are left as they are."""
+        selected = list(queryset.values_list("pk", flat=True))
+        sent = emails.send_queued_mail(mail_ids=selected)
+        self.message_user(request, f"{sent} of {len(selected)} mail(s) sent.", messages.SUCCESS if sent else messages.WARNING)
