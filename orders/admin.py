@@ -219,7 +219,7 @@ class AddressAdmin(StoreModelAdmin):
 @admin.register(OutgoingMail)
 class OutgoingMailAdmin(StoreModelAdmin):
     list_display = ("created_at", "order", "kind", "status", "attempts")
-    list_filter = ("status", "kind")
+    list_filter = ("status",)  # not kind: its values would be a DISTINCT over every mail ever sent
     list_select_related = ("order",)
     search_fields = ("order__number",)
     search_help_text = "Order number."
@@ -236,7 +236,8 @@ class OutgoingMailAdmin(StoreModelAdmin):
 
     @admin.action(description="Send now", permissions=["change"])
     def send_now(self, request, queryset):
-        """The queued ones among the selected, through the sweep's service; sent and failed ones are left as they are."""
+        """The queued ones among the selected, through the sweep's service; sent and failed ones stay as they are."""
         selected = list(queryset.values_list("pk", flat=True))
         sent = emails.send_queued_mail(mail_ids=selected)
-        self.message_user(request, f"{sent} of {len(selected)} mail(s) sent.", messages.SUCCESS if sent else messages.WARNING)
+        level = messages.SUCCESS if sent else messages.WARNING
+        self.message_user(request, f"{sent} of {len(selected)} mail(s) sent.", level)

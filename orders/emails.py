@@ -88,8 +88,10 @@ def send_queued(mail_id) -> str | None:
             mail.last_error = f"{type(error).__name__}: {error}"
             if mail.attempts >= settings.MAIL_MAX_ATTEMPTS:
                 mail.status = OutgoingMail.Status.FAILED
-            log.warning("%s mail %s of order %s not sent (attempt %s): %s",
-                        mail.kind, mail.pk, mail.order_id, mail.attempts, mail.last_error)
+            log.warning(
+                "%s mail %s of order %s not sent (attempt %s): %s",
+                mail.kind, mail.pk, mail.order_id, mail.attempts, mail.last_error,
+            )
         else:
             if sent:
                 mail.status, mail.sent_at, mail.last_error = OutgoingMail.Status.SENT, timezone.now(), ""

@@ -11,8 +11,8 @@ class Command(BaseCommand):
         "was lost to a broker outage, and those whose sending failed and is tried again. A mail that fails "
         f"MAIL_MAX_ATTEMPTS times ({settings.MAIL_MAX_ATTEMPTS}) is marked failed (see the admin). The beat task "
         "does this every 5 minutes for mails queued longer than a minute. Safe to run at any time, from cron or "
-        "by hand; on PostgreSQL also beside the workers, as a mail being sent is locked. Prints how many it sent, how many mails have failed in all, and "
-        "how many are still queued."
+        "by hand; on PostgreSQL also beside the workers, as a mail being sent is locked. Prints how many it "
+        "sent, how many mails have failed in all, and how many are still queued."
     )
 
     def add_arguments(self, parser):
