@@ -187,6 +187,9 @@ ORDER_TRACKING_URLS = {
     "FedEx": "https://www.fedex.com/fedextrack/?trknbr={number}",
     "DHL": "https://www.dhl.com/global-en/home/tracking/tracking-express.html?tracking-id={number}",
 }
+# A stored order mail whose sending raised (the mail server down) is tried again by the
+# sweep every 5 minutes; after this many attempts it is marked failed (see orders/emails.py).
+MAIL_MAX_ATTEMPTS = env.int("MAIL_MAX_ATTEMPTS", default=5)
 # Days a link confirming a shopper's e-mail address works (a signed timestamp, no table).
 EMAIL_CONFIRMATION_DAYS = env.int("EMAIL_CONFIRMATION_DAYS", default=3)
 
@@ -453,6 +456,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "orders.tasks.settle_unfinished_checkouts",
         "schedule": ORDER_SETTLE_INTERVAL_MINUTES * 60.0,
         "options": {"expires": ORDER_SETTLE_INTERVAL_MINUTES * 60 - 10},
+    },
+    # Order mails a broker outage left queued; the task queued on commit sends the others at once.
+    "orders-send-queued-mail": {
+        "task": "orders.tasks.send_queued_mail",
+        "schedule": 300.0,
+        "options": {"expires": 290},
     },
     # Daily, half an hour apart.
     "recommendations-compute": {

@@ -4,7 +4,8 @@ Nothing on an order is edited by hand: its status is a protected state
 machine and its prices, address and payments are a record of what happened.
 Staff act through the actions, which call ``orders.fulfilment`` once per order,
 or through the order page's buttons: one per move the state machine allows
-now, posting to ``move_view``, which calls the same services.
+now, posting to ``move_view``, which calls the same services. The order mails
+queue is shown too, read-only: staff may only send queued ones now.
 """
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,10 +23,10 @@ from django.views.decorators.http import require_POST
 
 from amazon_site.core.admin import StoreModelAdmin
 
-from . import fulfilment, returns, selectors, shipments
+from . import emails, fulfilment, returns, selectors, shipments
 from .errors import OrderError
 from .forms import RefuseReturnForm, ReturnForm, ShipForm
-from .models import Address, Order, OrderEvent, OrderItem, Payment, Return
+from .models import Address, Order, OrderEvent, OrderItem, OutgoingMail, Payment, Return
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,9 @@ class OrderAdmin(StoreModelAdmin):
     # The dashboard's figures link here filtered by these (and by created_at__gte, status__in, charge_state__in).
     list_filter = ("status", "created_at", "cancel_reason", "charge_state")
     list_select_related = ("user",)
-    date_hierarchy = "created_at"
+    # No date_hierarchy and no full count: at a million orders each is a scan of every order
+    # on every page of the list (the "created at" filter and the paginator's count stay).
+    show_full_result_count = False
     search_fields = ("number", "user__email", "user__username")
     search_help_text = "Order number, or the shopper's e-mail or username."
     fields = (
@@ -280,3 +283,29 @@ class ReturnAdmin(StoreModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+
+@admin.register(OutgoingMail)
+class OutgoingMailAdmin(StoreModelAdmin):
+    list_display = ("created_at", "order", "kind", "status", "attempts")
+    list_filter = ("status",)  # not kind: its values would be a DISTINCT over every mail ever sent
+    list_select_related = ("order",)
+    search_fields = ("order__number",)
+    search_help_text = "Order number."
+    ordering = ("-id",)
+    fields = ("order", "kind", "details", "status", "attempts", "last_error", "created_at", "sent_at")
+    readonly_fields = fields
+    actions = ("send_now",)
+
+    def has_add_permission(self, request):
+        return False  # the moves queue them
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a record of what was told
+
+    @admin.action(description="Send now", permissions=["change"])
+    def send_now(self, request, queryset):
+        """The queued ones among the selected, through the sweep's service; sent and failed ones stay as they are."""
+        selected = list(queryset.values_list("pk", flat=True))
+        sent = emails.send_queued_mail(mail_ids=selected)
+        level = messages.SUCCESS if sent else messages.WARNING
+        self.message_user(request, f"{sent} of {len(selected)} mail(s) sent.", level)

@@ -393,3 +393,36 @@ class Payment(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.amount} {self.outcome}"
+
+
+class OutgoingMail(models.Model):
+    """An order mail to send, written in the transaction of the move it tells of (see orders.emails).
+
+    The row exists exactly when the move committed; a task sends it at once and
+    a sweep sends what a broker outage left queued.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        SENT = "sent"
+        FAILED = "failed", "Failed (gave up)"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="mails")
+    kind = models.CharField(max_length=20)  # the mail's name, a key of orders.emails.SUBJECTS
+    # What the mail says beyond the order (the carrier and tracking number): JSON as it is, so what the
+    # template renders is what was stored. A Decimal must come as a string.
+    details = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # The sweep's scan and the command's counts, without reading the sent rows, nearly all of the table.
+            models.Index(fields=["created_at"], condition=Q(status__in=("queued", "failed")), name="outgoing_mail_unsent"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} mail of order {self.order_id} ({self.status})"

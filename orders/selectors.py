@@ -30,6 +30,7 @@ from .models import (
     CancelReason,
     Order,
     OrderItem,
+    OutgoingMail,
     Return,
     ReturnLine,
     Shipment,
@@ -170,7 +171,7 @@ def return_choices(order, *, now=None) -> tuple[list[ReturnChoice], object]:
 def delivery_estimates(cart_id, country: str, *, now=None) -> list:
     """The arrival day of each parcel the cart would make (by the warehouses holding its units), soonest first."""
     codes = held_warehouse_codes(cart_id)
-    return sorted({estimated_delivery(code, country, now=now) for code in codes or [None]})
+    return sorted(estimated_delivery(code, country, now=now) for code in sorted(codes) or [None])
 
 
 def order_for_user(user, number) -> Order:
@@ -295,3 +296,8 @@ def _money(amount: Decimal | None) -> str:
     return f"{amount or Decimal('0.00'):,.2f}"
 
 
+def unsent_mail_counts() -> dict[str, int]:
+    """How many order mails are still queued and how many gave up, read from the index of unsent rows."""
+    unsent = (OutgoingMail.Status.QUEUED, OutgoingMail.Status.FAILED)
+    counts = dict(OutgoingMail.objects.filter(status__in=unsent).values_list("status").annotate(n=Count("pk")).order_by())
+    return {status: counts.get(status, 0) for status in unsent}

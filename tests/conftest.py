@@ -1,5 +1,10 @@
+import email
+import email.policy
+
 import pytest
 from django.core.cache import cache
+
+from tests.processes import free_port
 
 
 @pytest.fixture(autouse=True)
@@ -19,13 +24,17 @@ def small_pages(settings):
     return settings
 
 
+
+def use_smtp(settings, port) -> None:
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", port, 10
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+
+
 @pytest.fixture
 def smtp_server(settings):
-    """An aiosmtpd server on loopback that keeps what it receives, as (recipients, message); Django sends to it."""
-    import email
-    import email.policy
-    import socket
-
+    """An aiosmtpd server on loopback that keeps what it receives; Django sends to it over SMTP."""
     controller_module = pytest.importorskip("aiosmtpd.controller", reason="aiosmtpd (requirements-dev.txt) is not installed")
     received = []
 
@@ -34,14 +43,16 @@ def smtp_server(settings):
             received.append((envelope.rcpt_tos, email.message_from_bytes(envelope.content, policy=email.policy.default)))
             return "250 OK"
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     controller = controller_module.Controller(Keep(), hostname="127.0.0.1", port=port)
     controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    use_smtp(settings, port)
     yield received
     controller.stop()
+
+
+@pytest.fixture
+def smtp_down(settings):
+    """Django sends over SMTP to a loopback port nothing listens on: the mail server is down."""
+    use_smtp(settings, free_port())
+

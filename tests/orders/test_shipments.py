@@ -167,8 +167,8 @@ def test_checkout_review_shows_the_arrival_before_payment(client, two_warehouses
     client.force_login(UserFactory())
     review = to_review(client, kettle, lamp)
     arrives = timezone.now().date() + timedelta(days=5)
-    assert review.context["arrivals"] == [arrives]
-    assert f"Arrives by {arrives:%A, %B} {arrives.day}." in review.content.decode()
+    assert review.context["arrivals"] == [arrives, arrives]  # a parcel from each warehouse
+    assert f"Arrives in 2 parcels, by {arrives:%A, %B} {arrives.day}." in review.content.decode()
 
 
 def test_the_order_page_shows_each_parcel_with_its_tracking_link(client, two_warehouses):

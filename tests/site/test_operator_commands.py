@@ -14,7 +14,7 @@ from tests.factories import OrderFactory, stock_invariant_violations, stocked_pr
 
 pytestmark = pytest.mark.django_db
 
-COMMANDS = ("release_expired_reservations", "settle_unfinished_checkouts")
+COMMANDS = ("release_expired_reservations", "send_queued_mail", "settle_unfinished_checkouts")
 
 
 def run(name):

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('catalog', '0010_inventory_unreserved_index'),
-        ('orders', '0004_address_default'),
+        ('orders', '0005_outgoing_mail'),
     ]
 
     operations = [
