@@ -238,3 +238,19 @@ def test_two_staff_receiving_one_return_at_once_refund_it_once(delivered):
     assert len([r for r in results if r]) == 1 and len(errors) == 1 and "cannot be received now" in str(errors[0])
     assert refunds(Order.objects.get(pk=delivered.pk)) == [Decimal("26.39")]  # $20 + 80% of $4.99 and of $3.00
     assert stock("Mug", "EWR1") == 5
+
+
+def test_staff_who_may_only_view_orders_cannot_move_returns_or_parcels(client, delivered):
+    mug = items(delivered)["Mug"]
+    ret = returns.request_return(user=delivered.user, order_id=delivered.pk, quantities={mug.pk: 1}, reason=ReturnReason.DAMAGED)
+    viewer = UserFactory(is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_order"))
+    client.force_login(viewer)
+
+    page = client.get(f"/admin/orders/order/{delivered.pk}/change/")
+    assert page.status_code == 200 and all(entry["moves"] == [] for entry in page.context["order_returns"])
+    assert client.post(f"/admin/orders/order/{delivered.pk}/return/{ret.pk}/receive/", {"restockable": "on"}).status_code == 403
+    parcel = delivered.shipments.first()
+    assert client.post(f"/admin/orders/order/{delivered.pk}/shipment/{parcel.pk}/deliver/").status_code == 403
+    ret.refresh_from_db()
+    assert ret.status == ReturnStatus.REQUESTED and refunds(delivered) == []
