@@ -7,3 +7,16 @@ document.addEventListener("change", function (event) {
     select.form.submit();
   }
 });
+
+// Listing filters (catalog/_facets.html): a <details> closed on phones, so the results come first,
+// and open from 721px on (the CSS breakpoint), where they are the page's sidebar.
+(function () {
+  var wide = window.matchMedia("(min-width: 721px)");
+  function sync() {
+    document.querySelectorAll("details.filters").forEach(function (filters) {
+      filters.open = wide.matches;
+    });
+  }
+  sync();
+  wide.addEventListener("change", sync);
+})();
