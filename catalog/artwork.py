@@ -127,8 +127,8 @@ PICTOGRAMS = {
     ),
     "dice": (
         '<rect x="14" y="14" width="72" height="72" rx="12" fill="{fill}" stroke="{line}" stroke-width="3"/>'
-        '<circle cx="32" cy="32" r="6" fill="#ffffff"/><circle cx="50" cy="50" r="6" fill="#ffffff"/>'
-        '<circle cx="68" cy="68" r="6" fill="#ffffff"/>'
+        '<circle cx="32" cy="32" r="6" fill="{line}"/><circle cx="50" cy="50" r="6" fill="{line}"/>'
+        '<circle cx="68" cy="68" r="6" fill="{line}"/>'
     ),
     "bear": (
         '<circle cx="26" cy="24" r="12" fill="{fill}" stroke="{line}" stroke-width="3"/>'
@@ -168,8 +168,8 @@ PICTOGRAMS = {
     ),
 }
 
-# Words of a category's slug (the product's own category first, then its
-# ancestors) to the pictogram that draws its products; the first match wins.
+# Starts of the words of a category's slug (the product's own category first,
+# then its ancestors) to the pictogram that draws its products; the first match wins.
 KINDS = (
     ("headphone", "headphones"), ("earbud", "headphones"), ("cable", "cable"), ("charger", "cable"),
     ("camera", "camera"), ("speaker", "speaker"), ("portable-audio", "speaker"), ("audio", "headphones"),
@@ -182,7 +182,7 @@ KINDS = (
     ("building", "blocks"), ("board-game", "dice"), ("doll", "bear"), ("outdoor-play", "blocks"), ("toy", "blocks"),
     ("game", "dice"), ("hair", "bottle"), ("skin", "bottle"), ("oral", "bottle"), ("fragrance", "bottle"),
     ("beauty", "bottle"), ("care", "bottle"), ("coffee", "cup"), ("tea", "cup"), ("snack", "jar"), ("pantry", "jar"),
-    ("grocery", "jar"), ("writing", "pencil"), ("paper", "notebook"), ("furniture", "chair"), ("office", "notebook"),
+    ("grocery", "jar"), ("writing", "pencil"), ("paper", "notebook"), ("chair", "chair"), ("furniture", "chair"), ("office", "notebook"),
 )
 DEFAULT_KIND = "box"
 
@@ -198,9 +198,13 @@ class Subject:
 
 
 def kind_of(category_slugs) -> str:
+    """The pictogram for a product of these categories. A key matches at the start
+    of a word of the slug: "book" draws "childrens-books" but not "cookbooks"
+    (whose parent, "books", does), "hair" draws "hair-care" but not "office-chairs"."""
     for slug in category_slugs:
-        for word, kind in KINDS:
-            if word in slug:
+        words = f"-{slug}"
+        for key, kind in KINDS:
+            if f"-{key}" in words:
                 return kind
     return DEFAULT_KIND
 

@@ -4,9 +4,12 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.utils.text import slugify
 
+from catalog.artwork import kind_of
 from catalog.pagination import page_numbers
 from catalog.search.suggestions import refresh_search_terms
+from catalog.seeding import DEPARTMENTS
 from tests.factories import BrandFactory, CategoryFactory, InventoryFactory, ProductFactory, category_tree
 
 pytestmark = pytest.mark.django_db
@@ -161,6 +164,12 @@ def test_cards_and_the_product_page_show_the_versioned_picture(client, tree):
     page = client.get(product.get_absolute_url()).content.decode()
     main_image = page.split('class="product-media"')[1].split("</div>")[0]
     assert re.search(rf'src="{url}[0-9a-f.]+"', main_image) and "loading=" not in main_image
+
+
+def test_every_department_of_the_demo_catalog_draws_its_own_kind_of_thing():
+    kinds = {department: kind_of((slugify(department),)) for department in DEPARTMENTS}
+    assert len(set(kinds.values())) == len(DEPARTMENTS), kinds
+    assert kind_of(("cookbooks", "books")) == "book" and kind_of(("office-chairs",)) == "chair"
 
 
 def test_unknown_and_withdrawn_products_have_no_picture(client, tree):
