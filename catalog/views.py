@@ -6,6 +6,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
 
+from amazon_site.core.private_responses import shared
+
 from . import search as catalog_search
 from . import artwork, recently_viewed, selectors
 from .search import typeahead
@@ -65,7 +67,7 @@ def product_image(request, pk):
     product's version (``?v=``), so browsers and shared caches keep it a year."""
     response = HttpResponse(artwork.draw(selectors.artwork_subject(pk)), content_type="image/svg+xml")
     patch_cache_control(response, public=True, max_age=artwork.CACHE_SECONDS, immutable=True)
-    return response
+    return shared(response)
 
 
 def product_page(request, product, **extra_context):

@@ -5,13 +5,19 @@ not keep a page with an address or an order on it: so every response to a
 signed-in user (pages, the API with a token), and the cart and checkout for
 anyone, since they show an anonymous visitor's cart too. Public pages for
 anonymous visitors keep whatever caching they had, and so does an answer its
-view marked ``public`` and that sets no cookie (a product's drawn picture):
-the view vouches that it shows nobody's own things.
+view marked with ``shared`` (a product's drawn picture): the view vouches
+that it is the same for everyone.
 """
 from django.utils.cache import patch_cache_control
 
 # The visitor's cart and checkout, as pages and in the API.
 PRIVATE_PREFIXES = ("/cart/", "/checkout/", "/api/cart/", "/api/checkout/")
+
+
+def shared(response):
+    """Mark an answer that is the same for everyone (no one's own things): its caching stays as the view set it."""
+    response.shared = True
+    return response
 
 
 class PrivateResponseMiddleware:
@@ -22,7 +28,7 @@ class PrivateResponseMiddleware:
         response = self.get_response(request)
         # Read after the view: a log-in in this request counts, and DRF has set a token's user.
         user = getattr(request, "user", None)
-        if "public" in response.get("Cache-Control", "") and not response.cookies:
+        if getattr(response, "shared", False) and not response.cookies:
             return response
         if request.path.startswith(PRIVATE_PREFIXES) or (user is not None and user.is_authenticated):
             patch_cache_control(response, private=True, no_store=True)
