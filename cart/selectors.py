@@ -60,6 +60,26 @@ def quantity_in_cart(cart_id, product_id) -> int:
     return CartLine.objects.filter(cart_id=cart_id, product_id=product_id).values_list("quantity", flat=True).first() or 0
 
 
+def addable_quantity(cart_id, product_id, available: int, *, now=None) -> int:
+    """How many more units of the product an add to this cart can take: what the product page offers.
+
+    No more than the line limit leaves (the line's quantity counts against it,
+    see ``services._add_units``), nor than are for sale. ``available`` counts
+    lapsed holds as free, this cart's own among them, yet an add holds those
+    again before it takes more: they are not there for this shopper to add.
+    """
+    quantity = quantity_in_cart(cart_id, product_id)
+    own_lapsed = 0
+    if quantity:
+        own_lapsed = (
+            Reservation.objects.filter(
+                line__cart_id=cart_id, product_id=product_id, reserved_until__lte=now or timezone.now()
+            ).aggregate(units=Sum("quantity"))["units"]
+            or 0
+        )
+    return max(0, min(available - own_lapsed, settings.CART_MAX_LINE_QUANTITY - quantity))
+
+
 def lapsed_units(product_ids, *, now=None) -> dict[int, int]:
     """Units of these products held by reservations that ran out but were not released yet.
 

@@ -99,6 +99,13 @@ class Product(models.Model):
     # seeded or imported ratings come without Review rows, so the first review
     # starts the sum at rating × review_count.
     rating_total = models.DecimalField(max_digits=12, decimal_places=1, null=True, blank=True, editable=False)
+    # The same ratings as ``review_count``, split by stars (the product page's
+    # histogram); a constraint keeps them adding up. See catalog/ratings.py.
+    stars_5 = models.PositiveIntegerField(default=0, editable=False)
+    stars_4 = models.PositiveIntegerField(default=0, editable=False)
+    stars_3 = models.PositiveIntegerField(default=0, editable=False)
+    stars_2 = models.PositiveIntegerField(default=0, editable=False)
+    stars_1 = models.PositiveIntegerField(default=0, editable=False)
     is_active = models.BooleanField(default=True)
     # Written by database triggers on the stock rows (see migration 0003):
     # true while any warehouse has an unreserved unit. Search filters on it.
@@ -113,6 +120,10 @@ class Product(models.Model):
             models.CheckConstraint(condition=Q(price__gte=0), name="product_price_non_negative"),
             models.CheckConstraint(
                 condition=Q(rating__gte=0) & Q(rating__lte=5), name="product_rating_0_to_5"
+            ),
+            models.CheckConstraint(
+                condition=Q(review_count=F("stars_1") + F("stars_2") + F("stars_3") + F("stars_4") + F("stars_5")),
+                name="product_star_counts_add_up",
             ),
         ]
         # Browse pages filter active products of a set of categories and sort by

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from .models import AttributeFacet, Brand, Category, Inventory, Product, Seller, Warehouse, product_slug
+from .ratings import average_of, star_counts, star_field
 from .search.suggestions import refresh_search_terms
 from .search.typeahead import refresh_typeahead
 from .selectors import forget_category_tree
@@ -295,6 +296,9 @@ def _product(rng, reference, *, in_stock):
     price = Decimal(str(max(0.99, round(math.exp(rng.gauss(math.log(leaf.median_price), 0.7)), 2))))
     review_count = int(rng.lognormvariate(2.5, 1.6)) if rng.random() > 0.1 else 0
     rating = Decimal(str(round(min(5.0, max(1.0, rng.gauss(4.2, 0.5))), 1))) if review_count else Decimal("0")
+    # The ratings split by stars around that average; the product's average is the split's own.
+    stars = star_counts(review_count, rating)
+    rating = average_of(stars)
     values = {
         "brand": brand.name,
         "noun_lower": noun.lower(),
@@ -314,6 +318,7 @@ def _product(rng, reference, *, in_stock):
         attributes=attributes,
         rating=rating,
         review_count=review_count,
+        **{star_field(level): units for level, units in stars.items()},
         is_active=rng.random() > 0.01,
         # Set here so the stock triggers find nothing to change on a bulk load.
         in_stock=in_stock,

@@ -194,6 +194,19 @@ def has_received(user, product_id) -> bool:
     return OrderItem.objects.filter(order__user=user, order__status=Status.DELIVERED, product_id=product_id).exists()
 
 
+def received_by(user_ids, product_id) -> set[int]:
+    """Which of these shoppers received the product: an order holding it was delivered (and kept or returned since).
+
+    The reviews' "Verified purchase" badge: unlike ``has_received``, a return
+    still counts, the reviewer had the product in hand.
+    """
+    return set(
+        OrderItem.objects.filter(
+            order__user_id__in=user_ids, order__status__in=(Status.DELIVERED, Status.RETURNED), product_id=product_id
+        ).values_list("order__user_id", flat=True)
+    )
+
+
 def bought_product_ids(user, product_ids) -> set[int]:
     """Which of the products the shopper bought, in any order not cancelled."""
     return set(

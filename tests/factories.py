@@ -6,6 +6,7 @@ from django.db.models import Sum
 
 from cart.models import Reservation
 from catalog.models import Brand, Category, Inventory, Product, Seller, Warehouse
+from catalog.ratings import star_fields
 
 PASSWORD = "correct horse battery staple"
 
@@ -74,6 +75,13 @@ class ProductFactory(factory.django.DjangoModelFactory):
     description = "A product used in tests."
     price = Decimal("19.99")
     attributes = factory.LazyFunction(lambda: {"color": "Black"})
+
+    @classmethod
+    def _adjust_kwargs(cls, **kwargs):
+        """A rating given as average and count gets a split by stars adding up to it (a database constraint)."""
+        if not any(field.startswith("stars_") for field in kwargs):
+            kwargs.update(star_fields(kwargs.get("review_count", 0), kwargs.get("rating", 0)))
+        return kwargs
 
 
 class WarehouseFactory(factory.django.DjangoModelFactory):

@@ -2,9 +2,11 @@
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from catalog.models import Product
+from catalog.ratings import star_field
 
 from .models import Review
 from .selectors import review_refusal
@@ -24,7 +26,8 @@ def add_review(*, user, product_id, rating: int, title: str, body: str) -> Revie
     finds the first review. ``rating`` is rounded half up to one decimal from
     the exact ``rating_total``; ratings that came without Review rows (the
     seeded catalog) count as earlier reviews: the total starts at
-    rating × review_count.
+    rating × review_count. The review's star joins the product's split by
+    stars in the same update, so the histogram always adds up to the count.
     """
     product = (
         Product.objects.select_for_update(no_key=True)
@@ -43,6 +46,7 @@ def add_review(*, user, product_id, rating: int, title: str, body: str) -> Revie
         rating=(total / count).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP),
         rating_total=total,
         review_count=count,
+        **{star_field(rating): F(star_field(rating)) + 1},
         updated_at=timezone.now(),
     )
     return review

@@ -108,19 +108,28 @@ def product_card(product, highlight_words=None):
     ``catalog.selectors.products_by_ids`` (brand, ``stock_badge``).
     """
     title = Truncator(product.title).chars(90)
+    # An unrated product's card says nothing of ratings rather than "0.0 ★ (0)".
+    rating = (
+        format_html(
+            '  <span class="rating" title="{} out of 5">{} ★ <span class="muted">({})</span></span>\n',
+            product.rating,
+            product.rating,
+            f"{product.review_count:,}",
+        )
+        if product.review_count
+        else ""
+    )
     return format_html(
         '<li class="card">\n  <a class="card-link" href="{}">\n    {}\n    <span class="card-title">{}</span>\n  </a>\n'
         '  <span class="card-brand">{}</span>\n'
-        '  <span class="rating" title="{} out of 5">{} ★ <span class="muted">({})</span></span>\n'
+        "{}"
         '  <span class="price">${}</span>\n'
         '  <span class="badge badge--{}">{}</span>\n</li>',
         product.get_absolute_url(),
         product_picture(product),
         highlight(title, highlight_words) if highlight_words else title,
         product.brand.name,
-        product.rating,
-        product.rating,
-        f"{product.review_count:,}",
+        rating,
         f"{product.price:,}",
         product.stock_badge.level,
         product.stock_badge.label,

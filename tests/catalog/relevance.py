@@ -41,6 +41,7 @@ def load_into_database(products: list[dict]) -> dict[int, str]:
     from django.utils.text import slugify
 
     from catalog.models import Brand, Category, Inventory, Product, Seller, Warehouse
+    from catalog.ratings import star_fields
     from catalog.search.suggestions import refresh_search_terms
 
     categories = {}
@@ -67,6 +68,7 @@ def load_into_database(products: list[dict]) -> dict[int, str]:
             attributes=product["attributes"],
             review_count=product["review_count"],
             rating=Decimal(str(product["rating"])),
+            **star_fields(product["review_count"], product["rating"]),
         )
         for product in products
     )
