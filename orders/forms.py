@@ -18,7 +18,7 @@ def _country_choices():
 
 def _region_choices():
     """One list for every country that has regions, grouped by country; site.js shows the chosen country's group."""
-    return [("", "None")] + [
+    return [("", "Choose a state, province or territory")] + [
         (regions.country_name(country), list(names.items())) for country, names in regions.REGIONS.items()
     ]
 
