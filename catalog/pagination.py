@@ -14,6 +14,24 @@ def page_or_first(paginator: Paginator, number) -> Page:
         return paginator.page(1)
 
 
+def page_numbers(number: int, num_pages: int, *, neighbours: int = 1) -> list[int | None]:
+    """The pages a pager offers: the first, the last, the current one and its
+    ``neighbours`` on each side, in order, with ``None`` where pages are skipped
+    (an ellipsis). A gap of a single page shows that page: "…" would be no shorter.
+    """
+    wanted = {1, num_pages, *range(number - neighbours, number + neighbours + 1)}
+    shown = sorted(page for page in wanted if 1 <= page <= num_pages)
+    numbers, previous = [], 0
+    for shown_number in shown:
+        if shown_number - previous == 2:
+            numbers.append(previous + 1)
+        elif shown_number - previous > 2:
+            numbers.append(None)
+        numbers.append(shown_number)
+        previous = shown_number
+    return numbers
+
+
 class BoundedPaginator(Paginator):
     """Pages over at most ``max_items`` rows.
 

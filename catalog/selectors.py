@@ -11,7 +11,7 @@ from django.utils.text import slugify
 
 from amazon_site.core.dashboard import Figure, changelist
 
-from . import stock
+from . import artwork, stock
 from .models import AttributeFacet, Category, Inventory, Product
 from .pagination import BoundedPaginator
 
@@ -227,7 +227,10 @@ def product_list_ids(*, sort, category=None, brand=None, price_min=None, price_m
     return ids
 
 
-CARD_FIELDS = ("title", "slug", "price", "image", "rating", "review_count", "is_active", "brand__name", "brand__slug")
+# updated_at versions the drawn picture of a product without a photo (catalog.artwork).
+CARD_FIELDS = (
+    "title", "slug", "price", "image", "rating", "review_count", "is_active", "updated_at", "brand__name", "brand__slug",
+)
 
 
 def products_by_ids(ids) -> list[Product]:
@@ -270,6 +273,27 @@ def stock_badge(available: int) -> StockBadge:
     if available <= settings.LOW_STOCK_THRESHOLD:
         return StockBadge(f"Only {available} left", "low")
     return StockBadge("In stock", "in")
+
+
+def artwork_subject(product_id) -> artwork.Subject:
+    """What an active product's drawn picture shows; 404 for any other id."""
+    product = get_object_or_404(
+        Product.objects.select_related("brand").only("title", "category_id", "attributes", "brand__name"),
+        pk=product_id,
+        is_active=True,
+    )
+    tree = category_tree()
+    chain = []
+    if product.category_id in tree.nodes:  # a category added since the tree was cached draws the default kind
+        chain = [tree.nodes[product.category_id], *tree.ancestors(product.category_id)[::-1]]
+    attributes = product.attributes if isinstance(product.attributes, dict) else {}
+    colour = attributes.get("color") or attributes.get("colour") or ""
+    return artwork.Subject(
+        title=product.title,
+        brand=product.brand.name,
+        category_slugs=tuple(node.slug for node in chain),
+        colour=colour if isinstance(colour, str) else "",
+    )
 
 
 def product_detail(product_id) -> Product:

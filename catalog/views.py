@@ -1,13 +1,13 @@
 from dataclasses import replace
 
 from django.conf import settings
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
 
 from . import search as catalog_search
-from . import recently_viewed, selectors
+from . import artwork, recently_viewed, selectors
 from .search import typeahead
 from .search.facets import build_facets, paging_query, result_page
 from .search.query import ATTRIBUTE_PREFIX, SORTS, SearchRequest
@@ -60,6 +60,14 @@ def product_detail(request, pk, slug=None):
     return response
 
 
+def product_image(request, pk):
+    """The drawn picture of a product without a photo. Its URL carries the
+    product's version (``?v=``), so browsers and shared caches keep it a year."""
+    response = HttpResponse(artwork.draw(selectors.artwork_subject(pk)), content_type="image/svg+xml")
+    patch_cache_control(response, public=True, max_age=artwork.CACHE_SECONDS, immutable=True)
+    return response
+
+
 def product_page(request, product, **extra_context):
     """The product page. Its shelves and reviews come from the higher apps'
     template tags; ``extra_context`` is what a higher app's view hands them
@@ -92,7 +100,7 @@ def _results_context(result, *, page_category):
         "search": result.request,
         "result": result,
         "products": selectors.products_by_ids(result.ids),
-        "facets": build_facets(result, page_category=page_category),
+        "facets": build_facets(result, page_category=page_category).shown(),
         "facet_action": "" if page_category else reverse("search"),
         "page_category": page_category,
         "attribute_params": [(name, value) for name, value in result.request.to_params() if name.startswith(ATTRIBUTE_PREFIX)],

@@ -3,7 +3,7 @@
 Every link is the current request with one value toggled, so selections live
 in the URL: shareable, the back button works, no JavaScript needed.
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import urlencode
 
 from django.core.paginator import Page, Paginator
@@ -48,6 +48,34 @@ class Facets:
     attributes: list[AttributeFacetGroup] = field(default_factory=list)
     selected: list[FacetValue] = field(default_factory=list)  # removable chips; url removes the value
     clear_url: str = "?"
+    price_range: bool = True  # the min/max form: useful while there are results or a range is set
+
+    def shown(self) -> "Facets":
+        """The sidebar a page draws: only values that lead somewhere (a count) or
+        are selected (to be removed); a search that finds nothing draws none.
+        The API keeps every value with its count, zero included."""
+
+        def useful(values):
+            return [value for value in values if value.count or value.selected]
+
+        attributes = [replace(group, values=useful(group.values)) for group in self.attributes]
+        in_stock = self.in_stock if self.in_stock and (self.in_stock.count or self.in_stock.selected) else None
+        return replace(
+            self,
+            categories=useful(self.categories),
+            brands=useful(self.brands),
+            price=useful(self.price),
+            ratings=useful(self.ratings),
+            in_stock=in_stock,
+            attributes=[group for group in attributes if group.values],
+        )
+
+    @property
+    def is_empty(self) -> bool:
+        return not (
+            self.categories or self.brands or self.price or self.price_range or self.ratings or self.in_stock
+            or self.attributes
+        )
 
 
 def url(request: SearchRequest, *, page_category: str | None = None) -> str:
@@ -93,7 +121,8 @@ def build_facets(result: SearchResult, *, page_category: str | None = None) -> F
     facets = Facets(
         clear_url=link(
             SearchRequest(q=request.q, sort=request.sort, categories=(page_category,) if page_category else ())
-        )
+        ),
+        price_range=bool(result.total) or request.price_min is not None or request.price_max is not None,
     )
     if not page_category:
         facets.categories = _categories(request, counts.categories)

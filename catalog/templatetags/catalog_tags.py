@@ -2,16 +2,20 @@ import html
 import re
 
 from django import template
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
+
+from catalog import artwork, pagination
 
 register = template.Library()
 
 
 @register.simple_tag
 def placeholder_image(product):
-    """An inline SVG standing in for a missing photo: no file, no request.
+    """An inline SVG standing in for a missing photo in the staff admin's lists: no file, no request.
+    (The shop's pages show the drawing of ``catalog.artwork`` instead.)
 
     The colour comes from the product id so neighbouring cards differ, and the
     brand's initials say what the picture would have shown.
@@ -27,6 +31,35 @@ def placeholder_image(product):
         hue,
         hue,
         initials,
+    )
+
+
+@register.simple_tag
+def page_numbers(page):
+    """The numbers a pager links to (``None`` where it skips some): see ``catalog.pagination.page_numbers``."""
+    return pagination.page_numbers(page.number, page.paginator.num_pages)
+
+
+@register.simple_tag
+def product_image_url(product):
+    """The product's photo, or its drawn picture (``catalog.artwork``), versioned by
+    the product's last change so the year-long cache never shows an old drawing."""
+    if product.image:
+        return product.image.url
+    version = f"{artwork.VERSION}.{int(product.updated_at.timestamp()):x}" if product.updated_at else artwork.VERSION
+    return f"{reverse('product-image', args=[product.pk])}?v={version}"
+
+
+@register.simple_tag
+def product_picture(product, eager=False):
+    """A product's picture as an ``<img>``; ``eager`` for the one a page is about."""
+    loading = "" if eager else ' loading="lazy" decoding="async"'
+    return format_html(
+        '<img class="product-image{}" src="{}" alt="{}" width="400" height="400"{}>',
+        "" if product.image else " product-image--drawn",
+        product_image_url(product),
+        product.title,
+        mark_safe(loading),
     )
 
 
@@ -75,14 +108,6 @@ def product_card(product, highlight_words=None):
     ``catalog.selectors.products_by_ids`` (brand, ``stock_badge``).
     """
     title = Truncator(product.title).chars(90)
-    if product.image:
-        image = format_html(
-            '<img class="product-image" src="{}" alt="{}" width="400" height="400" loading="lazy" decoding="async">',
-            product.image.url,
-            product.title,
-        )
-    else:
-        image = placeholder_image(product)
     return format_html(
         '<li class="card">\n  <a class="card-link" href="{}">\n    {}\n    <span class="card-title">{}</span>\n  </a>\n'
         '  <span class="card-brand">{}</span>\n'
@@ -90,7 +115,7 @@ def product_card(product, highlight_words=None):
         '  <span class="price">${}</span>\n'
         '  <span class="badge badge--{}">{}</span>\n</li>',
         product.get_absolute_url(),
-        image,
+        product_picture(product),
         highlight(title, highlight_words) if highlight_words else title,
         product.brand.name,
         product.rating,

@@ -8,6 +8,19 @@ document.addEventListener("change", function (event) {
   }
 });
 
+// Listing filters (catalog/_facets.html): a <details> closed on phones, so the results come first,
+// and open from 721px on (the CSS breakpoint), where they are the page's sidebar.
+(function () {
+  var wide = window.matchMedia("(min-width: 721px)");
+  function sync() {
+    document.querySelectorAll("details.filters").forEach(function (filters) {
+      filters.open = wide.matches;
+    });
+  }
+  sync();
+  wide.addEventListener("change", sync);
+})();
+
 // --- cart and checkout (issue 18) ---
 // A form with data-confirm (empty the cart, cancel an order) asks first. Without this script the
 // server shows its own "Are you sure?" page; with it, OK sends the confirmation that page would.

@@ -27,7 +27,7 @@ def test_product_page_shows_what_a_shopper_needs(client):
     body = client.get(product.get_absolute_url()).content.decode()
     for text in ("Steel Water Bottle", "$24.50", "750 ml", "Volume", product.seller.name, product.brand.name, "In stock"):
         assert text in body
-    assert "No photo of Steel Water Bottle" in body  # the generated placeholder image
+    assert f'src="/p/{product.pk}/image.svg?v=' in body  # no photo: the drawn picture
 
 
 def test_product_url_without_or_with_a_wrong_slug_redirects_to_the_canonical_one(client):

@@ -3,7 +3,7 @@ import pytest
 from django.contrib.auth.models import Permission
 
 from orders.models import Status
-from tests.factories import OrderFactory, UserFactory, order_with_item
+from tests.factories import UserFactory, order_with_item
 from tests.orders.helpers import page_messages
 from tests.site.test_security import inline_code
 

@@ -179,6 +179,7 @@ ROUTES = {
     "api-product-bought-together": Public("catalog data"),
     "home": Public("catalog data (recently viewed is the caller's own session)"),
     "search": Public("catalog data"),
+    "product-image": Public("catalog data: the drawn picture of an active product"),
     "search-suggest": Public("catalog data"),
     "api-search": Public("catalog data"),
     "api-search-suggest": Public("catalog data"),

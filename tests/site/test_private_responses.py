@@ -47,3 +47,11 @@ def test_a_visitors_cart_is_private_but_the_catalog_stays_cacheable(client):
         response = client.get(path)
         assert response.status_code == 200
         assert not directives(response) & {"private", "no-store"}, path
+
+
+def test_a_drawn_product_picture_stays_cacheable_for_a_signed_in_shopper(client):
+    product = stocked_product(3)
+    client.force_login(UserFactory())
+    response = client.get(f"/p/{product.pk}/image.svg")
+    assert response.status_code == 200 and "public" in directives(response)
+    assert not directives(response) & {"private", "no-store"}
