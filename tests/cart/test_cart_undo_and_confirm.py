@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.core import signing
+from django.urls import reverse
 
 from cart import services, undo
 from cart.models import CartLine, Reservation
@@ -190,8 +191,9 @@ def test_cart_lines_show_the_products_picture(client):
     lamp = stocked_product(10, title="Lamp")
     add(client, lamp, 1)
     body = client.get("/cart/").content.decode()
-    # The cards' partial: the photo, or the placeholder naming the missing one.
-    assert 'class="cart-item-image"' in body and "No photo of Lamp" in body
+    # The cards' partial: the photo, or the drawn picture.
+    assert re.search(rf'<span class="cart-item-image"><img class="product-image[^"]*" src="{reverse("product-image", args=[lamp.pk])}', body)
+    assert 'alt="Lamp"' in body
 
 
 def test_restore_line_brings_a_line_up_to_the_quantity_never_above():
