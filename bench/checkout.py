@@ -51,7 +51,7 @@ from orders.selectors import checkout_summary  # noqa: E402
 
 WAREHOUSES = 2
 CARD = Card(TestGateway.SUCCEEDS, 12, 2099, "123")
-ADDRESS = {"full_name": "Bench Shopper", "line1": "1 Main St", "city": "Springfield", "postal_code": "12345", "country": "US"}
+ADDRESS = {"full_name": "Bench Shopper", "line1": "1 Main St", "city": "Springfield", "postal_code": "12345", "country": "US", "region": "US-IL"}
 
 
 def percentile(samples, fraction):

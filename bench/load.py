@@ -131,7 +131,7 @@ BROWSE = {"home": 15, "category": 35, "product": 50}
 CART = {"add": 50, "update": 30, "remove": 20}
 HOT_SHARE = 0.6  # of cart adds
 SEARCH_SORTS = ["relevance", "relevance", "relevance", "price", "-price", "rating", "newest"]
-ADDRESS = {"full_name": "Load Shopper", "line1": "1 Main St", "city": "Springfield", "postal_code": "12345", "country": "US"}
+ADDRESS = {"full_name": "Load Shopper", "line1": "1 Main St", "city": "Springfield", "postal_code": "12345", "country": "US", "region": "US-IL"}
 CLASSES = [
     "home", "category", "product", "search", "cart_add", "cart_update", "cart_remove", "cart_view",
     "checkout_review", "checkout",

@@ -132,7 +132,12 @@ class CartBundleView(APIView):
 
 
 class CartLineView(APIView):
-    """PATCH or DELETE /api/cart/lines/<id>/: change a line's quantity, or remove it, releasing its stock."""
+    """PATCH or DELETE /api/cart/lines/<id>/: change a line's quantity, or remove it, releasing its stock.
+
+    PATCH with quantity 0 removes the line too, and answers 200 like any
+    PATCH: the change (``quantity`` 0) and the cart without the line. DELETE
+    answers 204.
+    """
 
     permission_classes = [AllowAny, VisitorCsrf]
 

@@ -167,9 +167,11 @@ def cart_detail(cart_id, *, now=None) -> CartView:
         .values("line_id")
         .annotate(reserved=Sum("quantity"), until=Min("reserved_until"))
     }
-    # What a cart line shows of its product; not the description, the widest column.
+    # What a cart line shows of its product (its photo, or the drawn picture versioned by its last
+    # change: catalog/_image.html); not the description, the widest column.
     lines = CartLine.objects.filter(cart_id=cart_id).select_related("product").only(
-        "quantity", "unit_price", "product__title", "product__slug", "product__price", "product__is_active"
+        "quantity", "unit_price", "product__title", "product__slug", "product__price", "product__is_active",
+        "product__image", "product__updated_at",
     )
     lines = list(lines)
     # Judged as checkout's sale fills it (``services.sell_cart``): a line whose

@@ -65,12 +65,20 @@ class BundleChangeSerializer(serializers.Serializer):
 
 
 class LineQuantitySerializer(serializers.Serializer):
+    minimum = 0  # 0 removes the line
+
     def get_fields(self):
         # Built per serializer so that the limit follows the setting.
-        return {"quantity": serializers.IntegerField(**quantity_field_options())}
+        return {
+            "quantity": serializers.IntegerField(
+                **quantity_field_options(self.minimum), help_text="0 removes the line." if not self.minimum else None
+            )
+        }
 
 
 class AddLineSerializer(LineQuantitySerializer):
+    minimum = 1
+
     def get_fields(self):
         return {
             "product": serializers.IntegerField(

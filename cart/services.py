@@ -42,6 +42,8 @@ class LineChange:
     limited: bool = False  # the per-line limit cut the request
     short: bool = False  # there was not enough stock for the request
     held_cap: bool = False  # the cap on units a visitor's carts hold together cut the request
+    product_id: int | None = None
+    before: int = 0  # the line's quantity before the change: what an undo of a removal puts back
 
 
 @dataclass(frozen=True)
@@ -60,29 +62,31 @@ class SoldLine:
     allocations: list  # [catalog.stock.Allocation]: units sold per warehouse
 
 
-def quantity_error() -> str:
-    return f"Quantity must be a whole number from 1 to {settings.CART_MAX_LINE_QUANTITY}."
+def quantity_error(minimum=1) -> str:
+    return f"Quantity must be a whole number from {minimum} to {settings.CART_MAX_LINE_QUANTITY}."
 
 
-def quantity_field_options() -> dict:
-    """The quantity rule as options of an integer field: the cart form's and the API serializer's one definition.
+def quantity_field_options(minimum=1) -> dict:
+    """The quantity rule as options of an integer field: the cart forms' and the API serializers' one definition.
 
-    Django's and DRF's ``IntegerField`` take the same options; each ignores the
-    error codes only the other has. Built per call so the limit follows the setting.
+    ``minimum`` is 1 for an add and 0 for a line's new quantity (0 removes
+    it). Django's and DRF's ``IntegerField`` take the same options; each
+    ignores the error codes only the other has. Built per call so the limit
+    follows the setting.
     """
-    message = quantity_error()
+    message = quantity_error(minimum)
     return {
-        "min_value": 1,
+        "min_value": minimum,
         "max_value": settings.CART_MAX_LINE_QUANTITY,
         "error_messages": {code: message for code in ("required", "null", "invalid", "min_value", "max_value")},
     }
 
 
-def validate_quantity(quantity) -> int:
+def validate_quantity(quantity, minimum=1) -> int:
     """The same rule for callers of the services, which get no form: whole numbers only."""
     # bool is an int subclass; True is not a quantity.
-    if type(quantity) is not int or not 1 <= quantity <= settings.CART_MAX_LINE_QUANTITY:
-        raise CartError(quantity_error(), CartErrorCode.INVALID_QUANTITY)
+    if type(quantity) is not int or not minimum <= quantity <= settings.CART_MAX_LINE_QUANTITY:
+        raise CartError(quantity_error(minimum), CartErrorCode.INVALID_QUANTITY)
     return quantity
 
 
@@ -188,16 +192,23 @@ def _add_units(work, cart_id, product_id, title, price, quantity) -> LineChange:
         limited=current + quantity > settings.CART_MAX_LINE_QUANTITY,
         short=added < wanted and not work.cut,
         held_cap=work.cut,
+        product_id=product_id,
+        before=current,
     )
 
 
 def set_quantity(cart_id, line_id, quantity, *, now=None) -> LineChange:
-    """Change a line to ``quantity``: releases exactly the surplus, or reserves what stock allows."""
-    quantity = validate_quantity(quantity)
+    """Change a line to ``quantity``: releases exactly the surplus, or reserves what stock allows.
+
+    0 removes the line, as the shop's quantity boxes do elsewhere: the shopper
+    who types 0 means "none of these", not a mistake.
+    """
+    quantity = validate_quantity(quantity, minimum=0)
     with cart_transaction():
         work = Work.open([cart_id], now, missing_ok=True)
         line = work.line(line_id)
         work.lock_stock([line.product_id])
+        before = line.quantity
         holding = line.held
         added = 0
         if quantity < holding:
@@ -220,16 +231,39 @@ def set_quantity(cart_id, line_id, quantity, *, now=None) -> LineChange:
             quantity=line.quantity,
             short=line.quantity < quantity and not work.cut,
             held_cap=work.cut,
+            product_id=line.product_id,
+            before=before,
         )
 
 
-def remove_line(cart_id, line_id, *, now=None) -> None:
+def remove_line(cart_id, line_id, *, now=None) -> LineChange:
+    """Remove a line, releasing what it holds: its quantity set to 0. ``before`` is what an undo puts back."""
+    return set_quantity(cart_id, line_id, 0, now=now)
+
+
+def restore_line(cart_id, product_id, quantity, *, now=None) -> LineChange:
+    """Undo a removal: bring the product's line back up to ``quantity``, reserving as far as stock allows.
+
+    Never above it, so an undo sent twice (a double click, the back button)
+    finds the line back already and adds nothing; the cart lock orders two
+    at once. ``short`` says that less came back.
+    """
+    quantity = validate_quantity(quantity)
+    if type(product_id) is not int or not is_id(product_id):
+        raise CartError("This product is not available.", CartErrorCode.NOT_AVAILABLE)
     with cart_transaction():
-        work = Work.open([cart_id], now, missing_ok=True)
-        line = work.line(line_id)
-        work.lock_stock([line.product_id])
-        work.release_from(line, line.held)
-        work.delete_line(line)
+        found = product_for_sale(product_id)
+        if found is None:
+            raise CartError("This product is no longer sold, so it could not be put back.", CartErrorCode.NOT_AVAILABLE)
+        work = Work.open([cart_id], now)
+        work.lock_stock([product_id])
+        line = work.line_for_product(cart_id, product_id)
+        current = line.quantity if line else 0
+        if current >= quantity:
+            return LineChange(
+                title=found[0], requested=0, added=0, quantity=current, product_id=product_id, before=current
+            )
+        return _add_units(work, cart_id, product_id, *found, quantity - current)
 
 
 def empty_cart(cart_id, *, now=None) -> None:

@@ -4,11 +4,11 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
-from . import clients, selectors, services
+from . import clients, selectors, services, undo
 from .errors import CartError
-from .forms import AddBundleForm, AddToCartForm, LineQuantityForm
+from .forms import AddBundleForm, AddToCartForm, LineQuantityForm, UndoRemoveForm
 
 
 def cart_detail(request):
@@ -19,8 +19,14 @@ def cart_detail(request):
     return render(
         request,
         "cart/detail.html",
-        {"cart": cart, "max_quantity": settings.CART_MAX_LINE_QUANTITY},
+        {"cart": cart, "max_quantity": settings.CART_MAX_LINE_QUANTITY, "removed": undo.pop_removal(request)},
     )
+
+
+def confirmed(request) -> bool:
+    """Whether a destructive POST was confirmed: the confirmation page's button sends ``confirmed=yes``,
+    and so does site.js once the shopper said OK to its confirm(). Shared with the order's cancel."""
+    return request.POST.get("confirmed") == "yes"
 
 
 def _back(request) -> str:
@@ -123,12 +129,15 @@ def update_line(request, line_id):
     if not form.is_valid():
         messages.error(request, form.first_error())
         return redirect("cart")
+    cart_id = selectors.visitor_cart_id(request)
     try:
-        change = services.set_quantity(selectors.visitor_cart_id(request), line_id, form.cleaned_data["quantity"])
+        change = services.set_quantity(cart_id, line_id, form.cleaned_data["quantity"])
     except CartError as error:
         messages.error(request, str(error))
         return redirect("cart")
-    if change.held_cap:
+    if not change.requested:
+        undo.remember_removal(request, cart_id, change)  # the cart page says it, with its Undo
+    elif change.held_cap:
         messages.warning(request, held_cap_message(change.added))
     elif not change.quantity:
         messages.error(request, f"Out of stock — {change.title} was removed from your cart.")
@@ -141,18 +150,60 @@ def update_line(request, line_id):
 
 @require_POST
 def remove_line(request, line_id):
+    cart_id = selectors.visitor_cart_id(request)
     try:
-        services.remove_line(selectors.visitor_cart_id(request), line_id)
+        change = services.remove_line(cart_id, line_id)
     except CartError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, "Removed from your cart.")
+        undo.remember_removal(request, cart_id, change)
     return redirect("cart")
 
 
 @require_POST
-def empty(request):
+def undo_remove(request):
+    """Put a removed line back (``undo``): as far as stock allows, never twice."""
+    form = UndoRemoveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form.first_error())
+        return redirect("cart")
     cart_id = selectors.visitor_cart_id(request)
+    removed = undo.read_token(form.cleaned_data["token"], cart_id)
+    if removed is None:
+        messages.error(request, "This removal can no longer be undone. Add the item again from its page.")
+        return redirect("cart")
+    if not _within_add_limit(request):
+        return redirect("cart")
+    product_id, quantity = removed
+    try:
+        change = services.restore_line(cart_id, product_id, quantity)
+    except CartError as error:
+        messages.error(request, str(error))
+        return redirect("cart")
+    if change.held_cap:
+        messages.warning(request, held_cap_message(change.added))
+    elif not change.added and change.quantity >= quantity:
+        messages.info(request, f"{change.title} is already back in your cart.")
+    elif not change.quantity:
+        messages.error(request, f"{change.title} is out of stock now, so it could not be put back.")
+    elif change.quantity < quantity:
+        messages.warning(
+            request, f"Only {change.quantity} of {change.title} could be put back: the rest was bought meanwhile."
+        )
+    else:
+        messages.success(request, f"{change.title} is back in your cart ({change.quantity}).")
+    return redirect("cart")
+
+
+@require_http_methods(["GET", "POST"])
+def empty(request):
+    """Empty the cart once the shopper confirmed: site.js asks with confirm(), without JS this page does."""
+    cart_id = selectors.visitor_cart_id(request)
+    if request.method == "GET" or not confirmed(request):
+        cart = selectors.cart_detail(cart_id)
+        if not cart.lines:
+            return redirect("cart")
+        return render(request, "cart/confirm_empty.html", {"cart": cart})
     if cart_id is not None:
         services.empty_cart(cart_id)
     messages.success(request, "Your cart is empty.")

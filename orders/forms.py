@@ -7,12 +7,41 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from . import cards
+from . import cards, regions
 from .models import ADDRESS_FIELDS, Address, ReturnReason
 from .payments import Card
 
 
+def _country_choices():
+    return [("", "Choose your country")] + sorted(regions.COUNTRIES.items(), key=lambda choice: choice[1])
+
+
+def _region_choices():
+    """One list for every country that has regions, grouped by country; site.js shows the chosen country's group."""
+    return [("", "Choose a state, province or territory")] + [
+        (regions.country_name(country), list(names.items())) for country, names in regions.REGIONS.items()
+    ]
+
+
 class AddressForm(forms.ModelForm):
+    """The address of checkout and of the address book: a country from the list, and its state where it has them.
+
+    Both are plain text fields drawn as selects: the model's ``clean_fields``
+    (``regions.clean_region``) is the region's one rule, so the page, the
+    address book and the API give the same message for a bad pair.
+    """
+
+    country = forms.CharField(
+        widget=forms.Select(choices=_country_choices, attrs={"autocomplete": "country"}),
+        error_messages={"required": "Choose your country."},
+    )
+    region = forms.CharField(
+        label="State, province or territory",
+        required=False,
+        help_text="For addresses in the United States, Canada and Australia.",
+        widget=forms.Select(choices=_region_choices, attrs={"autocomplete": "address-level1", "data-regions": "country"}),
+    )
+
     class Meta:
         model = Address
         fields = ADDRESS_FIELDS
@@ -22,15 +51,14 @@ class AddressForm(forms.ModelForm):
             "line2": forms.TextInput(attrs={"autocomplete": "address-line2"}),
             "city": forms.TextInput(attrs={"autocomplete": "address-level2"}),
             "postal_code": forms.TextInput(attrs={"autocomplete": "postal-code"}),
-            "country": forms.TextInput(attrs={"autocomplete": "country", "size": 2}),
             "phone": forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
         }
-        help_texts = {"country": "Two letters, e.g. US."}
-        error_messages = {"country": {"max_length": "Use the two-letter country code, e.g. US."}}
 
     def clean_country(self):
-        # "us" is what people type; the model's validator wants "US".
-        return self.cleaned_data["country"].strip().upper()
+        # Checked here so that "USA" gets one message, not the length's as well.
+        country = self.cleaned_data["country"].strip().upper()
+        regions.validate_country(country)
+        return country
 
 
 class SavedAddressForm(forms.Form):

@@ -9,11 +9,14 @@ bought. Prices, addresses and titles are copied onto the order when it is
 placed: later catalog edits never change what a shopper bought.
 """
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django_fsm import FSMField, FSMModelMixin, transition
+
+from .regions import COUNTRIES, clean_region, validate_country
 
 
 class Address(models.Model):
@@ -27,9 +30,9 @@ class Address(models.Model):
     postal_code = models.CharField(
         max_length=12, validators=[RegexValidator(r"^[A-Za-z0-9][A-Za-z0-9 -]{1,10}$", "Enter a valid postal code.")]
     )
-    country = models.CharField(
-        max_length=2, validators=[RegexValidator(r"^[A-Z]{2}$", "Use the two-letter country code, e.g. US.")]
-    )
+    country = models.CharField(max_length=2, validators=[validate_country], help_text="ISO 3166-1 alpha-2 code.")
+    # ISO 3166-2 code ("US-WA"); required where ``regions.REGIONS`` lists the country's, else empty.
+    region = models.CharField("state or region", max_length=6, blank=True, default="")
     phone = models.CharField(max_length=20, blank=True)
     # The one checkout offers first; at most one per shopper, which the database keeps.
     is_default = models.BooleanField(default=False)
@@ -42,6 +45,27 @@ class Address(models.Model):
             models.UniqueConstraint(fields=["user"], condition=Q(is_default=True), name="address_one_default_per_user")
         ]
 
+    def clean_fields(self, exclude=None):
+        """The fields' checks, and the region's rule (``regions.clean_region``), which needs the country.
+
+        Here rather than in ``clean`` so that a form whose country or region
+        already failed (``exclude``) gets one message, not two.
+        """
+        exclude = set(exclude or ())
+        errors = {}
+        if not exclude & {"country", "region"} and self.country in COUNTRIES:
+            try:
+                self.region = clean_region(self.country, self.region)
+            except ValidationError as error:
+                errors = error.update_error_dict(errors)
+                exclude.add("region")
+        try:
+            super().clean_fields(exclude=exclude)
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        if errors:
+            raise ValidationError(errors)
+
     def as_dict(self) -> dict:
         return {field: getattr(self, field) for field in ADDRESS_FIELDS}
 
@@ -49,7 +73,7 @@ class Address(models.Model):
         return ", ".join(part for part in (self.full_name, self.line1, self.city, self.country) if part)
 
 
-ADDRESS_FIELDS = ("full_name", "line1", "line2", "city", "postal_code", "country", "phone")
+ADDRESS_FIELDS = ("full_name", "line1", "line2", "city", "postal_code", "country", "region", "phone")
 
 
 class Status(models.TextChoices):

@@ -1,6 +1,7 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from . import cards
+from . import cards, regions
 from .errors import CheckoutErrorCode, OrderErrorCode
 from .delivery import tracking_url
 from .models import ADDRESS_FIELDS, Address, Order, OrderEvent, OrderItem, Payment, Return, ReturnReason, Shipment
@@ -119,10 +120,36 @@ class StaffMoveSerializer(serializers.Serializer):
 
 
 class AddressSerializer(serializers.ModelSerializer):
+    """An address as the page's form takes it: a known country, and its region where it has them (``orders.regions``)."""
+
+    country = serializers.CharField(help_text="ISO 3166-1 alpha-2 code, e.g. US or GB (any case).")
+    region = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="ISO 3166-2 code, e.g. US-WA (or WA with country US): required for US, CA and AU, "
+        "empty for other countries.",
+    )
+
     class Meta:
         model = Address
         fields = ("id", *ADDRESS_FIELDS)
         read_only_fields = ("id",)
+
+    def validate_country(self, value):
+        country = value.strip().upper()
+        try:
+            regions.validate_country(country)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages) from None
+        return country
+
+    def validate(self, data):
+        try:
+            data["region"] = regions.clean_region(data["country"], data.get("region", ""))
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.message_dict) from None
+        return data
 
 
 class CardSerializer(serializers.Serializer):

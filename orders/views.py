@@ -10,11 +10,13 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cart.selectors import visitor_cart_id
+from cart.views import confirmed
 
 from . import checkout, fulfilment, returns, selectors
 from .addresses import add_address, delete_address, set_default, update_address
 from .errors import CheckoutError, OrderError
 from .forms import AddressForm, PaymentForm, ReturnRequestForm, SavedAddressForm
+from .payments import TestGateway, get_gateway
 
 # Only the id of the address chosen at the first step; never anything about the card.
 ADDRESS_SESSION_KEY = "checkout_address_id"
@@ -85,8 +87,25 @@ def checkout_review(request):
         form = PaymentForm(initial={"checkout_key": uuid.uuid4(), "expected_total": summary.total})
     arrivals = selectors.delivery_estimates(cart_id, address.country)
     return render(
-        request, "orders/checkout_review.html", {"summary": summary, "address": address, "form": form, "arrivals": arrivals}
+        request,
+        "orders/checkout_review.html",
+        {"summary": summary, "address": address, "form": form, "arrivals": arrivals, "test_cards": _test_cards()},
     )
+
+
+def _test_cards() -> dict | None:
+    """The test gateway's card numbers, for the payment step in development and demo mode.
+
+    Only while ``TestGateway`` is the gateway (the default, and what DEBUG
+    runs with): with a real processor these numbers would only be declined.
+    """
+    if not isinstance(get_gateway(), TestGateway):
+        return None
+    return {"succeeds": _in_fours(TestGateway.SUCCEEDS), "declined": _in_fours(TestGateway.DECLINED)}
+
+
+def _in_fours(number: str) -> str:
+    return " ".join(number[start:start + 4] for start in range(0, len(number), 4))
 
 
 @sensitive_variables()  # also covers checkout's frames below: they hold the card
@@ -114,8 +133,13 @@ def _place(request, cart_id, address, form):
         return redirect("order", number=result.order.number)
     if result.declined_message:
         # Also a form sent again after its card was declined (the back button): its key found the cancelled order.
-        messages.error(request, f"{result.declined_message} Your items are back in your cart: please check out again.")
-        return redirect("cart")
+        # The review keeps the address (the session's) and shows the items, reserved again, with a fresh form.
+        messages.error(
+            request,
+            f"Payment declined: {result.declined_message} Nothing was charged and your items are reserved again. "
+            "Please try another card.",
+        )
+        return redirect("checkout-review")
     return redirect(reverse("order", args=[result.order.number]) + "?placed=1")
 
 
@@ -178,9 +202,17 @@ def order_return(request, number):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def order_cancel(request, number):
+    """Cancel once the shopper confirmed: site.js asks with confirm() on the order page, without JS this page does."""
     order = selectors.order_for_user(request.user, number)
+    if request.method == "GET" or not confirmed(request):
+        if not order.customer_can_cancel():
+            messages.error(
+                request, f"Order {order.number} is {order.get_status_display().lower()} and can no longer be cancelled."
+            )
+            return redirect("order", number=order.number)
+        return render(request, "orders/order_cancel.html", {"order": order})
     try:
         fulfilment.cancel_by_customer(user=request.user, order_id=order.pk)
     except OrderError as error:

@@ -6,9 +6,9 @@ from django.utils import timezone
 
 from amazon_site.celery import app as celery_app
 from cart import jobs, selectors, services, tasks
-from cart.forms import LineQuantityForm
+from cart.forms import AddToCartForm, LineQuantityForm
 from cart.models import Cart, CartLine, Reservation
-from cart.serializers import LineQuantitySerializer
+from cart.serializers import AddLineSerializer, LineQuantitySerializer
 from catalog.models import Inventory
 from tests.factories import (
     InventoryFactory,
@@ -128,10 +128,19 @@ def test_quantities_outside_1_to_the_limit_are_refused(quantity):
     assert reserved(product) == 0
 
 
-@pytest.mark.parametrize("quantity", ["0", "11", "abc", "", "2.5", None])
+@pytest.mark.parametrize("quantity", ["-1", "11", "abc", "", "2.5", None])
 def test_the_cart_form_and_the_api_refuse_the_same_quantities_with_one_message(quantity):
     form = LineQuantityForm({} if quantity is None else {"quantity": quantity})
     serializer = LineQuantitySerializer(data={"quantity": quantity})
+    assert not form.is_valid() and not serializer.is_valid()
+    # A line's new quantity may be 0 (it removes the line); an add's may not.
+    assert form.errors["quantity"] == [services.quantity_error(minimum=0)] == serializer.errors["quantity"]
+
+
+@pytest.mark.parametrize("quantity", ["0", "-1", "11"])
+def test_the_add_form_and_the_api_refuse_quantities_below_1(quantity):
+    form = AddToCartForm({"product": 1, "quantity": quantity})
+    serializer = AddLineSerializer(data={"product": 1, "quantity": quantity})
     assert not form.is_valid() and not serializer.is_valid()
     assert form.errors["quantity"] == [services.quantity_error()] == serializer.errors["quantity"]
 

@@ -78,7 +78,7 @@ def fill_address(page: Page):
     page.get_by_label("Address line 1").fill("1 Analytical Way")
     page.get_by_label("City").fill("London")
     page.get_by_label("Postal code").fill("N1 9GU")
-    page.get_by_label("Country").fill("gb")
+    page.get_by_label("Country").select_option("GB")  # a select: no state or region for the UK
     page.get_by_role("button", name="Save and deliver here").click()
     expect(page.get_by_role("heading", name="Review your order")).to_be_visible()
 

@@ -14,6 +14,6 @@ def shopper():
     user = UserFactory(email="shopper@example.com")
     cart = cart_services.get_or_create_cart(user=user)
     address = order_checkout.save_address(
-        user=user, data={"full_name": "Ada L", "line1": "1 Main St", "city": "Springfield", "postal_code": "12345", "country": "US"}
+        user=user, data={"full_name": "Ada L", "line1": "1 Main St", "city": "Springfield", "postal_code": "12345", "country": "US", "region": "US-IL"}
     )
     return user, cart.pk, address

@@ -21,7 +21,7 @@ DECLINED_CARD = "4000 0000 0000 0002"
 
 ADDRESS = {
     "full_name": "Ada Lovelace", "line1": "1 Analytical Way", "line2": "", "city": "London",
-    "postal_code": "N1 9GU", "country": "GB", "phone": "",
+    "postal_code": "N1 9GU", "country": "GB", "region": "", "phone": "",
 }
 
 

@@ -86,7 +86,7 @@ def checked_out_order(status):
     product = stocked_product(5)
     cart_services.add_to_cart(cart_id, product.pk, 2)
     address = checkout.save_address(user=user, data={
-        "full_name": "A B", "line1": ORDER_CLERK_STREET, "city": "Springfield", "postal_code": "12345", "country": "US"})
+        "full_name": "A B", "line1": ORDER_CLERK_STREET, "city": "Springfield", "postal_code": "12345", "country": "US", "region": "US-IL"})
     order = checkout.place_order(
         user=user, cart_id=cart_id, address=address, card=GOOD, checkout_key=uuid.uuid4(),
         expected_total=checkout_summary(user=user, cart_id=cart_id).total,

@@ -17,6 +17,11 @@ from tests.orders.helpers import DECLINED_CARD, add, address_data, page_messages
 
 pytestmark = pytest.mark.django_db
 
+DECLINED_MESSAGE = (
+    "Payment declined: Your card was declined. Nothing was charged and your items are reserved again. "
+    "Please try another card."
+)
+
 @pytest.fixture
 def shopper(client):
     user = UserFactory()
@@ -60,8 +65,10 @@ def test_an_empty_cart_goes_back_to_the_cart(client, shopper):
     "field, value, error",
     [
         ("postal_code", "!!", "Enter a valid postal code."),
-        ("country", "usa", "Use the two-letter country code, e.g. US."),
-        ("country", "1x", "Use the two-letter country code, e.g. US."),
+        ("country", "usa", "Choose a country from the list."),
+        ("country", "1x", "Choose a country from the list."),
+        ("country", "", "Choose your country."),
+        ("region", "US-CA", "Leave the state or region empty: addresses in United Kingdom do not use one here."),
         ("full_name", "", "This field is required."),
     ],
 )
@@ -225,14 +232,19 @@ def test_a_successful_checkout_ends_at_the_confirmation_with_an_empty_cart(
     assert [mail.subject for mail in mailoutbox] == [f"Your order {order.number} is confirmed"]
 
 
-def test_a_declined_card_returns_to_the_cart_with_the_items(client, shopper, kettle):
+def test_a_declined_card_returns_to_the_review_with_the_address_and_the_items(client, shopper, kettle):
     review = to_review(client, kettle)
 
     response = client.post("/checkout/review/", pay_data(review, card=DECLINED_CARD), follow=True)
 
-    assert response.redirect_chain[-1][0] == "/cart/"
-    assert page_messages(response) == ["Your card was declined. Your items are back in your cart: please check out again."]
+    assert response.redirect_chain[-1][0] == "/checkout/review/"
+    assert page_messages(response) == [DECLINED_MESSAGE]
+    body = response.content.decode()
+    assert "1 Analytical Way" in body and "Blue Kettle" in body and 'name="card_number"' in body
     assert CartLine.objects.get().product == kettle and CartLine.objects.get().quantity == 2
+    assert Reservation.objects.get().quantity == 2  # reserved again, not only listed
+    # A fresh form: its key is not the declined order's.
+    assert response.context["form"].initial["checkout_key"] != review.context["form"].initial["checkout_key"]
     order = Order.objects.get()
     assert order.status == Status.CANCELLED and order.cancel_reason == "payment_failed"
     assert order.payments.get().outcome == Payment.Outcome.DECLINED
@@ -271,7 +283,8 @@ def test_resubmitting_a_declined_form_with_a_good_card_confirms_nothing(client, 
 
     response = client.post("/checkout/review/", pay_data(review), follow=True)
 
-    assert response.redirect_chain[-1][0] == "/cart/"
+    assert response.redirect_chain[-1][0] == "/checkout/review/"
+    assert page_messages(response) == [DECLINED_MESSAGE] * 2  # the first answer's, never shown, and this one's
     assert "Thank you" not in response.content.decode()
     assert Order.objects.get().status == Status.CANCELLED
     assert CartLine.objects.get().quantity == 2
@@ -336,7 +349,7 @@ def test_cancelling_an_order_then_cancelling_again(client, shopper, kettle):
     detail = client.get(f"/orders/{order.number}/")
     assert f'action="/orders/{order.number}/cancel/"' in detail.content.decode()
 
-    response = client.post(f"/orders/{order.number}/cancel/", follow=True)
+    response = client.post(f"/orders/{order.number}/cancel/", {"confirmed": "yes"}, follow=True)
 
     assert page_messages(response) == [f"Order {order.number} is cancelled."]
     order.refresh_from_db()
@@ -345,7 +358,7 @@ def test_cancelling_an_order_then_cancelling_again(client, shopper, kettle):
     body = response.content.decode()
     assert "Cancel this order" not in body and "Cancelled by the customer" in body
 
-    again = client.post(f"/orders/{order.number}/cancel/", follow=True)
+    again = client.post(f"/orders/{order.number}/cancel/", {"confirmed": "yes"}, follow=True)
     assert again.status_code == 200
     assert page_messages(again) == [f"Order {order.number} is cancelled and can no longer be cancelled."]
 
@@ -360,9 +373,12 @@ def test_the_detail_page_shows_the_timeline(client, shopper):
     assert "Cancel this order" not in body
 
 
-def test_changes_need_post(client, shopper):
-    order = OrderFactory(user=shopper)
-    assert client.get(f"/orders/{order.number}/cancel/").status_code == 405
+def test_cancelling_needs_a_confirmed_post(client, shopper):
+    order = OrderFactory(user=shopper, status=Status.PAID)
+    for response in (client.get(f"/orders/{order.number}/cancel/"), client.post(f"/orders/{order.number}/cancel/")):
+        assert response.status_code == 200 and "Are you sure?" in response.content.decode()
+    order.refresh_from_db()
+    assert order.status == Status.PAID
 
 
 # --- Staff admin ---

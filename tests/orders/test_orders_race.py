@@ -28,7 +28,7 @@ pytestmark = [
 ]
 
 CARD = Card(TestGateway.SUCCEEDS, 12, 2099, "123")
-ADDRESS = {"full_name": "A B", "line1": "1 Main St", "city": "Springfield", "postal_code": "12345", "country": "US"}
+ADDRESS = {"full_name": "A B", "line1": "1 Main St", "city": "Springfield", "postal_code": "12345", "country": "US", "region": "US-IL"}
 
 
 def shopper_with_lapsed_line(product):

@@ -13,12 +13,14 @@ from typing import Callable
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.core import signing
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.authtoken.models import Token
 
 from cart import services as cart_services
 from cart.models import CartLine
+from cart.undo import UNDO_SALT
 from catalog.reviews.models import Review
 from orders import checkout, returns, shipments
 from orders.addresses import set_default
@@ -79,13 +81,19 @@ ROUTES = {
     # --- Objects of shopper A addressed by id ---
     "cart-line": [Attempt("post", lambda w: f"/cart/lines/{w.line.pk}/", denied(CART, CART, CART), {"quantity": 5})],
     "cart-remove": [Attempt("post", lambda w: f"/cart/lines/{w.line.pk}/remove/", denied(CART, CART, CART))],
+    # Shopper A's own undo note: it names A's cart, so it puts nothing in another's (nor in A's).
+    "cart-undo": [Attempt("post", lambda w: "/cart/undo/", denied(CART, CART, CART), lambda w: {"token": signing.dumps(
+        {"cart": w.line.cart_id, "product": w.line.product_id, "quantity": w.line.quantity + 1}, salt=UNDO_SALT)})],
     "api-cart-line": [
         Attempt("patch", lambda w: f"/api/cart/lines/{w.line.pk}/", denied(404, 404, 404), {"quantity": 5}, json=True),
         Attempt("delete", lambda w: f"/api/cart/lines/{w.line.pk}/", denied(404, 404, 404)),
         Attempt("get", lambda w: f"/api/cart/lines/{w.line.pk}/", denied(405, 405, 405)),
     ],
     "order": [Attempt("get", lambda w: f"/orders/{w.order.number}/", denied(LOGIN, 404, 404))],
-    "order-cancel": [Attempt("post", lambda w: f"/orders/{w.order.number}/cancel/", denied(LOGIN, 404, 404))],
+    "order-cancel": [
+        Attempt("post", lambda w: f"/orders/{w.order.number}/cancel/", denied(LOGIN, 404, 404), {"confirmed": "yes"}),
+        Attempt("get", lambda w: f"/orders/{w.order.number}/cancel/", denied(LOGIN, 404, 404)),
+    ],
     "api-order": [Attempt("get", lambda w: f"/api/orders/{w.order.number}/", denied(403, 404, 404))],
     "api-order-cancel": [Attempt("post", lambda w: f"/api/orders/{w.order.number}/cancel/", denied(403, 404, 404))],
     "order-return": [
@@ -124,7 +132,7 @@ ROUTES = {
     ],
     # --- The caller's own things, found through the session or the account: never A's ---
     "cart": [Attempt("get", lambda w: "/cart/", denied(OWN, OWN, OWN))],
-    "cart-empty": [Attempt("post", lambda w: "/cart/empty/", denied(CART, CART, CART))],
+    "cart-empty": [Attempt("post", lambda w: "/cart/empty/", denied(CART, CART, CART), {"confirmed": "yes"})],
     "api-cart": [Attempt("get", lambda w: "/api/cart/", denied(OWN, OWN, OWN))],
     "orders": [Attempt("get", lambda w: "/orders/", denied(LOGIN, OWN, OWN))],
     "account": [Attempt("get", lambda w: "/account/", denied(LOGIN, OWN, OWN))],
@@ -307,5 +315,5 @@ def test_the_owner_does_reach_the_objects(world):
     ).status_code == 200
     assert client.post(f"/cart/lines/{world.line.pk}/", {"quantity": 1}).status_code == 302
     assert CartLine.objects.get(pk=world.line.pk).quantity == 1
-    assert client.post(f"/orders/{world.order.number}/cancel/").status_code == 302
+    assert client.post(f"/orders/{world.order.number}/cancel/", {"confirmed": "yes"}).status_code == 302
     assert Order.objects.get(pk=world.order.pk).status == Status.CANCELLED

@@ -216,7 +216,7 @@ def test_a_checkout_counts_as_placed_and_its_stock_as_reserved_and_sold(django_c
     user = UserFactory()
     cart_id = cart_services.get_or_create_cart(user=user).pk
     address = checkout.save_address(
-        user=user, data={"full_name": "Ada L", "line1": "1 Main St", "city": "Springfield", "postal_code": "12345", "country": "US"}
+        user=user, data={"full_name": "Ada L", "line1": "1 Main St", "city": "Springfield", "postal_code": "12345", "country": "US", "region": "US-IL"}
     )
     product = stocked_product(5)
     with django_capture_on_commit_callbacks(execute=True):

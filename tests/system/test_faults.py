@@ -60,7 +60,7 @@ pytestmark = pytest.mark.system
 
 REPO = Path(__file__).resolve().parents[2]
 CARD = Card(TestGateway.SUCCEEDS, 12, 2099, "123")
-ADDRESS = {"full_name": "A B", "line1": "1 Main St", "city": "Springfield", "postal_code": "12345", "country": "US"}
+ADDRESS = {"full_name": "A B", "line1": "1 Main St", "city": "Springfield", "postal_code": "12345", "country": "US", "region": "US-IL"}
 
 requires_postgres = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="a second process needs the test database on a PostgreSQL server"
