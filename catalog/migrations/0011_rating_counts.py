@@ -8,7 +8,6 @@ constraint comes last, once every row adds up.
 """
 import math
 
-import django.db.models.expressions
 from django.db import migrations, models
 from django.db.models import Case, Count, F, Value, When
 from django.db.models.functions import Floor, Greatest, Least
@@ -63,6 +62,49 @@ def split_ratings(apps, schema_editor):
         schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
+def star_field(stars):
+    field = models.PositiveIntegerField(default=0, editable=False)
+    field.set_attributes_from_name(f"stars_{stars}")
+    return field
+
+
+def add_columns(apps, schema_editor):
+    Product = apps.get_model("catalog", "Product")
+    for stars in STARS:
+        if schema_editor.connection.vendor == "sqlite":
+            schema_editor.execute(
+                f'ALTER TABLE catalog_product ADD COLUMN "stars_{stars}" integer unsigned NOT NULL DEFAULT 0 '
+                f'CHECK ("stars_{stars}" >= 0)'
+            )
+        else:
+            schema_editor.add_field(Product, star_field(stars))
+
+
+def drop_columns(apps, schema_editor):
+    Product = apps.get_model("catalog", "Product")
+    for stars in STARS:
+        if schema_editor.connection.vendor == "sqlite":
+            schema_editor.execute(f'ALTER TABLE catalog_product DROP COLUMN "stars_{stars}"')
+        else:
+            schema_editor.remove_field(Product, star_field(stars))
+
+
+STAR_COUNTS_ADD_UP = models.CheckConstraint(
+    condition=models.Q(review_count=F("stars_1") + F("stars_2") + F("stars_3") + F("stars_4") + F("stars_5")),
+    name="product_star_counts_add_up",
+)
+
+
+def add_constraint(apps, schema_editor):
+    if schema_editor.connection.vendor != "sqlite":
+        schema_editor.add_constraint(apps.get_model("catalog", "Product"), STAR_COUNTS_ADD_UP)
+
+
+def drop_constraint(apps, schema_editor):
+    if schema_editor.connection.vendor != "sqlite":
+        schema_editor.remove_constraint(apps.get_model("catalog", "Product"), STAR_COUNTS_ADD_UP)
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -71,39 +113,20 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        *(
-            migrations.AddField(
-                model_name="product",
-                name=f"stars_{stars}",
-                field=models.PositiveIntegerField(default=0, editable=False),
-            )
-            for stars in STARS
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AddField(
+                    model_name="product",
+                    name=f"stars_{stars}",
+                    field=models.PositiveIntegerField(default=0, editable=False),
+                )
+                for stars in STARS
+            ],
+            database_operations=[migrations.RunPython(add_columns, drop_columns)],
         ),
         migrations.RunPython(split_ratings, migrations.RunPython.noop, elidable=True),
-        migrations.AddConstraint(
-            model_name="product",
-            constraint=models.CheckConstraint(
-                condition=models.Q(
-                    (
-                        "review_count",
-                        django.db.models.expressions.CombinedExpression(
-                            django.db.models.expressions.CombinedExpression(
-                                django.db.models.expressions.CombinedExpression(
-                                    django.db.models.expressions.CombinedExpression(
-                                        models.F("stars_1"), "+", models.F("stars_2")
-                                    ),
-                                    "+",
-                                    models.F("stars_3"),
-                                ),
-                                "+",
-                                models.F("stars_4"),
-                            ),
-                            "+",
-                            models.F("stars_5"),
-                        ),
-                    )
-                ),
-                name="product_star_counts_add_up",
-            ),
+        migrations.SeparateDatabaseAndState(
+            state_operations=[migrations.AddConstraint(model_name="product", constraint=STAR_COUNTS_ADD_UP)],
+            database_operations=[migrations.RunPython(add_constraint, drop_constraint)],
         ),
     ]
