@@ -10,7 +10,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Prefetch, Q, Sum
 from django.http import Http404
 from django.utils import timezone
 
@@ -105,6 +105,16 @@ def orders_for_user(user):
     return Order.objects.filter(user=user).order_by("-created_at", "-id")
 
 
+def order_history(user):
+    """The shopper's orders for "Your orders", each with its items and their products' pictures.
+
+    Prefetched: a page of orders is three queries (count, orders, items with
+    product and brand), however many orders and items it shows.
+    """
+    items = OrderItem.objects.select_related("product__brand").order_by("id")
+    return orders_for_user(user).prefetch_related(Prefetch("items", queryset=items))
+
+
 def order_page(order) -> dict:
     """What an order's page shows, and its mails too: the order, its items, parcels, returns, timeline and payments."""
     return {
@@ -113,8 +123,20 @@ def order_page(order) -> dict:
         "shipments": order_shipments(order),
         "returns": order_returns(order),
         "events": order.events.all(),
+        "upcoming": upcoming_steps(order),
         "payments": order.payments.all(),
     }
+
+
+# The statuses an order passes through on its way to the shopper; cancelled and returned ones leave the way.
+ORDER_PROGRESS = (Status.PENDING, Status.PAID, Status.PACKED, Status.SHIPPED, Status.DELIVERED)
+
+
+def upcoming_steps(order) -> list[str]:
+    """The steps still ahead of the order (its timeline shows them greyed out): none once it is cancelled or returned."""
+    if order.status not in ORDER_PROGRESS:
+        return []
+    return [status.label for status in ORDER_PROGRESS[ORDER_PROGRESS.index(order.status) + 1 :]]
 
 
 def order_shipments(order) -> list[Shipment]:

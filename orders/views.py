@@ -145,7 +145,7 @@ def _place(request, cart_id, address, form):
 
 @login_required
 def order_list(request):
-    paginator = Paginator(selectors.orders_for_user(request.user), ORDERS_PER_PAGE)
+    paginator = Paginator(selectors.order_history(request.user), ORDERS_PER_PAGE)
     try:
         page = paginator.page(request.GET.get("page", 1))
     except InvalidPage:
