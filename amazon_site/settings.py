@@ -73,6 +73,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Without a broker there is no beat: requests release expired holds (on only then).
     "cart.middleware.ReleaseExpiredReservationsMiddleware",
+    # With DEBUG on: the store's 404 page, not Django's technical one (which the CSP leaves unstyled).
+    "amazon_site.core.site_pages.StoreNotFoundPageMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 

@@ -5,7 +5,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from .accounts import login, views
-from .core import api, health, metrics
+from .core import api, health, metrics, site_pages
 from .core.security import csp_update
 
 urlpatterns = [
@@ -13,6 +13,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics.export, name="prometheus-django-metrics"),
+    path("favicon.ico", site_pages.favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("accounts/signup/", views.signup, name="signup"),
     path("accounts/email/confirm/<str:token>/", views.confirm_email, name="email-confirm"),

@@ -23,6 +23,10 @@ class SignUpForm(UserCreationForm):
             raise forms.ValidationError("A username cannot contain “@”; use letters, digits and . + - _ only.")
         return username
 
+    def validate_password_for_user(self, user, password_field_name="password1"):
+        # Under the password itself (Django puts them under its confirmation): that is the field to change.
+        super().validate_password_for_user(user, password_field_name=password_field_name)
+
     def clean_email(self):
         email = self.cleaned_data["email"].strip()
         if selectors.email_taken(email):

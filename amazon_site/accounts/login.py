@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from django import forms
+from django.contrib import messages
 from django.contrib.admin.forms import AdminAuthenticationForm, AdminPasswordChangeForm
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
@@ -157,11 +158,18 @@ class PasswordResetView(auth_views.PasswordResetView):
         return super().form_valid(form)
 
 
+LOGGED_OUT = "You are logged out. See you soon!"
+
+
 class LogoutView(auth_views.LogoutView):
-    """Log-out also lets apps forget what they keep in the browser (``signals.logged_out_response``)."""
+    """Log-out also lets apps forget what they keep in the browser (``signals.logged_out_response``).
+
+    The page it lands on says so: after the redirect, the header alone would not.
+    """
 
     def post(self, request, *args, **kwargs):
         response = super().post(request, *args, **kwargs)
+        messages.success(request, LOGGED_OUT)
         signals.logged_out_response.send(sender=type(self), request=request, response=response)
         return response
 
