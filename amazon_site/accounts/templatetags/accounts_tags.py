@@ -22,13 +22,15 @@ def login_url(context) -> str:
     ``next`` that page already carries, if it is a page of this site, so
     ``next=`` never nests inside ``next=``.
     """
-    request = context["request"]
+    request = context.get("request")
+    url = reverse("login")
+    if request is None:  # the error pages render without one
+        return url
     match = request.resolver_match
     target = request.get_full_path()
     if match is not None and match.url_name in AUTH_PAGES:
         target = request.GET.get("next", "")
         if not target.startswith("/") or not url_has_allowed_host_and_scheme(target, {request.get_host()}):
             target = ""
-    url = reverse("login")
     # As the template filter urlencode quotes: "/" stays readable.
     return f"{url}?next={quote(target, safe='/')}" if target else url
