@@ -2,15 +2,22 @@
 
 Used by ``manage.py seed_catalog`` for the demo store and the benchmarks. The
 departments below give every product a title, attributes and price range that
-fit its category; brands, sellers and stock are spread the way a marketplace
-looks: a long tail of brands, log-normal prices, some products sold out.
+fit what it is (no Wi-Fi charging cable, no $17 standing desk, no word said
+twice); brands, sellers and stock are spread the way a marketplace looks: a
+long tail of brands whose names start with most letters, log-normal prices
+within each kind of product's range, some products sold out. Everything is
+drawn from one ``random.Random(seed)``, so a seed gives the same catalog.
 """
 import math
 import random
+import re
+from bisect import bisect
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
+from itertools import accumulate
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -22,106 +29,360 @@ from .search.suggestions import refresh_search_terms
 from .search.typeahead import refresh_typeahead
 from .selectors import forget_category_tree
 
-# department -> (median price in USD, {subcategory: [nouns]}, {attribute: [values]})
+SHOE_SIZES = ["6", "7", "8", "9", "10", "11", "12"]
+DESK_SIZES = ["48 × 24 in", "55 × 28 in", "63 × 30 in"]
+NOT_A_LOTION = {"volume": [], "skin type": [], "scent": []}
+PERFUME_SCENTS = ["Citrus", "Lavender", "Fresh", "Woody", "Floral"]
+# department -> (adjectives that suit it, {subcategory: {noun: price range and attributes}}, {attribute: values}).
+# A noun is (lowest price, highest price) in USD, or with {attribute: values} of its own that replace its
+# department's (a charging cable is never Wi-Fi); [] where the attribute does not apply to it. The department's
+# attributes are its facets.
 DEPARTMENTS = {
     "Electronics": (
-        60,
+        ["Premium", "Compact", "Ultra", "Pro", "Essential", "Portable", "Lightweight", "Travel", "Everyday", "Modern"],
         {
-            "Headphones": ["Wireless Earbuds", "Over-Ear Headphones", "Noise Cancelling Headphones", "Sports Earphones"],
-            "Cables & Chargers": ["USB-C Cable", "Lightning Cable", "Fast Charger", "Charging Cable", "HDMI Cable"],
-            "Cameras": ["Action Camera", "Mirrorless Camera", "Security Camera", "Webcam"],
-            "Smart Home": ["Smart Plug", "Smart Bulb", "Video Doorbell", "Smart Speaker"],
-            "Computer Accessories": ["Wireless Mouse", "Mechanical Keyboard", "USB Hub", "Laptop Stand", "Monitor Arm"],
-            "Portable Audio": ["Bluetooth Speaker", "Portable Radio", "Soundbar"],
+            "Headphones": {
+                "Wireless Earbuds": (19, 249, {"connectivity": ["Bluetooth 5.3"]}),
+                "Over-Ear Headphones": (29, 399, {"connectivity": ["Bluetooth 5.3", "Wired"]}),
+                "Noise Cancelling Headphones": (59, 449, {"connectivity": ["Bluetooth 5.3"]}),
+                "Sports Earphones": (15, 129, {"connectivity": ["Bluetooth 5.3"]}),
+            },
+            "Cables & Chargers": {
+                "USB-C Cable": (6, 29, {"connectivity": ["USB-C"]}),
+                "Lightning Cable": (8, 35, {"connectivity": ["Lightning"]}),
+                "Fast Charger": (12, 59, {"connectivity": ["USB-C"]}),
+                "Charging Cable": (6, 29, {"connectivity": ["USB-C", "Lightning"]}),
+                "HDMI Cable": (7, 39, {"connectivity": ["HDMI 2.1"]}),
+            },
+            "Cameras": {
+                "Action Camera": (59, 449, {"connectivity": ["Wi-Fi", "Bluetooth 5.3"]}),
+                "Mirrorless Camera": (449, 2499, {"connectivity": ["Wi-Fi", "USB-C"]}),
+                "Security Camera": (25, 199, {"connectivity": ["Wi-Fi"]}),
+                "Webcam": (25, 179, {"connectivity": ["USB-C"]}),
+            },
+            "Smart Home": {
+                "Smart Plug": (9, 35, {"connectivity": ["Wi-Fi"]}),
+                "Smart Bulb": (8, 49, {"connectivity": ["Wi-Fi", "Bluetooth 5.3"]}),
+                "Video Doorbell": (39, 249, {"connectivity": ["Wi-Fi"]}),
+                "Smart Speaker": (29, 299, {"connectivity": ["Wi-Fi", "Bluetooth 5.3"]}),
+            },
+            "Computer Accessories": {
+                "Wireless Mouse": (12, 99, {"connectivity": ["Bluetooth 5.3", "2.4 GHz Receiver"]}),
+                "Mechanical Keyboard": (39, 229, {"connectivity": ["USB-C", "Bluetooth 5.3", "Wired"]}),
+                "USB Hub": (15, 79, {"connectivity": ["USB-C"]}),
+                "Laptop Stand": (19, 89, {"connectivity": []}),
+                "Monitor Arm": (29, 199, {"connectivity": []}),
+            },
+            "Portable Audio": {
+                "Bluetooth Speaker": (19, 299, {"connectivity": ["Bluetooth 5.3"]}),
+                "Portable Radio": (19, 129, {"connectivity": ["Bluetooth 5.3", "Wired"]}),
+                "Soundbar": (79, 899, {"connectivity": ["Bluetooth 5.3", "Wi-Fi", "HDMI eARC"]}),
+            },
         },
-        {"color": ["Black", "White", "Silver", "Blue", "Graphite"], "connectivity": ["Bluetooth 5.3", "USB-C", "Wi-Fi", "Wired"], "warranty": ["1 year", "2 years"]},
+        {
+            "color": ["Black", "White", "Silver", "Blue", "Graphite"],
+            "connectivity": ["Bluetooth 5.3", "USB-C", "Wi-Fi", "Wired"],
+            "warranty": ["1 year", "2 years"],
+        },
     ),
     "Home & Kitchen": (
-        35,
+        ["Premium", "Classic", "Essential", "Deluxe", "Eco", "Heavy-Duty", "Modern", "Vintage", "Compact", "Everyday"],
         {
-            "Cookware": ["Non-Stick Frying Pan", "Cast Iron Skillet", "Stock Pot", "Saucepan Set", "Dutch Oven"],
-            "Small Appliances": ["Air Fryer", "Electric Kettle", "Blender", "Coffee Maker", "Toaster"],
-            "Bedding": ["Cotton Sheet Set", "Duvet Cover", "Memory Foam Pillow", "Weighted Blanket"],
-            "Storage": ["Food Storage Containers", "Closet Organizer", "Storage Bins", "Spice Rack"],
-            "Home Decor": ["Table Lamp", "Wall Clock", "Throw Pillow", "Picture Frame Set"],
+            "Cookware": {
+                "Non-Stick Frying Pan": (19, 89, {"material": ["Aluminum", "Stainless Steel"], "care": ["Dishwasher safe", "Hand wash"]}),
+                "Cast Iron Skillet": (19, 99, {"material": ["Cast Iron"], "care": ["Hand wash"]}),
+                "Stock Pot": (25, 129, {"material": ["Stainless Steel", "Aluminum"], "care": ["Dishwasher safe"]}),
+                "Saucepan Set": (39, 249, {"material": ["Stainless Steel", "Aluminum", "Ceramic"], "care": ["Dishwasher safe", "Hand wash"]}),
+                "Dutch Oven": (39, 349, {"material": ["Cast Iron", "Ceramic"], "care": ["Hand wash"]}),
+            },
+            "Small Appliances": {
+                "Air Fryer": (49, 229, {"material": ["Stainless Steel", "Plastic"], "care": []}),
+                "Electric Kettle": (19, 99, {"material": ["Stainless Steel", "Glass"], "care": []}),
+                "Blender": (29, 399, {"material": ["Stainless Steel", "Glass", "Plastic"], "care": ["Dishwasher safe"]}),
+                "Coffee Maker": (25, 299, {"material": ["Stainless Steel", "Plastic"], "care": []}),
+                "Toaster": (19, 149, {"material": ["Stainless Steel", "Aluminum"], "care": []}),
+            },
+            "Bedding": {
+                "Cotton Sheet Set": (29, 199, {"material": ["Cotton"], "care": ["Machine washable"]}),
+                "Duvet Cover": (29, 149, {"material": ["Cotton", "Linen", "Bamboo"], "care": ["Machine washable"]}),
+                "Memory Foam Pillow": (19, 89, {"material": ["Bamboo", "Cotton"], "care": ["Machine washable"]}),
+                "Weighted Blanket": (39, 199, {"material": ["Cotton", "Bamboo"], "care": ["Machine washable"]}),
+            },
+            "Storage": {
+                "Food Storage Containers": (14, 59, {"material": ["Glass", "Plastic", "Stainless Steel"], "care": ["Dishwasher safe"]}),
+                "Closet Organizer": (15, 89, {"material": ["Bamboo", "Fabric"], "care": []}),
+                "Storage Bins": (12, 59, {"material": ["Fabric", "Plastic", "Bamboo"], "care": []}),
+                "Spice Rack": (15, 69, {"material": ["Bamboo", "Stainless Steel"], "care": []}),
+            },
+            "Home Decor": {
+                "Table Lamp": (19, 149, {"material": ["Ceramic", "Aluminum", "Glass"], "care": []}),
+                "Wall Clock": (14, 89, {"material": ["Aluminum", "Bamboo", "Glass"], "care": []}),
+                "Throw Pillow": (12, 49, {"material": ["Cotton", "Linen", "Velvet"], "care": ["Machine washable"]}),
+                "Picture Frame Set": (15, 79, {"material": ["Aluminum", "Bamboo", "Wood"], "care": []}),
+            },
         },
-        {"material": ["Stainless Steel", "Cotton", "Ceramic", "Bamboo", "Aluminum"], "color": ["Gray", "White", "Black", "Sage", "Navy"], "care": ["Dishwasher safe", "Machine washable", "Hand wash"]},
+        {
+            "material": ["Stainless Steel", "Cotton", "Ceramic", "Bamboo", "Aluminum"],
+            "color": ["Gray", "White", "Black", "Sage", "Navy"],
+            "care": ["Dishwasher safe", "Machine washable", "Hand wash"],
+        },
     ),
+    # Books are titled as books ("The Quiet Harbor: A Mystery Novel"), not by their publisher.
     "Books": (
-        14,
+        [],
         {
-            "Fiction": ["Novel", "Thriller", "Mystery Novel", "Short Story Collection"],
-            "Science Fiction & Fantasy": ["Space Opera", "Epic Fantasy", "Dystopian Novel"],
-            "Cookbooks": ["Cookbook", "Baking Book", "Vegetarian Cookbook"],
-            "Business": ["Leadership Guide", "Startup Handbook", "Investing Guide"],
-            "Children's Books": ["Picture Book", "Early Reader", "Bedtime Stories"],
+            "Fiction": {"Novel": (6, 30), "Thriller": (6, 30), "Mystery Novel": (6, 30), "Short Story Collection": (8, 32)},
+            "Science Fiction & Fantasy": {"Space Opera": (6, 32), "Epic Fantasy": (8, 35), "Dystopian Novel": (6, 30)},
+            "Cookbooks": {"Cookbook": (12, 45), "Baking Book": (12, 40), "Vegetarian Cookbook": (12, 40)},
+            "Business": {"Leadership Guide": (10, 35), "Startup Handbook": (10, 35), "Investing Guide": (10, 35)},
+            "Children's Books": {
+                "Picture Book": (5, 20, {"pages": ["24", "32", "40"]}),
+                "Early Reader": (4, 15, {"pages": ["48", "64"]}),
+                "Bedtime Stories": (6, 24, {"pages": ["96", "128"]}),
+            },
         },
-        {"format": ["Paperback", "Hardcover", "Kindle Edition"], "language": ["English"], "pages": ["180", "240", "320", "416", "528"]},
+        {
+            "format": ["Paperback", "Hardcover", "Kindle Edition"],
+            "language": ["English"],
+            "pages": ["180", "240", "320", "416", "528"],
+        },
     ),
     "Clothing": (
-        28,
+        ["Classic", "Essential", "Lightweight", "Everyday", "Vintage", "Modern", "Premium", "Travel"],
         {
-            "Men's Clothing": ["T-Shirt", "Hoodie", "Chino Pants", "Rain Jacket", "Polo Shirt"],
-            "Women's Clothing": ["Summer Dress", "Cardigan", "Leggings", "Denim Jacket", "Blouse"],
-            "Shoes": ["Running Shoes", "Leather Boots", "Sneakers", "Sandals"],
-            "Accessories": ["Leather Belt", "Wool Scarf", "Baseball Cap", "Sunglasses"],
+            "Men's Clothing": {
+                "T-Shirt": (9, 39, {"material": ["100% Cotton", "Polyester Blend"]}),
+                "Hoodie": (25, 89, {"material": ["100% Cotton", "Polyester Blend"]}),
+                "Chino Pants": (25, 79, {"material": ["100% Cotton"]}),
+                "Rain Jacket": (39, 199, {"material": ["Recycled Polyester"]}),
+                "Polo Shirt": (15, 59, {"material": ["100% Cotton", "Polyester Blend"]}),
+            },
+            "Women's Clothing": {
+                "Summer Dress": (19, 89, {"material": ["100% Cotton", "Polyester Blend"]}),
+                "Cardigan": (25, 99, {"material": ["Merino Wool", "100% Cotton"]}),
+                "Leggings": (15, 69, {"material": ["Polyester Blend"]}),
+                "Denim Jacket": (39, 129, {"material": ["100% Cotton"]}),
+                "Blouse": (19, 69, {"material": ["100% Cotton", "Polyester Blend"]}),
+            },
+            "Shoes": {
+                "Running Shoes": (49, 179, {"size": SHOE_SIZES, "material": ["Mesh", "Synthetic"]}),
+                "Leather Boots": (79, 249, {"size": SHOE_SIZES, "material": ["Leather"]}),
+                "Sneakers": (39, 149, {"size": SHOE_SIZES, "material": ["Leather", "Canvas"]}),
+                "Sandals": (19, 89, {"size": SHOE_SIZES, "material": ["Leather", "Synthetic"]}),
+            },
+            "Accessories": {
+                "Leather Belt": (15, 69, {"material": ["Leather"]}),
+                "Wool Scarf": (15, 79, {"size": [], "material": ["Merino Wool"]}),
+                "Baseball Cap": (12, 39, {"size": [], "material": ["100% Cotton", "Polyester Blend"]}),
+                "Sunglasses": (15, 199, {"size": [], "material": ["Polycarbonate", "Metal"]}),
+            },
         },
-        {"size": ["XS", "S", "M", "L", "XL", "XXL"], "color": ["Black", "Navy", "Olive", "Heather Gray", "Burgundy"], "material": ["100% Cotton", "Polyester Blend", "Merino Wool", "Leather"]},
+        {
+            "color": ["Black", "Navy", "Olive", "Heather Gray", "Burgundy"],
+            "size": ["XS", "S", "M", "L", "XL", "XXL"],
+            "material": ["100% Cotton", "Polyester Blend", "Merino Wool", "Leather"],
+        },
     ),
     "Sports & Outdoors": (
-        40,
+        ["Lightweight", "Portable", "Heavy-Duty", "Compact", "Pro", "Essential", "Travel", "Ultra"],
         {
-            "Camping": ["Camping Tent", "Sleeping Bag", "Camping Stove", "Headlamp"],
-            "Fitness": ["Yoga Mat", "Adjustable Dumbbells", "Resistance Bands", "Jump Rope"],
-            "Cycling": ["Bike Helmet", "Bike Light Set", "Cycling Gloves", "Bike Lock"],
-            "Water Sports": ["Swim Goggles", "Dry Bag", "Snorkel Set"],
+            "Camping": {
+                "Camping Tent": (59, 499, {"weight": ["1.8 kg", "2.5 kg", "3.6 kg"], "material": ["Nylon", "Polyester"]}),
+                "Sleeping Bag": (29, 249, {"weight": ["900 g", "1.2 kg", "1.8 kg"], "material": ["Nylon", "Polyester"]}),
+                "Camping Stove": (25, 149, {"weight": ["250 g", "500 g", "1.2 kg"], "material": ["Aluminum", "Stainless Steel"]}),
+                "Headlamp": (12, 69, {"weight": ["85 g", "120 g"], "material": ["Aluminum", "Plastic"]}),
+            },
+            "Fitness": {
+                "Yoga Mat": (15, 99, {"weight": ["1.2 kg", "2.5 kg"], "material": ["TPE", "Natural Rubber"]}),
+                "Adjustable Dumbbells": (79, 449, {"weight": ["24 kg", "40 kg"], "material": ["Steel"]}),
+                "Resistance Bands": (9, 39, {"weight": [], "material": ["Latex", "TPE"]}),
+                "Jump Rope": (8, 35, {"weight": ["250 g"], "material": ["Nylon", "Aluminum"]}),
+            },
+            "Cycling": {
+                "Bike Helmet": (29, 199, {"weight": ["250 g", "350 g"], "material": ["EPS Foam"]}),
+                "Bike Light Set": (15, 79, {"weight": [], "material": ["Aluminum"]}),
+                "Cycling Gloves": (12, 49, {"weight": [], "material": ["Neoprene", "Synthetic Leather"]}),
+                "Bike Lock": (15, 99, {"weight": ["500 g", "1.2 kg", "2.5 kg"], "material": ["Hardened Steel"]}),
+            },
+            "Water Sports": {
+                "Swim Goggles": (9, 45, {"weight": [], "material": ["Silicone"]}),
+                "Dry Bag": (12, 59, {"weight": [], "material": ["Nylon", "PVC"]}),
+                "Snorkel Set": (19, 99, {"weight": [], "material": ["Silicone"]}),
+            },
         },
-        {"color": ["Red", "Black", "Orange", "Green", "Blue"], "weight": ["250 g", "500 g", "1.2 kg", "2.5 kg"], "material": ["Nylon", "Neoprene", "Aluminum", "TPE"]},
+        {
+            "color": ["Red", "Black", "Orange", "Green", "Blue"],
+            "weight": ["85 g", "120 g", "250 g", "350 g", "500 g", "900 g", "1.2 kg", "1.8 kg", "2.5 kg", "3.6 kg", "24 kg", "40 kg"],
+            "material": ["Nylon", "Neoprene", "Aluminum", "TPE"],
+        },
     ),
     "Toys & Games": (
-        25,
+        ["Classic", "Deluxe", "Eco", "Modern", "Compact", "Travel"],
         {
-            "Building Toys": ["Building Blocks Set", "Magnetic Tiles", "Construction Kit"],
-            "Board Games": ["Strategy Board Game", "Family Card Game", "Party Game", "Puzzle 1000 Pieces"],
-            "Dolls & Figures": ["Action Figure", "Fashion Doll", "Plush Toy"],
-            "Outdoor Play": ["Water Blaster", "Kick Scooter", "Kite"],
+            "Building Toys": {
+                "Building Blocks Set": (15, 149, {"players": [], "material": ["Plastic", "Wood"]}),
+                "Magnetic Tiles": (25, 99, {"players": [], "material": ["Plastic"]}),
+                "Construction Kit": (19, 129, {"players": [], "material": ["Plastic", "Metal", "Wood"]}),
+            },
+            "Board Games": {
+                "Strategy Board Game": (25, 79, {"age": ["8+", "12+", "14+"], "material": ["Cardboard"]}),
+                "Family Card Game": (8, 29, {"age": ["6+", "8+"], "material": ["Cardboard"]}),
+                "Party Game": (15, 39, {"age": ["12+", "14+"], "players": ["3-8", "2-6"], "material": ["Cardboard"]}),
+                "Puzzle 1000 Pieces": (12, 35, {"age": ["12+", "14+"], "players": [], "material": ["Cardboard"]}),
+            },
+            "Dolls & Figures": {
+                "Action Figure": (9, 49, {"players": [], "material": ["Plastic"]}),
+                "Fashion Doll": (12, 59, {"players": [], "material": ["Plastic"]}),
+                "Plush Toy": (9, 39, {"age": ["3+", "6+"], "players": [], "material": ["Polyester"]}),
+            },
+            "Outdoor Play": {
+                "Water Blaster": (9, 39, {"players": [], "material": ["Plastic"]}),
+                "Kick Scooter": (29, 149, {"age": ["6+", "8+"], "players": [], "material": ["Aluminum"]}),
+                "Kite": (12, 49, {"players": [], "material": ["Nylon"]}),
+            },
         },
         {"age": ["3+", "6+", "8+", "12+", "14+"], "players": ["1", "2-4", "2-6", "3-8"], "material": ["Plastic", "Wood", "Cardboard"]},
     ),
     "Beauty & Personal Care": (
-        18,
+        ["Premium", "Essential", "Eco", "Everyday", "Travel", "Deluxe", "Pro"],
         {
-            "Skin Care": ["Face Moisturizer", "Vitamin C Serum", "Sunscreen SPF 50", "Cleansing Gel"],
-            "Hair Care": ["Shampoo", "Conditioner", "Hair Dryer", "Hair Straightener"],
-            "Oral Care": ["Electric Toothbrush", "Water Flosser", "Whitening Toothpaste"],
-            "Fragrance": ["Eau de Parfum", "Body Mist", "Cologne"],
+            "Skin Care": {
+                "Face Moisturizer": (9, 69, {"volume": ["50 ml", "100 ml"]}),
+                "Vitamin C Serum": (12, 79, {"volume": ["30 ml", "50 ml"]}),
+                "Sunscreen SPF 50": (8, 39, {"volume": ["50 ml", "100 ml", "250 ml"]}),
+                "Cleansing Gel": (7, 35, {"volume": ["100 ml", "250 ml", "500 ml"]}),
+            },
+            "Hair Care": {
+                "Shampoo": (6, 35, {"volume": ["250 ml", "500 ml"], "skin type": []}),
+                "Conditioner": (6, 35, {"volume": ["250 ml", "500 ml"], "skin type": []}),
+                "Hair Dryer": (25, 299, NOT_A_LOTION),
+                "Hair Straightener": (25, 199, NOT_A_LOTION),
+            },
+            "Oral Care": {
+                "Electric Toothbrush": (25, 199, NOT_A_LOTION),
+                "Water Flosser": (29, 99, NOT_A_LOTION),
+                "Whitening Toothpaste": (3, 15, {"volume": ["75 ml", "100 ml"], "skin type": [], "scent": ["Mint", "Fresh"]}),
+            },
+            "Fragrance": {
+                "Eau de Parfum": (29, 199, {"volume": ["30 ml", "50 ml", "100 ml"], "skin type": [], "scent": PERFUME_SCENTS}),
+                "Body Mist": (9, 39, {"volume": ["100 ml", "250 ml"], "skin type": [], "scent": PERFUME_SCENTS}),
+                "Cologne": (25, 149, {"volume": ["50 ml", "100 ml"], "skin type": [], "scent": PERFUME_SCENTS}),
+            },
         },
-        {"volume": ["50 ml", "100 ml", "250 ml", "500 ml"], "skin type": ["All", "Dry", "Oily", "Sensitive"], "scent": ["Unscented", "Citrus", "Lavender", "Fresh"]},
+        {
+            "volume": ["30 ml", "50 ml", "75 ml", "100 ml", "250 ml", "500 ml"],
+            "skin type": ["All", "Dry", "Oily", "Sensitive"],
+            "scent": ["Unscented", "Citrus", "Lavender", "Fresh"],
+        },
     ),
     "Grocery": (
-        9,
+        ["Premium", "Classic", "Everyday"],
         {
-            "Coffee & Tea": ["Whole Bean Coffee", "Ground Coffee", "Green Tea", "Coffee Pods"],
-            "Snacks": ["Trail Mix", "Protein Bars", "Dark Chocolate", "Potato Chips"],
-            "Pantry": ["Extra Virgin Olive Oil", "Pasta", "Basmati Rice", "Peanut Butter"],
+            "Coffee & Tea": {
+                "Whole Bean Coffee": (8, 29, {"weight": ["340 g", "500 g", "1 kg"], "pack": ["1", "2"]}),
+                "Ground Coffee": (6, 24, {"weight": ["340 g", "500 g"], "pack": ["1", "2"]}),
+                "Green Tea": (4, 19, {"weight": ["50 g", "100 g"], "pack": ["1", "3"]}),
+                "Coffee Pods": (8, 39, {"weight": [], "pack": ["24", "48", "96"]}),
+            },
+            "Snacks": {
+                "Trail Mix": (4, 19, {"weight": ["250 g", "500 g", "1 kg"], "pack": ["1", "3", "6"]}),
+                "Protein Bars": (9, 35, {"weight": [], "pack": ["6", "12", "24"]}),
+                "Dark Chocolate": (2, 24, {"weight": ["100 g"], "pack": ["1", "3", "6", "12"]}),
+                "Potato Chips": (2, 15, {"weight": ["150 g", "250 g"], "pack": ["1", "6", "12"]}),
+            },
+            "Pantry": {
+                "Extra Virgin Olive Oil": (7, 35, {"weight": ["500 ml", "750 ml", "1 l"], "pack": ["1", "2"]}),
+                "Pasta": (1, 12, {"weight": ["500 g", "1 kg"], "pack": ["1", "3", "6"]}),
+                "Basmati Rice": (3, 25, {"weight": ["1 kg", "2 kg", "5 kg"], "pack": ["1"]}),
+                "Peanut Butter": (3, 15, {"weight": ["340 g", "500 g", "1 kg"], "pack": ["1", "2"]}),
+            },
         },
-        {"weight": ["250 g", "340 g", "500 g", "1 kg"], "diet": ["Vegan", "Gluten-free", "Organic", "Regular"], "pack": ["1", "3", "6", "12"]},
+        {
+            "weight": ["50 g", "100 g", "150 g", "250 g", "340 g", "500 g", "1 kg", "2 kg", "5 kg", "500 ml", "750 ml", "1 l"],
+            "diet": ["Vegan", "Gluten-free", "Organic", "Regular"],
+            "pack": ["1", "2", "3", "6", "12", "24", "48", "96"],
+        },
     ),
     "Office Products": (
-        20,
+        ["Premium", "Classic", "Essential", "Compact", "Modern", "Everyday"],
         {
-            "Writing": ["Gel Pens", "Fountain Pen", "Highlighters", "Mechanical Pencils"],
-            "Paper": ["Notebook", "Sticky Notes", "Printer Paper", "Planner"],
-            "Office Furniture": ["Office Chair", "Standing Desk", "Desk Organizer"],
+            "Writing": {
+                "Gel Pens": (5, 25, {"pack": ["5", "12", "24"], "size": []}),
+                "Fountain Pen": (12, 149, {"pack": ["1"], "size": []}),
+                "Highlighters": (4, 19, {"color": ["Assorted"], "pack": ["5", "12", "24"], "size": []}),
+                "Mechanical Pencils": (4, 19, {"pack": ["5", "12", "24"], "size": []}),
+            },
+            "Paper": {
+                "Notebook": (4, 29, {"pack": ["1", "5"], "size": ["A4", "A5", "Letter", "Pocket"]}),
+                "Sticky Notes": (4, 24, {"pack": ["5", "12", "24"], "size": []}),
+                "Printer Paper": (8, 49, {"color": ["White"], "pack": ["1", "5"], "size": ["A4", "Letter"]}),
+                "Planner": (9, 39, {"pack": ["1"], "size": ["A5", "Letter", "Pocket"]}),
+            },
+            "Office Furniture": {
+                "Office Chair": (79, 699, {"color": ["Black", "Gray", "White"], "pack": ["1"], "size": []}),
+                "Standing Desk": (199, 899, {"color": ["Black", "White", "Oak"], "pack": ["1"], "size": DESK_SIZES}),
+                "Desk Organizer": (12, 59, {"pack": ["1"], "size": []}),
+            },
         },
-        {"color": ["Black", "Blue", "Assorted", "White"], "pack": ["1", "5", "12", "24"], "size": ["A4", "A5", "Letter", "Pocket"]},
+        {
+            "color": ["Black", "Blue", "Assorted", "White"],
+            "pack": ["1", "5", "12", "24"],
+            "size": ["A4", "A5", "Letter", "Pocket", *DESK_SIZES],
+        },
     ),
 }
+# Adjectives are drawn from these (the search benchmarks' vocabulary too), per department or, for a few nouns, their own.
 ADJECTIVES = [
     "Premium", "Compact", "Classic", "Ultra", "Pro", "Essential", "Deluxe", "Eco", "Heavy-Duty",
-    "Lightweight", "Portable", "Smart", "Everyday", "Travel", "Ergonomic", "Vintage", "Modern",
+    "Lightweight", "Portable", "Everyday", "Travel", "Ergonomic", "Vintage", "Modern",
 ]
-SYLLABLES = ["ka", "zen", "tro", "vi", "lux", "nor", "ba", "mi", "qu", "ra", "sol", "tek", "vo", "an", "el", "or", "pix", "lo", "dex", "ma"]
+NOUN_ADJECTIVES = {
+    "Wireless Mouse": ["Ergonomic", "Compact", "Pro", "Travel"],
+    "Mechanical Keyboard": ["Ergonomic", "Compact", "Pro", "Premium"],
+    "Laptop Stand": ["Ergonomic", "Portable", "Compact"],
+    "Office Chair": ["Ergonomic", "Premium", "Modern", "Heavy-Duty"],
+    "Standing Desk": ["Ergonomic", "Modern", "Heavy-Duty", "Compact"],
+    "Smart Speaker": ["Compact", "Premium", "Portable"],
+}
+# How an attribute's value reads in a title; attributes absent here stay out of titles (a warranty, the care).
+TITLE_FORMATS = {
+    "color": "{}", "connectivity": "{}", "material": "{}", "size": "Size {}", "format": "{}", "pages": "{} Pages",
+    "weight": "{}", "age": "Ages {}", "players": "{} Players", "volume": "{}", "skin type": "for {} Skin",
+    "scent": "{}", "diet": "{}", "pack": "Pack of {}",
+}
+# A department's own ways: an office product's "size" is a paper format or a desk's top, not a clothing size.
+DEPARTMENT_TITLE_FORMATS = {"Office Products": {"size": "{}"}}
+# Values that go without saying in a title.
+UNSAID = {("pack", "1"), ("diet", "Regular"), ("skin type", "All"), ("scent", "Unscented"), ("players", "1")}
+DETAILS_IN_TITLE = 2
+# Cents of a shelf price, picked by the drawn price's own digits (no draw of their own): mostly .99.
+PRICE_ENDINGS = ["99", "99", "99", "95", "49", "00"]
+PRICE_ENDINGS_HIGH = ["99", "99", "00"]
+ADJECTIVE_SHARE = 0.6  # of titles with an adjective: "Kazen Wireless Mouse" reads as well as "Kazen Pro Wireless Mouse"
+# Brand names end like their trade's ("Velora Press", "Kazen Audio"), or in nothing.
+BRAND_ENDINGS = {
+    "Electronics": ["", "", "", " Labs", " Audio", " Tech"],
+    "Home & Kitchen": ["", "", " Home", " Living", " Kitchen"],
+    "Books": [" Press", " Books", " Publishing", " House"],
+    "Clothing": ["", "", " Apparel", " & Co"],
+    "Sports & Outdoors": ["", "", " Outdoors", " Athletics", " Sport"],
+    "Toys & Games": ["", "", " Toys", " Play"],
+    "Beauty & Personal Care": ["", "", " Beauty", " Naturals"],
+    "Grocery": ["", " Foods", " Farms", " Pantry"],
+    "Office Products": ["", "", " Supply", " Works"],
+}
+BOOK_TITLE_WORDS = (
+    ["Silent", "Last", "Hidden", "Winter", "Northern", "Lost", "Golden", "Quiet", "Midnight", "Distant", "Burning",
+     "Paper", "Salt", "Iron", "Summer", "Wild", "Secret", "Little", "Glass", "Long"],
+    ["Harbor", "Garden", "Kingdom", "River", "Letters", "Orchard", "Signal", "Island", "Compass", "Lantern", "Table",
+     "Mountain", "Road", "House", "Season", "Hours", "Forest", "Kitchen", "Ledger", "Sky"],
+)
+# Brand names are made of these; the first syllables start with most letters of the alphabet.
+SYLLABLES = [
+    "ka", "zen", "tro", "vi", "lux", "nor", "ba", "mi", "qu", "ra", "sol", "tek", "vo", "an", "el", "or", "pix", "lo",
+    "dex", "ma", "fe", "gra", "hol", "ju", "wen", "yo", "cas", "fin", "gal", "hu", "ist", "jo", "ul", "ve", "wi",
+    "bri", "cor", "del", "fa", "pen", "sa", "te", "ne", "ri", "ta",
+]
 WAREHOUSES = [("EWR1", "Newark, NJ"), ("DFW7", "Dallas, TX"), ("SEA3", "Seattle, WA")]
 BRAND_COUNT = 500
 BULK_LOAD_THRESHOLD = 100_000  # from this many products on, indexes are rebuilt rather than maintained
@@ -144,19 +405,34 @@ class Reference:
     """The small tables every generated product points into."""
 
     leaves: list
-    brands_by_department: dict
+    brands_by_department: dict  # each department's brands, the most popular first
     seller_ids: list
     warehouse_ids: list
     now: datetime
+    # Cumulative Zipf weights over a department's brands: a few sell most, then a long tail.
+    brand_weights: list
+
+
+@dataclass(frozen=True)
+class Noun:
+    """What a product named by one noun may be, worked out once: its price range, adjectives and attributes."""
+
+    name: str
+    words: frozenset
+    adjectives: tuple
+    attributes: tuple  # (key, values) of the attributes that apply to it
+    low: int
+    high: int
+    # Log-normal prices around the range's geometric middle, the range four deviations wide.
+    mu: float
+    sigma: float
 
 
 @dataclass(frozen=True)
 class Leaf:
     category_id: int
     department: str
-    nouns: list
-    attributes: dict
-    median_price: float
+    nouns: list  # of Noun
 
 
 def seed_catalog(products: int, *, seed: int = 1, batch_size: int = 2000, progress=None) -> int:
@@ -237,13 +513,12 @@ def _seed_reference_data(rng):
     """Categories, brands, sellers and warehouses: created once, reused after."""
     leaves, brands_by_department = [], {}
     brand_names = _brand_names(rng)
-    per_department = BRAND_COUNT // len(DEPARTMENTS)
-    for position, (department, (median_price, subcategories, attributes)) in enumerate(DEPARTMENTS.items()):
+    for position, (department, (_, subcategories, _)) in enumerate(DEPARTMENTS.items()):
         root, _ = Category.objects.get_or_create(
             slug=slugify(department), defaults={"name": department, "position": position}
         )
         # Each department's attributes are its facets, inherited by its subcategories.
-        for facet_position, (key, values) in enumerate(attributes.items()):
+        for facet_position, (key, values) in enumerate(_facet_values(department).items()):
             AttributeFacet.objects.get_or_create(
                 category=root,
                 key=key,
@@ -257,10 +532,9 @@ def _seed_reference_data(rng):
             leaf, _ = Category.objects.get_or_create(
                 slug=slugify(name), defaults={"name": name, "parent": root, "position": sub_position}
             )
-            leaves.append(Leaf(leaf.pk, department, nouns, attributes, median_price))
-        names = brand_names[position * per_department : (position + 1) * per_department]
+            leaves.append(Leaf(leaf.pk, department, _nouns(department, nouns)))
         brands_by_department[department] = [
-            Brand.objects.get_or_create(slug=slugify(name), defaults={"name": name})[0] for name in names
+            Brand.objects.get_or_create(slug=slugify(name), defaults={"name": name})[0] for name in brand_names[department]
         ]
     seller_ids = [
         Seller.objects.get_or_create(slug=f"seller-{i}", defaults={"name": f"{_word(rng)} Trading {i}"})[0].pk
@@ -269,31 +543,133 @@ def _seed_reference_data(rng):
     warehouse_ids = [
         Warehouse.objects.get_or_create(code=code, defaults={"name": name})[0].pk for code, name in WAREHOUSES
     ]
-    return Reference(leaves, brands_by_department, seller_ids, warehouse_ids, timezone.now())
+    brand_weights = list(accumulate(1 / rank for rank in range(1, BRAND_COUNT // len(DEPARTMENTS) + 1)))
+    return Reference(leaves, brands_by_department, seller_ids, warehouse_ids, timezone.now(), brand_weights)
+
+
+def _facet_values(department) -> dict:
+    """The department's attributes and every value its products may have: its own, then its nouns' extras."""
+    _, subcategories, attributes = DEPARTMENTS[department]
+    values = {key: list(own) for key, own in attributes.items()}
+    for nouns in subcategories.values():
+        for _, _, *own in nouns.values():
+            for key, extra in (own[0] if own else {}).items():
+                values[key] += [value for value in extra if value not in values[key]]
+    for key, listed in values.items():
+        if key in ORDERED_ATTRIBUTES and all(value.isdigit() for value in listed):
+            listed.sort(key=int)  # a children's book's 32 pages come before a novel's 180
+    return values
+
+
+def _nouns(department, nouns) -> list:
+    adjectives, _, attributes = DEPARTMENTS[department]
+    built = []
+    for name, (low, high, *own) in nouns.items():
+        words = _words(name)
+        values = {**attributes, **(own[0] if own else {})}
+        built.append(
+            Noun(
+                name=name,
+                words=words,
+                # Never "Smart Smart Plug": an adjective the noun already says is left out.
+                adjectives=tuple(adjective for adjective in NOUN_ADJECTIVES.get(name, adjectives) if not _words(adjective) & words),
+                attributes=tuple((key, tuple(choices)) for key, choices in values.items() if choices),
+                low=low,
+                high=high,
+                mu=math.log(math.sqrt(low * high)),
+                sigma=math.log(high / low) / 4,
+            )
+        )
+    return built
+
+
+@lru_cache(maxsize=None)
+def _words(text) -> frozenset:
+    return frozenset(_WORD.findall(text.lower()))
+
+
+_WORD = re.compile(r"[a-z0-9]+")
 
 
 def _word(rng, syllables=(2, 3)):
     return "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(*syllables))).capitalize()
 
 
-def _brand_names(rng):
-    names = set()
-    while len(names) < BRAND_COUNT:
-        names.add(_word(rng) + rng.choice(["", "", " Labs", " Co", " Home", " Pro", "ify"]))
-    return sorted(names)
+def _brand_names(rng) -> dict:
+    """Each department's brand names, in the order they are drawn: popularity, not the alphabet, ranks them."""
+    per_department = BRAND_COUNT // len(DEPARTMENTS)
+    slugs, names = set(), {}
+    for department in DEPARTMENTS:
+        names[department] = []
+        while len(names[department]) < per_department:
+            name = _word(rng) + rng.choice(BRAND_ENDINGS[department])
+            if slugify(name) not in slugs:
+                slugs.add(slugify(name))
+                names[department].append(name)
+    return names
+
+
+@lru_cache(maxsize=None)
+def _title_detail(department, key, value):
+    """An attribute's value as a title says it ("Pack of 12"), and its words; None when a title leaves it out."""
+    form = DEPARTMENT_TITLE_FORMATS.get(department, {}).get(key) or TITLE_FORMATS.get(key)
+    if form is None or (key, value) in UNSAID:
+        return None
+    text = form.format(value)
+    return text, _words(text)
+
+
+def _title(rng, leaf, noun, brand, attributes) -> str:
+    """"Kazen Pro Wireless Mouse, Graphite, Bluetooth 5.3", or for a book "The Quiet Harbor: A Mystery Novel, Paperback".
+
+    No word twice: details the head already says (a cast iron skillet's "Cast Iron") are left out.
+    """
+    if leaf.department == "Books":
+        first, second = rng.choice(BOOK_TITLE_WORDS[0]), rng.choice(BOOK_TITLE_WORDS[1])
+        head = f"The {first} {second}: {_article(noun.name)}{noun.name}"
+        taken = _words(first) | _words(second) | noun.words
+    else:
+        brand_words = _words(brand.name)
+        adjective = rng.choice(noun.adjectives) if noun.adjectives and rng.random() < ADJECTIVE_SHARE else ""
+        if adjective and _words(adjective) & brand_words:
+            adjective = ""
+        head = f"{brand.name} {adjective} {noun.name}" if adjective else f"{brand.name} {noun.name}"
+        taken = brand_words | _words(adjective) | noun.words
+    details = []
+    for key, value in attributes.items():
+        detail = _title_detail(leaf.department, key, value)
+        if detail is None or detail[1] & taken:
+            continue
+        details.append(detail[0])
+        taken = taken | detail[1]
+        if len(details) == DETAILS_IN_TITLE:
+            break
+    return ", ".join([head, *details])
+
+
+def _article(noun) -> str:
+    if noun.endswith("s"):  # "Bedtime Stories"
+        return ""
+    return "An " if noun[0] in "AEIOU" else "A "
+
+
+def _price(rng, noun) -> Decimal:
+    """A shelf price in the noun's range, ending the way shops end them: 24.99, 8.49, 129.00."""
+    value = min(max(rng.lognormvariate(noun.mu, noun.sigma), noun.low), noun.high - 1)
+    dollars = int(value)
+    endings = PRICE_ENDINGS if dollars < 100 else PRICE_ENDINGS_HIGH
+    return Decimal(f"{dollars}.{endings[int(value * 100) % len(endings)]}")
 
 
 def _product(rng, reference, *, in_stock):
     leaf = rng.choice(reference.leaves)
     # A long tail: a few brands per department sell most of its products.
-    brands = reference.brands_by_department[leaf.department]
-    brand = brands[min(int(rng.paretovariate(1.2)) - 1, len(brands) - 1)]
+    weights = reference.brand_weights
+    brand = reference.brands_by_department[leaf.department][bisect(weights, rng.random() * weights[-1])]
     noun = rng.choice(leaf.nouns)
-    adjective = rng.choice(ADJECTIVES)
-    attributes = {name: rng.choice(values) for name, values in leaf.attributes.items()}
-    detail = ", ".join(list(attributes.values())[:2])
-    title = f"{brand.name} {adjective} {noun}, {detail}"
-    price = Decimal(str(max(0.99, round(math.exp(rng.gauss(math.log(leaf.median_price), 0.7)), 2))))
+    attributes = {name: rng.choice(values) for name, values in noun.attributes}
+    title = _title(rng, leaf, noun, brand, attributes)
+    price = _price(rng, noun)
     review_count = int(rng.lognormvariate(2.5, 1.6)) if rng.random() > 0.1 else 0
     rating = Decimal(str(round(min(5.0, max(1.0, rng.gauss(4.2, 0.5))), 1))) if review_count else Decimal("0")
     # The ratings split by stars around that average; the product's average is the split's own.
@@ -301,8 +677,8 @@ def _product(rng, reference, *, in_stock):
     rating = average_of(stars)
     values = {
         "brand": brand.name,
-        "noun_lower": noun.lower(),
-        "adjective_lower": adjective.lower(),
+        "noun_lower": noun.name.lower(),
+        "adjective_lower": "sturdy",
         "use": rng.choice(USES),
         "material": attributes.get("material", "quality materials").lower(),
     }
