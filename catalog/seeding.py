@@ -592,7 +592,8 @@ _WORD = re.compile(r"[a-z0-9]+")
 
 
 def _word(rng, syllables=(2, 3)):
-    return "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(*syllables))).capitalize()
+    # No syllable twice: "Zenzen" reads as a typo.
+    return "".join(rng.sample(SYLLABLES, rng.randint(*syllables))).capitalize()
 
 
 def _brand_names(rng) -> dict:
