@@ -364,7 +364,7 @@ BRAND_ENDINGS = {
     "Electronics": ["", "", "", " Labs", " Audio", " Tech"],
     "Home & Kitchen": ["", "", " Home", " Living", " Kitchen"],
     "Books": [" Press", " Books", " Publishing", " House"],
-    "Clothing": ["", "", " Apparel", " & Co"],
+    "Clothing": ["", "", " Apparel", " Co"],
     "Sports & Outdoors": ["", "", " Outdoors", " Athletics", " Sport"],
     "Toys & Games": ["", "", " Toys", " Play"],
     "Beauty & Personal Care": ["", "", " Beauty", " Naturals"],
@@ -385,6 +385,8 @@ SYLLABLES = [
 ]
 WAREHOUSES = [("EWR1", "Newark, NJ"), ("DFW7", "Dallas, TX"), ("SEA3", "Seattle, WA")]
 BRAND_COUNT = 500
+# The k-th brand of a department sells in proportion to 1/k^0.8: its best seller about 15% of it, its top five 40%.
+BRAND_ZIPF = 0.8
 BULK_LOAD_THRESHOLD = 100_000  # from this many products on, indexes are rebuilt rather than maintained
 SELLER_COUNT = 200
 DESCRIPTION_SENTENCES = [
@@ -543,7 +545,7 @@ def _seed_reference_data(rng):
     warehouse_ids = [
         Warehouse.objects.get_or_create(code=code, defaults={"name": name})[0].pk for code, name in WAREHOUSES
     ]
-    brand_weights = list(accumulate(1 / rank for rank in range(1, BRAND_COUNT // len(DEPARTMENTS) + 1)))
+    brand_weights = list(accumulate(rank**-BRAND_ZIPF for rank in range(1, BRAND_COUNT // len(DEPARTMENTS) + 1)))
     return Reference(leaves, brands_by_department, seller_ids, warehouse_ids, timezone.now(), brand_weights)
 
 

@@ -35,7 +35,7 @@ def test_the_readme_screenshots_of_the_demo_store(page, shoot):
     expect(page.get_by_role("heading", name="Everything you need, delivered.")).to_be_visible()
     shoot(page, "readme-home")
 
-    # A search narrowed by its first brand: the facets at work.
+    # A search narrowed by a colour: the facets at work.
     page.get_by_role("combobox", name="Search products").fill("headphones")
     page.get_by_role("button", name="Search", exact=True).click()
     expect(page.get_by_role("heading", name="Results for “headphones”")).to_be_visible()
@@ -43,7 +43,7 @@ def test_the_readme_screenshots_of_the_demo_store(page, shoot):
     expect(cards.nth(1)).to_be_visible()
     products = [cards.nth(position).locator("a").first.get_attribute("href") for position in (0, 1)]
     filters = page.get_by_role("complementary", name="Filters")
-    filters.locator(".facet", has=page.get_by_role("heading", name="Brand")).get_by_role("link").first.click()
+    filters.locator(".facet", has=page.get_by_role("heading", name="Color")).get_by_role("link").first.click()
     expect(page.get_by_role("link", name=re.compile(r"^Remove filter "))).to_be_visible()
     shoot(page, "readme-search")
 
