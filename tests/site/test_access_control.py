@@ -158,6 +158,7 @@ ROUTES = {
     "healthz": Public("operations probe"),
     "readyz": Public("operations probe"),
     "prometheus-django-metrics": Public("operations metrics; aggregate counters, no shopper data"),
+    "favicon": Public("a redirect to the static icon"),
     "signup": Public("creates the caller's own account"),
     "email-confirm": Public("needs the signed link mailed to the address; confirms that address only"),
     "login": Public("the caller's own session"),
