@@ -361,7 +361,7 @@ PRICE_ENDINGS_HIGH = ["99", "99", "00"]
 ADJECTIVE_SHARE = 0.6  # of titles with an adjective: "Kazen Wireless Mouse" reads as well as "Kazen Pro Wireless Mouse"
 # Brand names end like their trade's ("Velora Press", "Kazen Audio"), or in nothing.
 BRAND_ENDINGS = {
-    "Electronics": ["", "", "", " Labs", " Audio", " Tech"],
+    "Electronics": ["", "", "", " Labs", " Tech", " Digital"],
     "Home & Kitchen": ["", "", " Home", " Living", " Kitchen"],
     "Books": [" Press", " Books", " Publishing", " House"],
     "Clothing": ["", "", " Apparel", " Co"],

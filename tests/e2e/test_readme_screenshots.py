@@ -26,6 +26,14 @@ DEMO_PRODUCTS = int(os.environ.get("DEMO_PRODUCTS", "3000"))
 DEMO_ORDERS = int(os.environ.get("DEMO_ORDERS", "20000"))
 
 
+def shoot_loaded(page, shoot, name):
+    """The whole page once every picture has loaded: lazy ones load only when scrolled to."""
+    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    page.wait_for_function("[...document.images].every((image) => image.complete && image.naturalWidth > 0)")
+    page.evaluate("window.scrollTo(0, 0)")
+    shoot(page, name)
+
+
 def test_the_readme_screenshots_of_the_demo_store(page, shoot):
     call_command("seed_catalog", products=DEMO_PRODUCTS, verbosity=0)
     call_command("seed_orders", orders=DEMO_ORDERS, verbosity=0)
@@ -33,7 +41,7 @@ def test_the_readme_screenshots_of_the_demo_store(page, shoot):
 
     page.goto("/")
     expect(page.get_by_role("heading", name="Everything you need, delivered.")).to_be_visible()
-    shoot(page, "readme-home")
+    shoot_loaded(page, shoot, "readme-home")
 
     # A search narrowed by a colour: the facets at work.
     page.get_by_role("combobox", name="Search products").fill("headphones")
@@ -45,7 +53,7 @@ def test_the_readme_screenshots_of_the_demo_store(page, shoot):
     filters = page.get_by_role("complementary", name="Filters")
     filters.locator(".facet", has=page.get_by_role("heading", name="Color")).get_by_role("link").first.click()
     expect(page.get_by_role("link", name=re.compile(r"^Remove filter "))).to_be_visible()
-    shoot(page, "readme-search")
+    shoot_loaded(page, shoot, "readme-search")
 
     # Two of the first result and one of the second in the cart.
     for url, quantity in zip(products, (2, 1)):
@@ -54,4 +62,4 @@ def test_the_readme_screenshots_of_the_demo_store(page, shoot):
         page.get_by_role("button", name="Add to cart").click()
         expect(page).to_have_url(re.compile(r"/cart/$"))
     expect(cart_link(page, 3)).to_be_visible()
-    shoot(page, "readme-cart")
+    shoot_loaded(page, shoot, "readme-cart")
