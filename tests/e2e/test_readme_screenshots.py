@@ -29,7 +29,7 @@ DEMO_ORDERS = int(os.environ.get("DEMO_ORDERS", "20000"))
 def shoot_loaded(page, shoot, name):
     """The whole page once every picture has loaded: lazy ones load only when scrolled to."""
     page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
-    page.wait_for_function("[...document.images].every((image) => image.complete && image.naturalWidth > 0)")
+    page.wait_for_function("() => [...document.images].every((image) => image.complete && image.naturalWidth > 0)")
     page.evaluate("window.scrollTo(0, 0)")
     shoot(page, name)
 
