@@ -66,12 +66,12 @@ test-fast: $(VENV)/.installed-dev
 e2e: $(VENV)/.installed-dev
 	$(PY) -m pytest tests/e2e -q
 
-# The README's screenshots (docs/screenshots/{home,search,cart}.png), taken in Chromium on the demo store
+# The README's screenshots (docs/screenshots/{home,search,product,cart}.png), taken in Chromium on the demo store
 # `make run` seeds (DEMO_PRODUCTS, DEMO_ORDERS): tests/e2e/test_readme_screenshots.py, then a copy.
 .PHONY: screenshots
 screenshots: $(VENV)/.installed-dev
 	README_SCREENSHOTS=1 DEMO_PRODUCTS=$(DEMO_PRODUCTS) DEMO_ORDERS=$(DEMO_ORDERS) $(PY) -m pytest tests/e2e/test_readme_screenshots.py -q
-	for name in home search cart; do cp test-artifacts/screenshots/readme-$$name.png docs/screenshots/$$name.png; done
+	for name in home search product cart; do cp test-artifacts/screenshots/readme-$$name.png docs/screenshots/$$name.png; done
 
 # Known vulnerabilities in requirements.txt (network: the PyPI JSON API, or
 # AUDIT_SERVICE=osv for api.osv.dev). --strict: a package it could not look up fails too.

@@ -1,7 +1,7 @@
 """The README's screenshots, taken in Chromium on the demo store ``make run`` seeds.
 
 ``make screenshots`` runs this with README_SCREENSHOTS=1 and copies
-``test-artifacts/screenshots/readme-{home,search,cart}.png`` to
+``test-artifacts/screenshots/readme-{home,search,product,cart}.png`` to
 ``docs/screenshots/``. Skipped otherwise: seeding the demo store (3,000
 products, 20,000 orders, the recommendation lists) takes minutes, too long for
 every run of the suite, and the pictures change only when the pages do.
@@ -58,6 +58,8 @@ def test_the_readme_screenshots_of_the_demo_store(page, shoot):
     # Two of the first result and one of the second in the cart.
     for url, quantity in zip(products, (2, 1)):
         page.goto(url)
+        if quantity == 2:  # the first result's page: its ratings, reviews and shelves
+            shoot_loaded(page, shoot, "readme-product")
         page.get_by_label("Quantity").select_option(str(quantity))
         page.get_by_role("button", name="Add to cart").click()
         expect(page).to_have_url(re.compile(r"/cart/$"))
