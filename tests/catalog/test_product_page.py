@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from cart.models import Reservation
-from tests.factories import ProductFactory, UserFactory, stocked_product
+from tests.factories import UserFactory, stocked_product
 
 pytestmark = pytest.mark.django_db
 
