@@ -84,7 +84,9 @@ from django.db import connection  # noqa: E402
 
 from catalog.models import Product  # noqa: E402
 from orders.models import Order  # noqa: E402
-from served import HOST, collectstatic, free_port, gunicorn, percentile, raise_on_signals, server_env  # noqa: E402
+from served import (  # noqa: E402
+    HOST, collectstatic, free_port, gunicorn, percentile, postgres_settings, raise_on_signals, server_env,
+)
 
 DASHBOARD = "/admin/"
 LOGIN = "/admin/login/"
@@ -96,7 +98,6 @@ FIGURE = re.compile(
     r'<th scope="row"><a href="(?P<url>[^"]*)">(?P<label>[^<]*)</a></th>\s*<td class="staff-figure">(?P<value>[^<]*)</td>'
 )
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="(?P<token>[^"]+)"')
-PG_SETTINGS = ["shared_buffers", "work_mem", "effective_cache_size", "random_page_cost", "jit", "max_parallel_workers_per_gather"]
 USER_AGENT = "dashbench"
 
 
@@ -117,25 +118,6 @@ def staff_account(username):
     user.save()
     log(f"{'created' if created else 'reusing'} superuser {username!r}")
     return password
-
-
-def postgres_settings():
-    """The server's own values (a connection without the store's options) and those the store's connections use.
-
-    As ``bench/search_http.py`` reports them.
-    """
-    with connection.cursor() as cursor:
-        store = {}
-        for name in PG_SETTINGS + ["statement_timeout"]:
-            cursor.execute(f"SHOW {name}")
-            store[name] = cursor.fetchone()[0]
-        cursor.execute("SHOW server_version")
-        version = cursor.fetchone()[0]
-    params = connection.get_connection_params()
-    params.pop("options", None)
-    with connection.Database.connect(**params) as raw:
-        server = {name: raw.execute(f"SHOW {name}").fetchone()[0] for name in PG_SETTINGS + ["statement_timeout"]}
-    return {"version": version, "server": server, "store_connection": store}
 
 
 # --- the client ---
@@ -296,7 +278,7 @@ def main():
 
     raise_on_signals()
     password = staff_account(args.username)
-    postgres = postgres_settings()
+    postgres = postgres_settings(connection)
     connection.close()  # idle through the run
 
     port = free_port()

@@ -89,7 +89,9 @@ from catalog.models import Brand, Category, Product  # noqa: E402
 from catalog.search.query import PRICE_BUCKETS  # noqa: E402
 from catalog.seeding import ADJECTIVES  # noqa: E402
 from search import BROAD, COLOURS, NOUNS  # noqa: E402
-from served import HOST, collectstatic, free_port, gunicorn, percentile, raise_on_signals, server_env  # noqa: E402
+from served import (  # noqa: E402
+    HOST, collectstatic, free_port, gunicorn, percentile, postgres_settings, raise_on_signals, server_env,
+)
 
 QUERY_CLASSES = {"one_word": 30, "two_words": 25, "three_words": 15, "broad": 20, "browse": 10}
 CLASSES = ["one_word", "two_words", "three_words", "broad", "filtered", "sorted", "deep_page", "browse"]
@@ -98,7 +100,6 @@ FILTERS = ["category", "brand", "price", "rating_min", "in_stock", "attr"]
 SORT_WEIGHTS = {"relevance": 60, "price": 12, "-price": 10, "rating": 10, "newest": 8}
 PAGE_WEIGHTS = {1: 80, 2: 9, 3: 5, 4: 3, 5: 3}
 BROAD_WORDS = sorted(set(BROAD) | set(COLOURS))
-PG_SETTINGS = ["shared_buffers", "work_mem", "effective_cache_size", "random_page_cost", "jit", "max_parallel_workers_per_gather"]
 POOL = 5000  # distinct search URLs
 ZIPF = 0.7  # with POOL, about a third of 1,500 requests repeat an earlier URL
 COLD_FIRST = 10
@@ -259,22 +260,6 @@ def suggest_prefixes(rng, catalog, count):
 # --- PostgreSQL, Valkey and the OS ---
 
 
-def postgres_settings():
-    """The server's own values (a connection without the store's options) and those the store's connections use."""
-    with connection.cursor() as cursor:
-        store = {}
-        for name in PG_SETTINGS + ["statement_timeout"]:
-            cursor.execute(f"SHOW {name}")
-            store[name] = cursor.fetchone()[0]
-        cursor.execute("SHOW server_version")
-        version = cursor.fetchone()[0]
-    params = connection.get_connection_params()
-    params.pop("options", None)
-    with connection.Database.connect(**params) as raw:
-        server = {name: raw.execute(f"SHOW {name}").fetchone()[0] for name in PG_SETTINGS + ["statement_timeout"]}
-    return {"version": version, "server": server, "store_connection": store}
-
-
 def flush_valkey():
     """Empty the database number of VALKEY_URL, and nothing else on that server."""
     database = urllib.parse.urlsplit(settings.VALKEY_URL).path.strip("/")
@@ -421,7 +406,7 @@ def main():
     pool = search_pool(rng, catalog, args.pool)
     stream = draw(rng, pool, args.warmup + args.requests, args.zipf)
     prefixes = suggest_prefixes(rng, catalog, args.suggest)
-    postgres = postgres_settings()
+    postgres = postgres_settings(connection)
     connection.close()  # idle through the run
 
     port = free_port()

@@ -1,6 +1,7 @@
 """gunicorn with production settings on a free loopback port, for the benches that time the store over HTTP.
 
-Shared by ``load.py`` and ``search_http.py`` so both measure the same server:
+Shared by ``load.py``, ``search_http.py`` and ``dashboard_http.py`` so all measure the same server
+(and report the PostgreSQL settings in force alike):
 the repo's ``gunicorn.conf.py``, ``DEBUG=0``, Valkey and persistent database
 connections as configured by the caller's environment, with only what a
 loopback run from one address over plain HTTP needs lifted (see
@@ -21,6 +22,27 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
+
+
+# The PostgreSQL settings a bench reports, as the server has them and as the store's connections do.
+PG_SETTINGS = ["shared_buffers", "work_mem", "effective_cache_size", "random_page_cost", "jit",
+               "max_parallel_workers_per_gather", "statement_timeout"]
+
+
+def postgres_settings(connection):
+    """The server's own values (a connection without the store's options) and those of the store's ``connection``."""
+    with connection.cursor() as cursor:
+        store = {}
+        for name in PG_SETTINGS:
+            cursor.execute(f"SHOW {name}")
+            store[name] = cursor.fetchone()[0]
+        cursor.execute("SHOW server_version")
+        version = cursor.fetchone()[0]
+    params = connection.get_connection_params()
+    params.pop("options", None)
+    with connection.Database.connect(**params) as raw:
+        server = {name: raw.execute(f"SHOW {name}").fetchone()[0] for name in PG_SETTINGS}
+    return {"version": version, "server": server, "store_connection": store}
 
 
 def percentile(ordered, fraction):
