@@ -20,7 +20,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django_fsm import TransitionNotAllowed
 
 from catalog import stock
 
@@ -38,7 +37,7 @@ from .models import (
     Status,
 )
 from .pricing import CENTS
-from .timeline import lock_order, log_move, move
+from .timeline import lock_order, log_move, make_transition, move
 
 def request_return(*, user, order_id, quantities: dict[int, int], reason: str, comment: str = "", now=None) -> Return:
     """The shopper asks to send back ``quantities`` (units by item id) of their delivered order."""
@@ -114,7 +113,7 @@ def _from_warehouses(order, item_id, units) -> list[tuple]:
 def approve(return_id, *, actor) -> Return:
     with transaction.atomic():
         order, ret = _lock(return_id)
-        _step(ret, "approve")
+        make_transition(ret, "approve", f"Return {ret.pk}")
         ret.save(update_fields=["status"])
         log_move(order, order.status, actor=actor, title="Return approved", note=f"Return {ret.pk}", type="return.approved", return_id=ret.pk)
         emails.queue(order, "return_approved", return_id=ret.pk)
@@ -127,7 +126,7 @@ def refuse(return_id, *, actor, note: str) -> Return:
         raise OrderError("Tell the shopper why the return is refused.", OrderErrorCode.RETURN_NOT_ALLOWED)
     with transaction.atomic():
         order, ret = _lock(return_id)
-        _step(ret, "refuse")
+        make_transition(ret, "refuse", f"Return {ret.pk}")
         ret.staff_note = note[:300]
         ret.save(update_fields=["status", "staff_note"])
         log_move(order, order.status, actor=actor, title="Return refused", note=note[:300], type="return.refused", return_id=ret.pk)
@@ -161,7 +160,7 @@ def return_everything(order_id, *, actor, restockable: bool) -> Return:
 
 
 def _receive(order, ret, *, actor, restockable) -> None:
-    _step(ret, "receive")
+    make_transition(ret, "receive", f"Return {ret.pk}")
     lines = list(ret.lines.select_related("item"))
     amount = refund_due(order, lines)
     payment = charges.refund(order, amount=amount, key=f"return-{ret.pk}", mail=False) if amount > 0 else None
@@ -221,14 +220,3 @@ def _lock(return_id) -> tuple[Order, Return]:
         raise OrderError("No such return.", OrderErrorCode.NOT_FOUND)
     order = lock_order(order_id)
     return order, Return.objects.get(pk=return_id)
-
-
-def _step(ret, transition) -> None:
-    source = ret.status
-    try:
-        getattr(ret, transition)()
-    except TransitionNotAllowed:
-        raise OrderError(
-            f"Return {ret.pk} is {ReturnStatus(source).label.lower()}; it cannot be {Return.VERBS[transition]} now.",
-            OrderErrorCode.INVALID_MOVE,
-        ) from None

@@ -11,7 +11,6 @@ one timeline row and one outbox event.
 """
 from django.db import transaction
 from django.utils import timezone
-from django_fsm import TransitionNotAllowed
 
 from catalog.models import Warehouse
 
@@ -19,7 +18,7 @@ from . import emails
 from .delivery import estimated_delivery
 from .errors import OrderError, OrderErrorCode
 from .models import Shipment, ShipmentLine, ShipmentStatus, Status
-from .timeline import lock_order, log_move, move
+from .timeline import lock_order, log_move, make_transition, move
 
 # A parcel's progress, and the order status once every live parcel has reached a step.
 PROGRESS = (ShipmentStatus.PENDING, ShipmentStatus.PACKED, ShipmentStatus.SHIPPED, ShipmentStatus.DELIVERED)
@@ -143,15 +142,7 @@ def cancel_all(order) -> None:
 
 def step(order, shipments, shipment, transition, *, actor, carrier="", tracking_number="") -> None:
     """Move one parcel of a locked order, then the order if every live parcel got there."""
-    source = shipment.status
-    try:
-        getattr(shipment, transition)()
-    except TransitionNotAllowed:
-        raise OrderError(
-            f"{describe(shipment, shipments) or f'The parcel of order {order.number}'} is {ShipmentStatus(source).label.lower()}; "
-            f"it cannot be {Shipment.VERBS[transition]} now.",
-            OrderErrorCode.INVALID_MOVE,
-        ) from None
+    make_transition(shipment, transition, describe(shipment, shipments) or f"The parcel of order {order.number}")
     now = timezone.now()
     if transition == "ship":
         shipment.carrier, shipment.tracking_number, shipment.shipped_at = carrier, tracking_number, now

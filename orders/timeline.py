@@ -10,7 +10,7 @@ from django_fsm import TransitionNotAllowed
 from amazon_site.events.services import record
 
 from .errors import OrderError, OrderErrorCode
-from .models import Order, OrderEvent, Status
+from .models import Order, OrderEvent
 
 
 def lock_order(order_id) -> Order:
@@ -20,16 +20,21 @@ def lock_order(order_id) -> Order:
         raise OrderError("No such order.", OrderErrorCode.NOT_FOUND) from None
 
 
+def make_transition(machine, transition, name: str) -> None:
+    """Make one transition of a state machine (an order, a parcel, a return), or refuse it saying where ``name`` is."""
+    status = machine.get_status_display().lower()
+    try:
+        getattr(machine, transition)()
+    except TransitionNotAllowed:
+        raise OrderError(
+            f"{name} is {status}; it cannot be {machine.VERBS[transition]} now.", OrderErrorCode.INVALID_MOVE
+        ) from None
+
+
 def move(order, transition, *, actor, note="", reason=None, **details) -> None:
     """Make one transition of a locked order, with its timeline row and outbox event."""
     source = order.status
-    try:
-        getattr(order, transition)()
-    except TransitionNotAllowed:
-        raise OrderError(
-            f"Order {order.number} is {Status(source).label.lower()}; it cannot be {Order.VERBS[transition]} now.",
-            OrderErrorCode.INVALID_MOVE,
-        ) from None
+    make_transition(order, transition, f"Order {order.number}")
     if reason:
         order.cancel_reason = reason
     order.save(update_fields=["status", "cancel_reason", "charge_state"])
