@@ -82,18 +82,18 @@ def _open(order, quantities, *, reason, comment) -> Return:
             raise OrderError(
                 f"Only {left.get(item_id, 0)} of “{titles[item_id]}” can still be returned.", OrderErrorCode.RETURN_NOT_ALLOWED
             )
+    shipments.ensure(order)  # the parcels say which warehouse each unit left from
     ret = Return.objects.create(order=order, reason=reason, comment=comment.strip()[:500])
     ReturnLine.objects.bulk_create(
         ReturnLine(ret=ret, item_id=item_id, warehouse_id=warehouse_id, quantity=units)
         for item_id, units in sorted(quantities.items())
-        for warehouse_id, units in _from_warehouses(order, item_id, units)
+        for warehouse_id, units in _from_warehouses(item_id, units)
     )
     return ret
 
 
-def _from_warehouses(order, item_id, units) -> list[tuple]:
+def _from_warehouses(item_id, units) -> list[tuple]:
     """Where ``units`` of an item came from: the parcels that brought them, less what went back to each already."""
-    shipments.ensure(order)
     sent = Counter()
     lines = ShipmentLine.objects.filter(item_id=item_id).exclude(shipment__status=ShipmentStatus.CANCELLED)
     for warehouse_id, count in lines.values_list("shipment__warehouse_id", "quantity"):
