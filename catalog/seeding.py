@@ -12,19 +12,21 @@ import math
 import random
 import re
 from bisect import bisect
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from itertools import accumulate
 
-from django.db import connection, transaction
+from django.db import connection
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import slugify
 
-from .models import AttributeFacet, Brand, Category, Inventory, Product, Seller, Warehouse, product_slug
-from .ratings import average_of, star_counts, star_field
+from .importing.rows import ProductRow
+from .importing.services import import_products
+from .models import AttributeFacet, Brand, Category, Product, Seller, Warehouse
+from .ratings import average_of, star_counts
 from .search.suggestions import refresh_search_terms
 from .search.typeahead import refresh_typeahead
 from .selectors import forget_category_tree
@@ -387,7 +389,6 @@ WAREHOUSES = [("EWR1", "Newark, NJ"), ("DFW7", "Dallas, TX"), ("SEA3", "Seattle,
 BRAND_COUNT = 500
 # The k-th brand of a department sells in proportion to 1/k^0.8: its best seller about 15% of it, its top five 40%.
 BRAND_ZIPF = 0.8
-BULK_LOAD_THRESHOLD = 100_000  # from this many products on, indexes are rebuilt rather than maintained
 SELLER_COUNT = 200
 DESCRIPTION_SENTENCES = [
     "Designed for {use} with a {adjective_lower} build that lasts.",
@@ -408,8 +409,8 @@ class Reference:
 
     leaves: list
     brands_by_department: dict  # each department's brands, the most popular first
-    seller_ids: list
-    warehouse_ids: list
+    seller_names: list
+    warehouse_codes: list
     now: datetime
     # Cumulative Zipf weights over a department's brands: a few sell most, then a long tail.
     brand_weights: list
@@ -432,83 +433,33 @@ class Noun:
 
 @dataclass(frozen=True)
 class Leaf:
-    category_id: int
+    path: tuple  # (department, subcategory): how a feed names the category
     department: str
     nouns: list  # of Noun
 
 
-def seed_catalog(products: int, *, seed: int = 1, batch_size: int = 2000, progress=None) -> int:
-    """Add ``products`` products (and their stock); returns how many were added."""
+def seed_catalog(products: int, *, seed: int = 1, batch_size: int = 10_000, progress=None) -> int:
+    """Add ``products`` products (and their stock) through the catalog import; returns how many were added.
+
+    Each gets the SKU ``SEED<seed>-<number>``, numbered on from the seed's
+    last one, so seeding again adds products instead of updating them.
+    """
     rng = random.Random(seed)
     if connection.vendor == "postgresql":
-        # Index builds, bulk inserts and VACUUM over a million rows outlast the
-        # request-sized DB_STATEMENT_TIMEOUT_MS, and some cannot run in a
-        # transaction (SET LOCAL): lift it for the seeding command's session.
+        # The word list and type-ahead rebuilds and VACUUM over a million rows
+        # outlast the request-sized DB_STATEMENT_TIMEOUT_MS: lifted for this command's session.
         with connection.cursor() as cursor:
             cursor.execute("SET statement_timeout = 0")
     reference = _seed_reference_data(rng)
-    with _secondary_indexes_deferred(enabled=products >= BULK_LOAD_THRESHOLD):
-        created = _load(rng, reference, products, batch_size, progress)
+    prefix = f"SEED{seed}-"
+    last = Product.objects.filter(sku__startswith=prefix).aggregate(last=Max("sku"))["last"]
+    first = int(last.removeprefix(prefix)) + 1 if last else 1
+    rows = (_product(rng, reference, f"{prefix}{number:09d}", number - first + 1) for number in range(first, first + products))
+    report = import_products(rows, batch_size=batch_size, progress=progress)
     forget_category_tree()
     refresh_search_terms()
     refresh_typeahead()
-    if connection.vendor == "postgresql":
-        # Fresh statistics for the planner, and a visibility map so that
-        # browse queries can be answered from the indexes alone (VACUUM cannot
-        # run inside a transaction, e.g. in a test).
-        vacuum = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
-        with connection.cursor() as cursor:
-            cursor.execute(f"{vacuum} catalog_product, catalog_product_search, catalog_inventory")
-    return created
-
-
-def _load(rng, reference, products, batch_size, progress):
-    created = 0
-    while created < products:
-        size = min(batch_size, products - created)
-        stock = [_stock(rng, reference.warehouse_ids) for _ in range(size)]
-        batch = [_product(rng, reference, in_stock=any(units for _, units in rows)) for rows in stock]
-        with transaction.atomic():
-            Product.objects.bulk_create(batch)
-            Inventory.objects.bulk_create(
-                Inventory(product_id=product.pk, warehouse_id=warehouse_id, quantity=units)
-                for product, rows in zip(batch, stock)
-                for warehouse_id, units in rows
-            )
-        created += size
-        if progress:
-            progress(size)
-    return created
-
-
-@contextmanager
-def _secondary_indexes_deferred(*, enabled):
-    """Drop the secondary indexes of products and their search projection for a
-    bulk load, and build them again after.
-
-    Building an index once over a million rows costs far less than keeping it
-    current row by row (the full-text GIN index most of all). Indexes that
-    back a primary key or unique constraint stay.
-    """
-    if not enabled or connection.vendor != "postgresql":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT i.indexname, i.indexdef FROM pg_indexes i "
-            "WHERE i.tablename IN ('catalog_product', 'catalog_product_search') "
-            "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)"
-        )
-        indexes = cursor.fetchall()
-        for name, _ in indexes:
-            cursor.execute(f'DROP INDEX "{name}"')
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SET maintenance_work_mem = '512MB'")
-            for _, definition in indexes:
-                cursor.execute(definition)
+    return report.created
 
 
 def _seed_reference_data(rng):
@@ -534,19 +485,19 @@ def _seed_reference_data(rng):
             leaf, _ = Category.objects.get_or_create(
                 slug=slugify(name), defaults={"name": name, "parent": root, "position": sub_position}
             )
-            leaves.append(Leaf(leaf.pk, department, _nouns(department, nouns)))
+            leaves.append(Leaf((department, name), department, _nouns(department, nouns)))
         brands_by_department[department] = [
             Brand.objects.get_or_create(slug=slugify(name), defaults={"name": name})[0] for name in brand_names[department]
         ]
-    seller_ids = [
-        Seller.objects.get_or_create(slug=f"seller-{i}", defaults={"name": f"{_word(rng)} Trading {i}"})[0].pk
+    seller_names = [
+        Seller.objects.get_or_create(slug=f"seller-{i}", defaults={"name": f"{_word(rng)} Trading {i}"})[0].name
         for i in range(1, SELLER_COUNT + 1)
     ]
-    warehouse_ids = [
-        Warehouse.objects.get_or_create(code=code, defaults={"name": name})[0].pk for code, name in WAREHOUSES
+    warehouse_codes = [
+        Warehouse.objects.get_or_create(code=code, defaults={"name": name})[0].code for code, name in WAREHOUSES
     ]
     brand_weights = list(accumulate(rank**-BRAND_ZIPF for rank in range(1, BRAND_COUNT // len(DEPARTMENTS) + 1)))
-    return Reference(leaves, brands_by_department, seller_ids, warehouse_ids, timezone.now(), brand_weights)
+    return Reference(leaves, brands_by_department, seller_names, warehouse_codes, timezone.now(), brand_weights)
 
 
 def _facet_values(department) -> dict:
@@ -664,7 +615,8 @@ def _price(rng, noun) -> Decimal:
     return Decimal(f"{dollars}.{endings[int(value * 100) % len(endings)]}")
 
 
-def _product(rng, reference, *, in_stock):
+def _product(rng, reference, sku, line) -> ProductRow:
+    stock = _stock(rng, reference.warehouse_codes)
     leaf = rng.choice(reference.leaves)
     # A long tail: a few brands per department sell most of its products.
     weights = reference.brand_weights
@@ -686,31 +638,31 @@ def _product(rng, reference, *, in_stock):
         "material": attributes.get("material", "quality materials").lower(),
     }
     description = " ".join(sentence.format(**values) for sentence in rng.sample(DESCRIPTION_SENTENCES, 3))
-    return Product(
-        seller_id=rng.choice(reference.seller_ids),
-        category_id=leaf.category_id,
-        brand=brand,
+    return ProductRow(
+        row=line,
+        sku=sku,
         title=title,
-        slug=product_slug(title),
         description=description,
+        brand=brand.name,
+        category=leaf.path,
         price=price,
         attributes=attributes,
+        seller=rng.choice(reference.seller_names),
         rating=rating,
         review_count=review_count,
-        **{star_field(level): units for level, units in stars.items()},
-        is_active=rng.random() > 0.01,
-        # Set here so the stock triggers find nothing to change on a bulk load.
-        in_stock=in_stock,
+        star_split=stars,
+        active=rng.random() > 0.01,
         created_at=reference.now - timedelta(seconds=rng.randint(0, 2 * 365 * 24 * 3600)),
+        stock=dict(stock),
     )
 
 
-def _stock(rng, warehouse_ids):
-    """(warehouse id, units) in one to three warehouses; ~8% sold out, ~7% nearly so."""
+def _stock(rng, warehouse_codes):
+    """(warehouse code, units) in one to three warehouses; ~8% sold out, ~7% nearly so."""
     roll = rng.random()
     if roll < 0.08:
-        return [(warehouse_ids[0], 0)]
-    stocked = rng.sample(warehouse_ids, rng.randint(1, len(warehouse_ids)))
+        return [(warehouse_codes[0], 0)]
+    stocked = rng.sample(warehouse_codes, rng.randint(1, len(warehouse_codes)))
     if roll < 0.15:
         return [(stocked[0], rng.randint(1, 5))]
-    return [(warehouse_id, rng.randint(1, 250)) for warehouse_id in stocked]
+    return [(code, rng.randint(1, 250)) for code in stocked]

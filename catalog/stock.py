@@ -43,7 +43,8 @@ from django.db.models import F, Sum
 
 from amazon_site.core import metrics
 from amazon_site.core.cache import forget_on_commit
-from amazon_site.events.services import record
+from amazon_site.core.bulk import temporary_table
+from amazon_site.events.services import record, record_many
 
 from .models import Inventory
 
@@ -275,6 +276,103 @@ def delete_row(inventory_id) -> None:
     row.delete()
     row.quantity, previous = 0, locked.quantity
     _adjusted(row, previous)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A shelf count that went below what carts hold (``set_quantities``)."""
+
+    warehouse_id: int
+    quantity: int
+    reserved: int
+
+
+def set_quantities(entries) -> dict[object, Refusal]:
+    """Staff's ``set_quantity`` in bulk (a stock feed): ``entries`` are (key, product_id, warehouse_id, units).
+
+    Rows a product lacks are added. The products' rows are locked in one
+    ``lock()`` call, so the rule above holds; a key with any entry below what
+    carts reserved is refused whole (none of its entries is written) and
+    returned with why. Each change is a ``stock.adjusted`` event, as a staff
+    edit is. Two statements write every row (``UPDATE ... FROM``,
+    ``INSERT ... SELECT``); the ``in_stock`` triggers follow as for any write.
+    """
+    entries = list(entries)
+    if not connection.in_atomic_block:
+        raise StockError("Stock can only be set inside a transaction.", StockErrorCode.NOT_IN_TRANSACTION)
+    locked = lock({product_id for _, product_id, _, _ in entries})
+    refused = {}
+    for key, product_id, warehouse_id, units in entries:
+        if units < 0:
+            raise StockError(NEGATIVE_STOCK, StockErrorCode.NEGATIVE)
+        if (product_id, warehouse_id) in locked:
+            row = locked.row(product_id, warehouse_id)
+            if units < row.reserved:
+                refused.setdefault(key, Refusal(warehouse_id, units, row.reserved))
+    changes = []
+    for key, product_id, warehouse_id, units in entries:
+        if key in refused:
+            continue
+        known = (product_id, warehouse_id) in locked
+        previous = locked.row(product_id, warehouse_id).quantity if known else 0
+        if not known or previous != units:
+            changes.append((product_id, warehouse_id, units, known, previous))
+    if not changes:
+        return refused
+    table = Inventory._meta.db_table
+    temporary_table(
+        "stock_changes",
+        [("product_id", "bigint"), ("warehouse_id", "bigint"), ("quantity", "integer"), ("known", "boolean"),
+         ("previous", "integer")],
+        changes,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET quantity = c.quantity FROM stock_changes c "
+            f"WHERE c.known AND {table}.product_id = c.product_id AND {table}.warehouse_id = c.warehouse_id"
+        )
+        cursor.execute(
+            f"INSERT INTO {table} (product_id, warehouse_id, quantity, reserved) "
+            "SELECT product_id, warehouse_id, quantity, 0 FROM stock_changes WHERE NOT known"
+        )
+    record_many(
+        "inventory",
+        (
+            (product_id, {"type": "stock.adjusted", "product_id": product_id, "warehouse_id": warehouse_id,
+                          "quantity": units, "previous_quantity": previous})
+            for product_id, warehouse_id, units, _, previous in changes
+        ),
+    )
+    _forget_available({product_id for product_id, *_ in changes})
+    return refused
+
+
+def add_first_stock(entries) -> None:
+    """New products' stock, (product_id, warehouse_id, units) each, in one statement (a catalog import).
+
+    No lock: nobody else can hold rows of products this transaction made.
+    No event: the stock arrives with the product, as the product's own data.
+    The caller wrote the products with ``in_stock`` already right (any units
+    above zero), so on PostgreSQL the ``in_stock`` trigger stands aside for this
+    statement (migration catalog 0012): over a million products it cost more
+    than the insert.
+    """
+    rows = [(product_id, warehouse_id, units) for product_id, warehouse_id, units in entries]
+    if any(units < 0 for _, _, units in rows):
+        raise StockError(NEGATIVE_STOCK, StockErrorCode.NEGATIVE)
+    if not rows:
+        return
+    temporary_table("first_stock", [("product_id", "bigint"), ("warehouse_id", "bigint"), ("quantity", "integer")], rows)
+    postgres = connection.vendor == "postgresql"
+    with connection.cursor() as cursor:
+        if postgres:
+            cursor.execute("SET LOCAL catalog.in_stock_known = 'on'")
+        cursor.execute(
+            f"INSERT INTO {Inventory._meta.db_table} (product_id, warehouse_id, quantity, reserved) "
+            "SELECT product_id, warehouse_id, quantity, 0 FROM first_stock"
+        )
+        if postgres:
+            cursor.execute("SET LOCAL catalog.in_stock_known = 'off'")
 
 
 def check_quantity(row: Inventory, quantity: int, *, reserved=None) -> None:

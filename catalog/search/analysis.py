@@ -48,6 +48,9 @@ _HYPHENATED = re.compile(r"(?<![\w.])[^\W_]+(?:-[^\W_]+)+", re.UNICODE)
 _FOR = r"\s(?:for|compatible with|fits)\s"
 # The title's first segment ends here; its last word names the kind of product.
 _SEGMENT_END = r"(?:,|\s[-–|/(]|\(|\swith\s)"
+_FOR_PATTERN = re.compile(_FOR, re.IGNORECASE)
+_SEGMENT_END_PATTERN = re.compile(_SEGMENT_END, re.IGNORECASE)
+_DIGIT = re.compile(r"\d", re.UNICODE)
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _LETTERS = re.compile(r"[^\W\d_]+", re.UNICODE)
 
@@ -93,23 +96,28 @@ def measure(number: str, unit: str) -> str:
 
 def variants(text: str) -> str:
     """The joined forms a document is also indexed under (see the module docstring)."""
-    forms = [measure(number, unit) for number, unit in _MEASURE.findall(text)]
-    forms += [word.replace("-", "") for word in _HYPHENATED.findall(text)]
+    # The guards skip the patterns a text cannot match (no digit, no hyphen):
+    # most descriptions, and a bulk import runs this four times per product.
+    forms = [measure(number, unit) for number, unit in _MEASURE.findall(text)] if _DIGIT.search(text) else []
+    if "-" in text:
+        forms += [word.replace("-", "") for word in _HYPHENATED.findall(text)]
     return " ".join(form.lower() for form in forms)
 
 
 def title_head(title: str) -> str:
     """The part of a title that says what the product is, and once more its kind (the
     first segment's last word): indexed with the title's weight."""
-    head = re.split(_FOR, title, maxsplit=1, flags=re.IGNORECASE)[0]
-    segment = _MEASURE.sub(" ", re.split(_SEGMENT_END, head, maxsplit=1, flags=re.IGNORECASE)[0])
+    head = _FOR_PATTERN.split(title, maxsplit=1)[0]
+    segment = _SEGMENT_END_PATTERN.split(head, maxsplit=1)[0]
+    if _DIGIT.search(segment):
+        segment = _MEASURE.sub(" ", segment)
     kind = _LETTERS.findall(segment)
     return f"{head} {kind[-1]}" if kind else head
 
 
 def title_for(title: str) -> str:
     """What a title says the product is for: indexed with the brand's (lower) weight."""
-    parts = re.split(_FOR, title, maxsplit=1, flags=re.IGNORECASE)
+    parts = _FOR_PATTERN.split(title, maxsplit=1)
     return parts[1] if len(parts) > 1 else ""
 
 

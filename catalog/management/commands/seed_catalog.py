@@ -3,6 +3,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from catalog.importing.services import DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE
 from catalog.models import Product
 from catalog.seeding import seed_catalog
 
@@ -13,7 +14,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--products", type=int, required=True, help="How many products to add.")
         parser.add_argument("--seed", type=int, default=1, help="Random seed; the same seed gives the same catalog.")
-        parser.add_argument("--batch-size", type=int, default=2000)
+        parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="Products per transaction.")
         parser.add_argument(
             "--if-empty", action="store_true", help="Do nothing when the catalog already has products."
         )
@@ -21,8 +22,8 @@ class Command(BaseCommand):
     def handle(self, *args, products, seed, batch_size, if_empty, **options):
         if products < 0:
             raise CommandError("--products must be zero or more.")
-        if batch_size < 1:
-            raise CommandError("--batch-size must be at least 1.")
+        if not 1 <= batch_size <= MAX_BATCH_SIZE:
+            raise CommandError(f"--batch-size must be between 1 and {MAX_BATCH_SIZE}.")
         if if_empty and Product.objects.exists():
             self.stdout.write("The catalog already has products; nothing seeded.")
             return

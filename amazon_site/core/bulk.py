@@ -1,0 +1,36 @@
+"""Set-based writes: a temporary table of rows that one statement then joins.
+
+Bulk paths (the catalog import, stock feeds) load their rows here and write
+with ``INSERT ... SELECT`` / ``UPDATE ... FROM``, instead of a statement per
+row. On PostgreSQL the rows go in by COPY and the table is dropped at commit,
+so it holds no state between transactions (a transaction pooler may hand the
+next one to another server connection).
+"""
+from django.db import connection
+
+
+def temporary_table(name: str, columns: list[tuple[str, str]], rows) -> int:
+    """Create temporary table ``name`` with ``columns`` (name, SQL type) holding ``rows``; returns how many.
+
+    Must run inside a transaction: the table lives until it ends.
+    """
+    definition = ", ".join(f"{column} {kind}" for column, kind in columns)
+    names = ", ".join(column for column, _ in columns)
+    count = 0
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Dropped at commit; dropped here too for a caller inside a longer transaction (a test's).
+            cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{name}")
+            cursor.execute(f"CREATE TEMPORARY TABLE {name} ({definition}) ON COMMIT DROP")
+            with cursor.copy(f"COPY {name} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+                    count += 1
+        else:
+            cursor.execute(f"DROP TABLE IF EXISTS temp.{name}")
+            cursor.execute(f"CREATE TEMPORARY TABLE {name} ({definition})")
+            rows = list(rows)
+            placeholders = ", ".join(["%s"] * len(columns))
+            cursor.executemany(f"INSERT INTO {name} ({names}) VALUES ({placeholders})", rows)
+            count = len(rows)
+    return count
