@@ -287,13 +287,19 @@ class Refusal:
     reserved: int
 
 
-def set_quantities(entries) -> dict[object, Refusal]:
+@dataclass
+class QuantitiesSet:
+    refused: dict  # key -> Refusal
+    changed: set  # product ids whose stock changed
+
+
+def set_quantities(entries) -> QuantitiesSet:
     """Staff's ``set_quantity`` in bulk (a stock feed): ``entries`` are (key, product_id, warehouse_id, units).
 
     Rows a product lacks are added. The products' rows are locked in one
     ``lock()`` call, so the rule above holds; a key with any entry below what
     carts reserved is refused whole (none of its entries is written) and
-    returned with why. Each change is a ``stock.adjusted`` event, as a staff
+    returned with why (with the products whose stock changed). Each change is a ``stock.adjusted`` event, as a staff
     edit is. Two statements write every row (``UPDATE ... FROM``,
     ``INSERT ... SELECT``); the ``in_stock`` triggers follow as for any write.
     """
@@ -318,7 +324,7 @@ def set_quantities(entries) -> dict[object, Refusal]:
         if not known or previous != units:
             changes.append((product_id, warehouse_id, units, known, previous))
     if not changes:
-        return refused
+        return QuantitiesSet(refused, set())
     table = Inventory._meta.db_table
     temporary_table(
         "stock_changes",
@@ -343,8 +349,9 @@ def set_quantities(entries) -> dict[object, Refusal]:
             for product_id, warehouse_id, units, _, previous in changes
         ),
     )
-    _forget_available({product_id for product_id, *_ in changes})
-    return refused
+    changed = {product_id for product_id, *_ in changes}
+    _forget_available(changed)
+    return QuantitiesSet(refused, changed)
 
 
 def add_first_stock(entries) -> None:

@@ -9,10 +9,13 @@ next one to another server connection).
 from django.db import connection
 
 
-def temporary_table(name: str, columns: list[tuple[str, str]], rows) -> int:
+def temporary_table(name: str, columns: list[tuple[str, str]], rows, *, analyze=True) -> int:
     """Create temporary table ``name`` with ``columns`` (name, SQL type) holding ``rows``; returns how many.
 
-    Must run inside a transaction: the table lives until it ends.
+    Must run inside a transaction: the table lives until it ends. ``analyze``
+    gives the planner the table's statistics: without them it guesses and may
+    join a batch to a million-row table by reading all of it. A caller that
+    joins the table to no large one can skip it.
     """
     definition = ", ".join(f"{column} {kind}" for column, kind in columns)
     names = ", ".join(column for column, _ in columns)
@@ -26,6 +29,8 @@ def temporary_table(name: str, columns: list[tuple[str, str]], rows) -> int:
                 for row in rows:
                     copy.write_row(row)
                     count += 1
+            if analyze:
+                cursor.execute(f"ANALYZE {name}")
         else:
             cursor.execute(f"DROP TABLE IF EXISTS temp.{name}")
             cursor.execute(f"CREATE TEMPORARY TABLE {name} ({definition})")

@@ -185,7 +185,9 @@ def _load(rows, references, fresh) -> BatchOutcome:
     # look-up by SKU after the insert.
     # A list, not a generator: making a brand or category queries the
     # connection, which cannot while a COPY is under way.
-    temporary_table(STAGING, STAGING_COLUMNS, [_staged(row, references, next(ids, None)) for row in rows])
+    temporary_table(
+        STAGING, STAGING_COLUMNS, [_staged(row, references, next(ids, None)) for row in rows], analyze=not fresh
+    )
     existing, reviewed = {}, set()
     with connection.cursor() as cursor:
         if not fresh:
@@ -218,7 +220,8 @@ def _load(rows, references, fresh) -> BatchOutcome:
         if number in existing and number not in refused
         for code, units in row.stock.items()
     ]
-    for number, refusal in (stock.set_quantities(shelf) if shelf else {}).items():
+    shelved = stock.set_quantities(shelf) if shelf else stock.QuantitiesSet({}, set())
+    for number, refusal in shelved.refused.items():
         outcome.rejections.append(
             Rejection(
                 number, by_row[number].sku, f"stock:{codes[refusal.warehouse_id]}",
@@ -243,7 +246,7 @@ def _load(rows, references, fresh) -> BatchOutcome:
             for code, units in by_row[number].stock.items()
         )
         if existing:
-            outcome.updated = _update_existing(cursor, postgres)
+            outcome.updated = len(_update_existing(cursor, postgres) | shelved.changed)
             cursor.execute(f"SELECT count(*) FROM {STAGING} WHERE text_changed")
             outcome.texts_changed = bool(cursor.fetchone()[0])
         outcome.texts_changed |= bool(outcome.created)
@@ -318,7 +321,7 @@ def _insert_new(cursor, *, ids_known) -> int:
 
 
 def _update_existing(cursor, postgres) -> int:
-    """Change what the rows give and the products do not already have; returns how many products changed."""
+    """Change what the rows give and the products do not already have; returns the products changed."""
     attributes = "s.attributes::jsonb" if postgres else "s.attributes"
 
     def differs(column, value=None):
@@ -336,10 +339,10 @@ def _update_existing(cursor, postgres) -> int:
     changed = " OR ".join([differs(column) for column in UPDATABLE] + [differs("attributes", attributes)])
     cursor.execute(
         f"UPDATE {TABLE} AS p SET {assignments}, attributes = coalesce({attributes}, p.attributes), updated_at = %s "
-        f"FROM {STAGING} s WHERE p.id = s.product_id AND NOT s.is_new AND ({changed})",
+        f"FROM {STAGING} s WHERE p.id = s.product_id AND NOT s.is_new AND ({changed}) RETURNING id",
         [connection.ops.adapt_datetimefield_value(timezone.now())],
     )
-    return cursor.rowcount
+    return {pk for (pk,) in cursor.fetchall()}
 
 
 ATTRIBUTE_PAIRS = "ARRAY(SELECT key || '=' || value FROM jsonb_each_text(p.attributes) ORDER BY key)"

@@ -28,7 +28,7 @@ from ..models import Product
 from ..selectors import forget_attribute_facets, forget_category_tree
 from . import feeds
 from .load import References, load_batch
-from .rows import ProductRow, Rejected, Rejection, check
+from .rows import Rejected, Rejection, check
 
 DEFAULT_BATCH_SIZE = 10_000
 # lock() names every product of a batch in one statement; SQLite takes at most 32,766 parameters.
@@ -115,7 +115,7 @@ def _import(items, *, batch_size, default_seller, progress) -> ImportReport:
     report = ImportReport()
     references = References(default_seller=default_seller)
     categories_created = False
-    with deferred_indexes(enabled=not Product.objects.exists()) as deferred:
+    with deferred_indexes(enabled=not Product.objects.exists()) as deferred, _stopped_part_way(report):
         for batch, refused in _prepared_batches(items, batch_size):
             report.rows += len(batch) + len(refused)
             report.rejections += refused
@@ -144,10 +144,30 @@ def _import(items, *, batch_size, default_seller, progress) -> ImportReport:
         # Statistics for the planner, and a visibility map so that browse
         # queries are answered from the indexes alone.
         with connection.cursor() as cursor:
-            cursor.execute(f"VACUUM (ANALYZE) {', '.join(DEFERRED_TABLES)}")
+            # VACUUM runs outside a transaction, so SET LOCAL cannot lift the request-sized timeout.
+            cursor.execute("SET statement_timeout = 0")
+            try:
+                cursor.execute(f"VACUUM (ANALYZE) {', '.join(DEFERRED_TABLES)}")
+            finally:
+                cursor.execute("RESET statement_timeout")
     report.rejections.sort(key=lambda rejection: rejection.row)
     report.seconds = time.perf_counter() - started
     return report
+
+
+@contextmanager
+def _stopped_part_way(report):
+    """A file found unreadable after some batches loaded: say so, as for a failed batch."""
+    try:
+        yield
+    except feeds.FeedError as error:
+        if not report.rows:
+            raise
+        raise ImportStopped(
+            f"Stopped after {report.rows} rows: {error} The rows before were loaded; "
+            "loading by SKU makes it safe to run the corrected file again.",
+            report,
+        ) from error
 
 
 _DONE = object()

@@ -268,3 +268,13 @@ def test_the_command_summarises(tmp_path, capsys):
     assert "1 rows in" in capsys.readouterr().out
     with pytest.raises(CommandError, match="--batch-size"):
         call_command("import_catalog", str(feed), batch_size=services.MAX_BATCH_SIZE + 1, verbosity=0)
+
+
+def test_a_file_unreadable_part_way_says_what_was_loaded(tmp_path):
+    feed = tmp_path / "catalog.csv"
+    # Far enough in that the rows before it are read (and loaded) before the bad bytes are.
+    good = "".join(f"A-{n},Hearth Lamp {n},Hearth,Home,5\n" for n in range(2000))
+    feed.write_bytes(("sku,title,brand,category,price\n" + good).encode() + b"B-1,L\xe4mp,Hearth,Home,5\n")
+    with pytest.raises(ImportStopped, match="Stopped after .* rows: .*not UTF-8") as stopped:
+        import_file(feed, batch_size=100, default_seller="House Store")
+    assert stopped.value.report.created == Product.objects.count() > 0
