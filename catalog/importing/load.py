@@ -53,6 +53,7 @@ UPDATABLE = [
     "review_count", *[star_field(stars) for stars in STARS], "is_active", "created_at",
 ]
 TEXT_COLUMNS = ["title", "description", "brand_id", "category_id", "attributes", "is_active"]
+LOOKUP_CHUNK = 5_000  # SKUs per look-up statement (SQLite takes at most 32,766 parameters)
 
 
 @dataclass
@@ -178,46 +179,26 @@ def _load(rows, references, fresh) -> BatchOutcome:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IMPORT_LOCK_ID])
             cursor.execute("SET LOCAL catalog.bulk_write = 'on'")
     by_row = {row.row: row for row in rows}
-    drawn = _new_ids(len(rows)) if fresh and postgres else []
-    ids = iter(drawn)
-    # Into an empty catalog on PostgreSQL the new products' ids are drawn
-    # ahead from the table's sequence: staged with them, the rows need no
-    # look-up by SKU after the insert.
-    # A list, not a generator: making a brand or category queries the
-    # connection, which cannot while a COPY is under way.
-    temporary_table(
-        STAGING, STAGING_COLUMNS, [_staged(row, references, next(ids, None)) for row in rows], analyze=not fresh
-    )
-    existing, reviewed = {}, set()
-    with connection.cursor() as cursor:
-        if not fresh:
-            cursor.execute(f"UPDATE {STAGING} AS s SET product_id = p.id FROM {TABLE} p WHERE p.sku = s.sku")
-            cursor.execute(f"SELECT line, product_id FROM {STAGING} WHERE product_id IS NOT NULL")
-            existing = dict(cursor.fetchall())
-            cursor.execute(
-                f"SELECT s.line FROM {STAGING} s JOIN {TABLE} p ON p.id = s.product_id "
-                "WHERE s.review_count IS NOT NULL AND p.rating_total IS NOT NULL"
-            )
-            reviewed = {row for (row,) in cursor.fetchall()}
+    # SKU -> (id, whether its reviews are written here); refusals are known
+    # before anything is written, so a refused row makes no brand or category.
+    existing = {} if fresh else _existing(rows)
     refused = set()
     for number, row in by_row.items():
-        if number in refused:
-            continue
-        if number not in existing and (missing := _missing(row, references)):
+        if row.sku not in existing and (missing := _missing(row, references)):
             outcome.rejections.append(
                 Rejection(number, row.sku, missing[0], "no product has this SKU; a new product needs " + ", ".join(missing))
             )
             refused.add(number)
-        elif number in reviewed:
+        elif row.sku in existing and row.review_count is not None and existing[row.sku][1]:
             outcome.rejections.append(
                 Rejection(number, row.sku, "rating", "this product's reviews are written here: its rating follows them")
             )
             refused.add(number)
     codes = {pk: code for code, pk in references.warehouses.items()}
     shelf = [
-        (number, existing[number], references.warehouses[code], units)
+        (number, existing[row.sku][0], references.warehouses[code], units)
         for number, row in by_row.items()
-        if number in existing and number not in refused
+        if row.sku in existing and number not in refused
         for code, units in row.stock.items()
     ]
     shelved = stock.set_quantities(shelf) if shelf else stock.QuantitiesSet({}, set())
@@ -229,17 +210,28 @@ def _load(rows, references, fresh) -> BatchOutcome:
             )
         )
         refused.add(number)
+    kept = [row for row in rows if row.row not in refused]
+    new = [row for row in kept if row.sku not in existing]
+    # Into an empty catalog on PostgreSQL the new products' ids are drawn
+    # ahead from the table's sequence: staged with them, the rows need no
+    # look-up by SKU after the insert.
+    drawn = dict(zip((row.row for row in new), _new_ids(len(new)))) if fresh and postgres and new else {}
+    # A list, not a generator: making a brand or category queries the
+    # connection, which cannot while a COPY is under way.
+    staged = [
+        _staged(row, references, existing[row.sku][0] if row.sku in existing else drawn.get(row.row), row.sku not in existing)
+        for row in kept
+    ]
+    temporary_table(STAGING, STAGING_COLUMNS, staged, analyze=not fresh)
     with connection.cursor() as cursor:
-        if refused:
-            cursor.execute(f"DELETE FROM {STAGING} WHERE line IN ({', '.join(str(number) for number in refused)})")
-        if existing:
-            cursor.execute(f"UPDATE {STAGING} SET is_new = (product_id IS NULL)")
-        outcome.created = _insert_new(cursor, ids_known=fresh and postgres)
+        outcome.created = _insert_new(cursor, ids_known=bool(drawn)) if new else 0
         if drawn:
-            created = {row.row: pk for row, pk in zip(rows, drawn) if row.row not in refused}
-        else:
+            created = drawn
+        elif new:
             cursor.execute(f"SELECT line, product_id FROM {STAGING} WHERE is_new")
             created = dict(cursor.fetchall())
+        else:
+            created = {}
         stock.add_first_stock(
             (product_id, references.warehouses[code], units)
             for number, product_id in created.items()
@@ -253,6 +245,21 @@ def _load(rows, references, fresh) -> BatchOutcome:
         if postgres:
             _write_projection(cursor, updates=bool(existing))
     return outcome
+
+
+def _existing(rows) -> dict[str, tuple[int, bool]]:
+    """The batch's SKUs the catalog has: their ids, and whether their reviews are written here."""
+    skus = [row.sku for row in rows]
+    found = {}
+    with connection.cursor() as cursor:
+        for start in range(0, len(skus), LOOKUP_CHUNK):
+            chunk = skus[start : start + LOOKUP_CHUNK]
+            cursor.execute(
+                f"SELECT sku, id, rating_total IS NOT NULL FROM {TABLE} WHERE sku IN ({', '.join(['%s'] * len(chunk))})",
+                chunk,
+            )
+            found.update((sku, (pk, reviewed)) for sku, pk, reviewed in cursor.fetchall())
+    return found
 
 
 def _missing(row: ProductRow, references) -> list[str]:
@@ -270,14 +277,14 @@ def _new_ids(count) -> list[int]:
         return [pk for (pk,) in cursor.fetchall()]
 
 
-def _staged(row: ProductRow, references, product_id):
+def _staged(row: ProductRow, references, product_id, is_new):
     """The row's values in the staging table's column order."""
     brand_id = references.brand(row.brand)[0] if row.brand is not None else None
     seller = row.seller if row.seller is not None else references.default_seller
     stars = row.stars()
     # Only a new product's document is written from these; brand names meet
     # case-insensitively, as to_tsvector reads them.
-    document = (row.parts or row.document_parts()) if row.complete else (None, None, None, None)
+    document = (row.parts or row.document_parts()) if is_new else (None, None, None, None)
     return (
         row.row, row.sku, row.title, row.slug, row.description,
         brand_id,
@@ -291,7 +298,7 @@ def _staged(row: ProductRow, references, product_id):
         connection.ops.adapt_datetimefield_value(row.created_at) if row.created_at else None,
         any(units > 0 for units in row.stock.values()),
         *document,
-        product_id, True, False,
+        product_id, is_new, False,
     )
 
 

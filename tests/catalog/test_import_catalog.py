@@ -136,7 +136,7 @@ def test_rejected_rows_are_reported_and_never_stop_the_valid_ones(tmp_path):
             ["BAD-PRICE", "Hearth Lamp", "Hearth", "Home", "abc", "", "", "", ""],
             ["", "No SKU Lamp", "Hearth", "Home", "5", "", "", "", ""],
             ["OK-1", "Again", "Hearth", "Home", "5", "", "", "", ""],
-            ["NEW-1", "", "", "", "3.50", "", "", "", ""],
+            ["NEW-1", "", "Phantom", "", "3.50", "", "", "", ""],
             ["NEG-1", "Hearth Lamp", "Hearth", "Home", "5", "", "", "-2", ""],
             ["CENTS-1", "Hearth Lamp", "Hearth", "Home", "5.999", "", "", "", ""],
             ["OK-2", "Norda Kettle", "Norda", "Home > Kitchen", "35", "", "", "", "2"],
@@ -157,7 +157,8 @@ def test_rejected_rows_are_reported_and_never_stop_the_valid_ones(tmp_path):
         ("8", "CENTS-1", "price"),
     ]
     assert "already on line 2" in rejected[2]["reason"]
-    assert "a new product needs title, brand, category" in rejected[3]["reason"]
+    assert "a new product needs title, category" in rejected[3]["reason"]
+    assert not Brand.objects.filter(name="Phantom").exists()  # a refused row makes nothing
 
 
 def test_a_file_that_is_not_a_feed_changes_nothing(tmp_path):
