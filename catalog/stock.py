@@ -369,7 +369,9 @@ def add_first_stock(entries) -> None:
         raise StockError(NEGATIVE_STOCK, StockErrorCode.NEGATIVE)
     if not rows:
         return
-    temporary_table("first_stock", [("product_id", "bigint"), ("warehouse_id", "bigint"), ("quantity", "integer")], rows)
+    temporary_table(
+        "first_stock", [("product_id", "bigint"), ("warehouse_id", "bigint"), ("quantity", "integer")], rows, analyze=False
+    )
     postgres = connection.vendor == "postgresql"
     with connection.cursor() as cursor:
         if postgres:
