@@ -99,31 +99,78 @@ TEMPLATES = [
 ]
 
 # --- Database: SQLite under var/ by default, PostgreSQL via DATABASE_URL ---
-DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+# DATABASE_URL may name several hosts (libpq's multi-host form, with
+# ?target_session_attrs=read-write): a new connection then finds the primary
+# after a failover, without a restart (see the README, "Running on several machines").
+DATABASE_POOLER = env.str("DATABASE_POOLER", default="")
+if DATABASE_POOLER not in ("", "pgbouncer"):
+    raise ImproperlyConfigured(
+        f"DATABASE_POOLER is {DATABASE_POOLER!r}: leave it unset for direct connections, or set it to "
+        "'pgbouncer' when DATABASE_URL points at PgBouncer in transaction mode."
+    )
+
+
+def _database(url):
+    config = env.db_url_config(url)
+    if config["ENGINE"] != "django.db.backends.postgresql":
+        return config
     # Persistent connections, checked before reuse so a restarted server
     # costs one failed check instead of a failed request.
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    # JIT compilation costs tens of milliseconds per query and pays off only
-    # for long analytical queries, which a store does not serve.
-    # A statement running longer than DB_STATEMENT_TIMEOUT_MS is cancelled, so one
-    # slow query cannot pin a worker; the nightly recommendations job and the
-    # seeders lift it for themselves (statement_timeout = 0; see docs/operating.md, "Statement timeout").
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
-        f"-c jit=off -c statement_timeout={env.int('DB_STATEMENT_TIMEOUT_MS', default=15000)}"
-    )
+    config["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
+    config["CONN_HEALTH_CHECKS"] = True
+    options = config.setdefault("OPTIONS", {})
+    if DATABASE_POOLER:
+        # PgBouncer refuses startup options and hands each transaction any server
+        # connection: its connect_query sets jit and the statement timeout, and a
+        # named cursor (which outlives its transaction) is never opened.
+        config["DISABLE_SERVER_SIDE_CURSORS"] = True
+    else:
+        # JIT compilation costs tens of milliseconds per query and pays off only
+        # for long analytical queries, which a store does not serve.
+        # A statement running longer than DB_STATEMENT_TIMEOUT_MS is cancelled, so one
+        # slow query cannot pin a worker; the nightly recommendations job and the
+        # seeders lift it for themselves (statement_timeout = 0; see docs/operating.md, "Statement timeout").
+        options["options"] = f"-c jit=off -c statement_timeout={env.int('DB_STATEMENT_TIMEOUT_MS', default=15000)}"
     # Seconds to wait for a connection (libpq's minimum is 2): a dead server fails fast.
-    DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=5))
-else:
+    options.setdefault("connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=5))
+    return config
+
+
+DATABASES = {"default": _database(env.str("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"))}
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     VAR_DIR.mkdir(exist_ok=True)
     # Wait for a writer instead of failing with "database is locked".
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+
+# Read replicas (PostgreSQL streaming standbys), separated by spaces: browse pages
+# read from them, everything else from the primary (amazon_site/core/routing.py).
+DATABASE_REPLICA_URLS = env.str("DATABASE_REPLICA_URLS", default="").split()
+for _number, _url in enumerate(DATABASE_REPLICA_URLS, start=1):
+    # In tests a replica is the test database itself, under another connection.
+    DATABASES[f"replica{_number}"] = {**_database(_url), "TEST": {"MIRROR": "default"}}
+DATABASE_REPLICAS = [alias for alias in DATABASES if alias != "default"]
+if DATABASE_REPLICAS:
+    DATABASE_ROUTERS = ["amazon_site.core.routing.PrimaryReplicaRouter"]
+    # Marks the browse pages that read from a replica, and the shoppers who just wrote.
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+        "amazon_site.core.routing.ReplicaReadsMiddleware",
+    )
+# A replica further behind the primary than this is skipped until it catches up.
+DATABASE_REPLICA_MAX_LAG_SECONDS = env.float("DATABASE_REPLICA_MAX_LAG_SECONDS", default=10.0)
+# How often each process asks a replica for its lag (a refused one is asked again as often).
+DATABASE_REPLICA_CHECK_SECONDS = env.float("DATABASE_REPLICA_CHECK_SECONDS", default=2.0)
+# After a shopper's write (any POST, PUT, PATCH or DELETE), their reads go to the
+# primary this long, so they see what they just did (a cookie, see routing.py).
+DATABASE_PRIMARY_AFTER_WRITE_SECONDS = env.int("DATABASE_PRIMARY_AFTER_WRITE_SECONDS", default=10)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and sessions: local memory by default, Valkey via VALKEY_URL ---
 VALKEY_URL = env.str("VALKEY_URL", default="")
+# Sentinels watching Valkey ("host:port host:port"); VALKEY_URL's host is then the
+# service name the sentinels know (redis://store/0), and a failover is followed.
+VALKEY_SENTINELS = env.str("VALKEY_SENTINELS", default="").split()
 if VALKEY_URL:
     CACHES = {
         "default": {
@@ -139,6 +186,23 @@ if VALKEY_URL:
             "KEY_PREFIX": "store",
         }
     }
+    if VALKEY_SENTINELS:
+        try:
+            _sentinels = [(host, int(port)) for host, port in (entry.rsplit(":", 1) for entry in VALKEY_SENTINELS)]
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"VALKEY_SENTINELS is {' '.join(VALKEY_SENTINELS)!r}: it lists sentinels as host:port, "
+                "separated by spaces (127.0.0.1:26379 127.0.0.1:26380)."
+            ) from None
+        # Reads and writes both go to the primary: a replica could answer a read
+        # with an entry that a commit has just dropped (amazon_site/core/cache.py).
+        CACHES["default"]["LOCATION"] = [VALKEY_URL + ("&" if "?" in VALKEY_URL else "?") + "is_master=1"]
+        CACHES["default"]["OPTIONS"].update(
+            CLIENT_CLASS="django_redis.client.SentinelClient",
+            SENTINELS=_sentinels,
+            SENTINEL_KWARGS={"socket_timeout": 0.5, "socket_connect_timeout": 0.5},
+        )
+        DJANGO_REDIS_CONNECTION_FACTORY = "django_redis.pool.SentinelConnectionFactory"
     DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
     # Sessions are read from Valkey and written through to the database, so a
     # Valkey outage does not log everybody out.

@@ -15,9 +15,10 @@ from itertools import groupby
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
+from django.db import connections
 from django.utils import timezone
 
+from amazon_site.core.routing import read_alias
 from catalog import selectors as catalog_selectors
 from catalog.models import Product
 from orders import selectors as order_selectors
@@ -239,7 +240,7 @@ def anchors(product_ids) -> dict[int, Anchor]:
     missing = [product_id for product_id in product_ids if product_id not in found]
     if missing:
         placeholders = ", ".join(["%s"] * len(missing))
-        with connection.cursor() as cursor:
+        with connections[read_alias()].cursor() as cursor:
             cursor.execute(
                 f"{LIST_ROWS_SQL} JOIN {Run._meta.db_table} run ON run.id = anchor.run_id AND run.is_current "
                 f"WHERE anchor.product_id IN ({placeholders}) ORDER BY anchor.product_id, r.rank",

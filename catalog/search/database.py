@@ -31,7 +31,9 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import connections, transaction
+
+from amazon_site.core.routing import read_alias
 
 from . import vocabulary
 from .analysis import Term
@@ -87,8 +89,10 @@ class DatabaseBackend:
     name = "database"
 
     def search(self, request: SearchRequest, scope: Scope) -> SearchResult:
-        dialect = _Postgres() if connection.vendor == "postgresql" else _Sqlite()
-        with transaction.atomic():
+        # A browse page's search reads from a replica when one is usable.
+        db = connections[read_alias()]
+        dialect = _Postgres(db) if db.vendor == "postgresql" else _Sqlite(db)
+        with transaction.atomic(using=db.alias):
             dialect.plan_settings()
             return self._search(dialect, request, scope)
 
@@ -104,7 +108,7 @@ class DatabaseBackend:
             params = {}
             filters = " AND ".join(_filters(dialect, request, scope, params).values())
             source = f"{dialect.source(dialect.match(found, weights, required))} AND {filters}"
-            with connection.cursor() as cursor:
+            with dialect.db.cursor() as cursor:
                 return dialect.count_up_to(cursor, source, params, limit)
 
         return search_in_steps(request, len(found), run, count_up_to)
@@ -125,7 +129,7 @@ class DatabaseBackend:
         counts_key = "catalog:search-counts:v1:" + hashlib.sha256(
             repr((source, filters, sorted(params.items()), sorted(scope.facet_pairs))).encode()
         ).hexdigest()
-        with connection.cursor() as cursor:
+        with dialect.db.cursor() as cursor:
             known = cache.get(counts_key)
             if known is not None:
                 counts, total, estimate = known
@@ -455,7 +459,8 @@ class _Postgres:
         # The search projection holds active products only (migration 0004).
         return "catalog_product_search"
 
-    def __init__(self):
+    def __init__(self, db):
+        self.db = db
         self._lexemes = {}
 
     def plan_settings(self):
@@ -463,7 +468,7 @@ class _Postgres:
         has an index to read (full text, a sample, a sort order), and with a
         LIMIT the planner would rather scan the table until it finds enough
         rows, which for a rare combination is the whole table (half a second)."""
-        with connection.cursor() as cursor:
+        with self.db.cursor() as cursor:
             cursor.execute("SET LOCAL enable_seqscan = off")
 
     def match(self, query_terms: list[Term], weights: list[float], required: int) -> Match:
@@ -496,7 +501,7 @@ class _Postgres:
         """Each term's query with English stemming applied, once per search."""
         missing = [query for query in queries if query not in self._lexemes]
         if missing:
-            with connection.cursor() as cursor:
+            with self.db.cursor() as cursor:
                 cursor.execute(
                     "SELECT q, to_tsquery('english', q)::text FROM unnest(CAST(%s AS text[])) AS q", [missing]
                 )
@@ -598,6 +603,9 @@ def _fts(term: Term) -> str:
 class _Sqlite:
     # An embedded catalog is small: its facets are counted in full (up to EXACT_LIMIT rows).
     sample_levels = (SAMPLE_BUCKETS,)
+
+    def __init__(self, db):
+        self.db = db
 
     def plan_settings(self):
         pass

@@ -3,7 +3,9 @@ import difflib
 import re
 from collections import Counter
 
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
+
+from amazon_site.core.routing import read_alias
 
 from catalog.models import Brand, Product, SearchTerm
 
@@ -23,9 +25,12 @@ def suggest(words: list[str]) -> str | None:
 
 
 def _closest(word: str) -> str | None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_limit(%s)", [TRIGRAM_THRESHOLD])
+    db = connections[read_alias()]
+    if db.vendor == "postgresql":
+        # The threshold for this transaction only: through PgBouncer a session's
+        # setting would stay on a server connection that other requests get.
+        with transaction.atomic(using=db.alias), db.cursor() as cursor:
+            cursor.execute("SELECT set_config('pg_trgm.similarity_threshold', %s, true)", [str(TRIGRAM_THRESHOLD)])
             cursor.execute(
                 "SELECT word FROM catalog_searchterm WHERE word %% %s "
                 "ORDER BY similarity(word, %s) DESC, products DESC LIMIT 1",

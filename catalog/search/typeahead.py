@@ -28,11 +28,13 @@ from dataclasses import asdict, dataclass
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import Count, F, Q, Window
 from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils.http import urlencode
+
+from amazon_site.core.routing import read_alias
 
 from catalog.models import Brand, Category, Product, TypeaheadEntry
 
@@ -77,9 +79,10 @@ def complete(q: str) -> Completions:
 
 def _lookup(words: list[str]) -> list[tuple]:
     """(rank, kind, label, target_id, slug): up to LIMIT matches of each kind, by rank (some twice)."""
-    if connection.vendor == "postgresql":
+    db = connections[read_alias()]
+    if db.vendor == "postgresql":
         sql, params = _postgres_lookup(words)
-        with connection.cursor() as cursor:
+        with db.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
     # The embedded default's catalog is small: a plain filter is quick enough.
