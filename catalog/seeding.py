@@ -23,6 +23,8 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import slugify
 
+from amazon_site.core.bulk import lift_statement_timeout
+
 from .importing.rows import ProductRow
 from .importing.services import import_products
 from .models import AttributeFacet, Brand, Category, Product, Seller, Warehouse
@@ -449,7 +451,7 @@ def seed_catalog(products: int, *, seed: int = 1, batch_size: int = 10_000, prog
         # The word list and type-ahead rebuilds and VACUUM over a million rows
         # outlast the request-sized DB_STATEMENT_TIMEOUT_MS: lifted for this command's session.
         with connection.cursor() as cursor:
-            cursor.execute("SET statement_timeout = 0")
+            lift_statement_timeout(cursor)
     reference = _seed_reference_data(rng)
     prefix = f"SEED{seed}-"
     last = Product.objects.filter(sku__startswith=prefix).aggregate(last=Max("sku"))["last"]

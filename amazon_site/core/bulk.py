@@ -6,7 +6,26 @@ row. On PostgreSQL the rows go in by COPY and the table is dropped at commit,
 so it holds no state between transactions (a transaction pooler may hand the
 next one to another server connection).
 """
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
+
+
+def lift_statement_timeout(cursor) -> None:
+    """No statement timeout for the rest of this session, for work that cannot run in
+    one transaction (VACUUM, a seed's many batches), where SET LOCAL cannot reach.
+
+    Refused through PgBouncer's transaction pooling: the session is a server
+    connection that other clients' transactions get next, so it would lose
+    the timeout the web's requests rely on.
+    """
+    if settings.DATABASE_POOLER:
+        raise ImproperlyConfigured(
+            "This job runs statements outside a transaction (VACUUM, index builds) with the statement timeout "
+            "lifted, which PgBouncer's transaction pooling cannot keep to one session. Run it with DATABASE_URL "
+            "naming PostgreSQL itself and DATABASE_POOLER unset (see the README, \"Running on several machines\")."
+        )
+    cursor.execute("SET statement_timeout = 0")
 
 
 def temporary_table(name: str, columns: list[tuple[str, str]], rows, *, analyze=True) -> int:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from django.db import connection, transaction
 
 from amazon_site.celery import enqueue_on_commit
+from amazon_site.core.bulk import lift_statement_timeout
 
 from .. import tasks
 from ..models import Product
@@ -145,7 +146,7 @@ def _import(items, *, batch_size, default_seller, progress) -> ImportReport:
         # queries are answered from the indexes alone.
         with connection.cursor() as cursor:
             # VACUUM runs outside a transaction, so SET LOCAL cannot lift the request-sized timeout.
-            cursor.execute("SET statement_timeout = 0")
+            lift_statement_timeout(cursor)
             try:
                 cursor.execute(f"VACUUM (ANALYZE) {', '.join(DEFERRED_TABLES)}")
             finally:

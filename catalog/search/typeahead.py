@@ -34,6 +34,7 @@ from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils.http import urlencode
 
+from amazon_site.core.bulk import lift_statement_timeout
 from amazon_site.core.routing import read_alias
 
 from catalog.models import Brand, Category, Product, TypeaheadEntry
@@ -150,7 +151,7 @@ def refresh_typeahead() -> int:
     if not connection.in_atomic_block:  # VACUUM cannot run in a transaction (a test's)
         with connection.cursor() as cursor:
             # The previous entries out of the indexes now, not at autovacuum's next turn.
-            cursor.execute("SET statement_timeout = 0")
+            lift_statement_timeout(cursor)
             try:
                 cursor.execute("VACUUM catalog_typeaheadentry")
             finally:

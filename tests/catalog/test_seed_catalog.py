@@ -3,7 +3,9 @@ from collections import Counter
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
+from django.db import connection
 
 from catalog.models import Brand, Category, Inventory, Product, Warehouse
 from catalog.seeding import DEPARTMENTS
@@ -118,3 +120,15 @@ def test_brand_names_start_with_many_letters_and_popularity_is_not_alphabetical(
         top = [name for name, _ in Counter(product.brand.name for product in products).most_common(5)]
         assert len({name[0] for name in top}) >= 3, (department, top)
     assert len({product.brand.name[0] for product in catalog}) >= 18
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the statement timeout is PostgreSQL's")
+def test_seeding_through_a_transaction_pooler_is_refused_before_anything_is_written(settings):
+    # Its lifted statement timeout would stay on a PgBouncer server connection that web requests get next.
+    settings.DATABASE_POOLER = "pgbouncer"
+    with pytest.raises(ImproperlyConfigured, match="DATABASE_POOLER unset"):
+        seed(10)
+    assert not Product.objects.exists()
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone()[0] != "0"

@@ -97,3 +97,60 @@ def test_every_scheduled_job_is_a_task_and_a_late_run_expires_before_the_next(se
         assert entry["task"] in app.tasks, name
         if isinstance(entry["schedule"], float):  # an interval in seconds, not a time of day
             assert entry["options"]["expires"] < entry["schedule"], name
+
+
+def settings_of(names, **env):
+    script = f"import json; from django.conf import settings as s; print(json.dumps({{k: getattr(s, k) for k in {names!r}}}, default=str))"
+    result = run_manage("shell", "-c", script, DEBUG="1", **env)
+    assert result.returncode == 0, result.stderr
+    import json
+
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_replicas_get_a_router_a_connection_each_and_the_primary_reads_middleware():
+    found = settings_of(
+        ["DATABASES", "DATABASE_REPLICAS", "DATABASE_ROUTERS", "MIDDLEWARE"],
+        DATABASE_URL="postgres://store@10.0.0.1:5432,10.0.0.2:5432/store?target_session_attrs=read-write",
+        DATABASE_REPLICA_URLS="postgres://store@10.0.0.2:5432/store postgres://store@10.0.0.3:5432/store",
+    )
+    primary = found["DATABASES"]["default"]
+    assert (primary["HOST"], primary["PORT"]) == ("10.0.0.1,10.0.0.2", "5432,5432")
+    assert primary["OPTIONS"]["target_session_attrs"] == "read-write"
+    assert found["DATABASE_REPLICAS"] == ["replica1", "replica2"]
+    assert [found["DATABASES"][alias]["HOST"] for alias in ("replica1", "replica2")] == ["10.0.0.2", "10.0.0.3"]
+    assert found["DATABASES"]["replica1"]["TEST"]["MIRROR"] == "default"
+    assert found["DATABASE_ROUTERS"] == ["amazon_site.core.routing.PrimaryReplicaRouter"]
+    assert "amazon_site.core.routing.ReplicaReadsMiddleware" in found["MIDDLEWARE"]
+
+
+def test_without_the_new_variables_nothing_changes():
+    found = settings_of(["DATABASES", "DATABASE_ROUTERS", "MIDDLEWARE"], DATABASE_URL="postgres://store@db/store")
+    assert list(found["DATABASES"]) == ["default"]
+    assert found["DATABASE_ROUTERS"] == []
+    assert "amazon_site.core.routing.ReplicaReadsMiddleware" not in found["MIDDLEWARE"]
+    assert "statement_timeout=15000" in found["DATABASES"]["default"]["OPTIONS"]["options"]
+
+
+def test_through_pgbouncer_no_startup_options_and_no_server_side_cursors():
+    found = settings_of(["DATABASES"], DATABASE_URL="postgres://store@127.0.0.1:6432/store", DATABASE_POOLER="pgbouncer")
+    primary = found["DATABASES"]["default"]
+    assert "options" not in primary["OPTIONS"]  # PgBouncer refuses them; its connect_query sets both
+    assert primary["DISABLE_SERVER_SIDE_CURSORS"] is True
+
+
+def test_an_unknown_pooler_or_a_malformed_sentinel_list_stops_start_up():
+    result = run_manage("check", DEBUG="1", DATABASE_POOLER="pgpool")
+    assert result.returncode != 0 and "DATABASE_POOLER is 'pgpool'" in result.stderr
+    result = run_manage("check", DEBUG="1", VALKEY_URL="redis://store/0", VALKEY_SENTINELS="10.0.0.1")
+    assert result.returncode != 0 and "VALKEY_SENTINELS is '10.0.0.1'" in result.stderr
+
+
+def test_sentinels_make_the_cache_follow_the_primary_they_name():
+    found = settings_of(["CACHES", "DJANGO_REDIS_CONNECTION_FACTORY"], VALKEY_URL="redis://store/0",
+                        VALKEY_SENTINELS="10.0.0.1:26379 10.0.0.2:26379")
+    cache = found["CACHES"]["default"]
+    assert cache["LOCATION"] == ["redis://store/0?is_master=1"]  # reads too: a replica may hold a dropped entry
+    assert cache["OPTIONS"]["CLIENT_CLASS"] == "django_redis.client.SentinelClient"
+    assert cache["OPTIONS"]["SENTINELS"] == [["10.0.0.1", 26379], ["10.0.0.2", 26379]]
+    assert found["DJANGO_REDIS_CONNECTION_FACTORY"] == "django_redis.pool.SentinelConnectionFactory"
