@@ -144,7 +144,7 @@ if VALKEY_URL:
     DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
     # Sessions are read from Valkey and written through to the database, so a
     # Valkey outage does not log everybody out.
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    SESSION_ENGINE = "amazon_site.core.sessions"  # cached_db, kept in Valkey alone while the database is down
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
