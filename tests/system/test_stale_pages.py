@@ -4,6 +4,7 @@ import zlib
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 from django.test import Client, RequestFactory
 
 from amazon_site.core import stale_pages
@@ -163,3 +164,20 @@ def test_a_cache_that_is_down_breaks_no_page(hose, settings, outage):
     assert visitor().get(hose.get_absolute_url()).status_code == 200
     outage.start()
     assert visitor().get(hose.get_absolute_url()).status_code == 503
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="points a real PostgreSQL connection at a dead port")
+@pytest.mark.django_db(transaction=True)
+def test_a_kept_page_is_served_when_the_database_server_refuses_connections(hose, monkeypatch):
+    assert visitor().get(hose.get_absolute_url()).status_code == 200
+    connection.close()
+    monkeypatch.setitem(connection.settings_dict, "PORT", "1")  # nothing listens on port 1
+    try:
+        stale = visitor().get(hose.get_absolute_url())
+        never_seen = visitor().get("/c/garden/")
+    finally:
+        monkeypatch.undo()
+        connection.close()
+    assert (stale.status_code, stale[stale_pages.HEADER]) == (200, "1")
+    assert "Garden hose" in stale.content.decode()
+    assert never_seen.status_code == 503
