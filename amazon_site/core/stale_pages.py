@@ -15,8 +15,9 @@ CSRF one: the account, the cart and messages live in the session, recently
 viewed products in a cookie of their own, so the cookies tell without asking
 the apps (this ground floor imports none). Never a page marked private (a
 signed-in user's, see ``private_responses.py``). The CSRF tokens' values are
-cut out of its forms, and only the headers describing the content are kept
-(never ``Set-Cookie``). The middleware is outside all others but the request id
+cut out of its forms (a visitor with a CSRF cookie gets the copy with tokens of
+their own), and only the headers describing the content are kept (never
+``Set-Cookie``). The middleware is outside all others but the request id
 and the metrics: it sees the answer as they made it, private marking included,
 and its copy goes out with the 503's security headers.
 
@@ -35,6 +36,7 @@ import zlib
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse
+from django.middleware.csrf import get_token
 
 logger = logging.getLogger(__name__)
 
@@ -97,7 +99,11 @@ class StalePagesMiddleware:
         if kept is None:
             return response
         stored_at, headers, body = kept
-        page = HttpResponse(_BODY_TAG.sub(lambda tag: tag[0] + BANNER, zlib.decompress(body), count=1))
+        body = _BODY_TAG.sub(lambda tag: tag[0] + BANNER, zlib.decompress(body), count=1)
+        if settings.CSRF_COOKIE_NAME in request.COOKIES:
+            # The visitor's own token: an add to cart then gets "ordering is paused", not a CSRF refusal.
+            body = _CSRF_VALUE.sub(rb"\g<1>" + get_token(request).encode() + rb"\g<2>", body)
+        page = HttpResponse(body)
         for name, value in response.items():
             if name.lower() not in REPLACED_HEADERS:
                 page[name] = value

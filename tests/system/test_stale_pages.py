@@ -121,6 +121,23 @@ def test_the_kept_copy_carries_no_csrf_token_and_no_cookie(hose, outage):
 
 
 @pytest.mark.django_db
+def test_a_visitor_with_a_csrf_cookie_gets_tokens_of_their_own_and_adding_to_the_cart_says_ordering_is_paused(
+    hose, outage
+):
+    assert visitor().get(hose.get_absolute_url()).status_code == 200
+    shopper = Client(enforce_csrf_checks=True, raise_request_exception=False)
+    assert shopper.get("/accounts/login/").status_code == 200  # a form: the CSRF cookie is set
+    outage.start()
+
+    stale = shopper.get(hose.get_absolute_url())
+    tokens = CSRF_INPUT.findall(stale.content.decode())
+    assert stale[stale_pages.HEADER] == "1" and tokens and all(tokens)
+    added = shopper.post("/cart/add/", {"product": hose.pk, "quantity": 1, "csrfmiddlewaretoken": tokens[0]})
+    assert added.status_code == 503
+    assert "Ordering is paused for a moment" in added.content.decode()
+
+
+@pytest.mark.django_db
 def test_a_page_kept_seconds_ago_is_not_written_again(hose, monkeypatch):
     shopper, writes = visitor(), []
     set_in_cache = cache.set
