@@ -49,6 +49,8 @@ def test_a_product_page_seen_by_a_visitor_is_served_stale_while_the_database_is_
     assert "Garden hose" in body
     assert re.search(r'<body[^>]*>\s*<p class="stale-banner" role="status">' + BANNER, body)
     assert body.count(BANNER) == 1
+    head = visitor().head(hose.get_absolute_url())
+    assert (head.status_code, head[stale_pages.HEADER], head.content) == (200, "1", b"")
 
 
 @pytest.mark.django_db
