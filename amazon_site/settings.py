@@ -60,6 +60,8 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     # A request id on every log line and response (X-Request-ID), redirects included.
     "amazon_site.core.middleware.RequestIdMiddleware",
+    # Browse pages kept for anonymous visitors, served stale while the database is unreachable.
+    "amazon_site.core.stale_pages.StalePagesMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "amazon_site.core.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -206,7 +208,7 @@ if VALKEY_URL:
     DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
     # Sessions are read from Valkey and written through to the database, so a
     # Valkey outage does not log everybody out.
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    SESSION_ENGINE = "amazon_site.core.sessions"  # cached_db, kept in Valkey alone while the database is down
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
@@ -404,6 +406,8 @@ CATALOG_RECENTLY_VIEWED_SHOWN = 8  # cards on the recently viewed shelf
 # of categories drop the tree at once; featured products follow ratings slowly.
 CATALOG_CATEGORY_TREE_CACHE_SECONDS = 300
 CATALOG_FEATURED_CACHE_SECONDS = 600
+# Browse pages served to anonymous visitors are kept this long, to be served stale while the database is down (0: off).
+STALE_PAGES_SECONDS = env.int("STALE_PAGES_SECONDS", default=3600)
 # Search answers (a page of ids, the total, the facet counts) are cached this
 # long per query, and facet counts per query and filters (so page 2 and
 # another sort count nothing again); the cards on the page are always read

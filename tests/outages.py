@@ -1,4 +1,5 @@
 """Settings pointing at a service that is down, for the tests of what the site does without it."""
+from django.db import OperationalError
 
 DEAD_VALKEY = {
     "default": {
@@ -7,3 +8,8 @@ DEAD_VALKEY = {
         "OPTIONS": {"IGNORE_EXCEPTIONS": True, "SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
     }
 }
+
+
+def refuse_connection(*args, **kwargs):
+    """In place of ``connection.cursor``: the database server refuses connections."""
+    raise OperationalError("connection to server at 127.0.0.1, port 5432 failed: Connection refused")

@@ -2,7 +2,9 @@ import uuid
 
 import confluent_kafka
 import pytest
+from django.db import connection
 
+from tests.outages import refuse_connection
 from tests.system.mock_kafka import API_VERSION
 
 
@@ -22,3 +24,21 @@ def kafka(settings, kafka_cluster):
     settings.KAFKA_API_VERSION = API_VERSION
     settings.KAFKA_TOPIC_PREFIX = f"test-{uuid.uuid4().hex[:12]}."
     return settings
+
+
+class Outage:
+    """The database refusing connections from ``start()`` until ``end()``."""
+
+    def __init__(self, monkeypatch):
+        self.monkeypatch = monkeypatch
+
+    def start(self):
+        self.monkeypatch.setattr(connection, "cursor", refuse_connection)
+
+    def end(self):
+        self.monkeypatch.undo()
+
+
+@pytest.fixture
+def outage(monkeypatch):
+    return Outage(monkeypatch)

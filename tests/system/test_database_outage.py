@@ -74,7 +74,7 @@ def test_a_connection_dropped_in_the_middle_of_an_add_to_cart_writes_nothing(sho
     response = shopper.post("/cart/add/", {"product": product.pk, "quantity": 2})
 
     assert response.status_code == 503
-    assert "We’ll be back in a moment" in response.content.decode()
+    assert "Ordering is paused for a moment" in response.content.decode()
     connection.close()  # the test client keeps the dead connection; a server closes it after the request
     assert not CartLine.objects.exists()
     assert not Reservation.objects.exists()
