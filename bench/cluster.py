@@ -258,7 +258,13 @@ class Cluster:
         finally:
             out.close()
         if wait:
-            if process.wait() != 0:
+            try:
+                process.wait()
+            except BaseException:  # Ctrl-C while it runs: it is in a session of its own, so stop it here
+                kill_tree(process.pid)
+                process.wait()
+                raise
+            if process.returncode != 0:
                 raise RuntimeError(f"{' '.join(map(str, argv[:3]))} failed with status {process.returncode}; see {log_path}")
             return None
         return process
@@ -462,19 +468,21 @@ admin_users = postgres
         return {"DATABASE_URL": self.database_url(pooled=False), "VALKEY_URL": f"redis://{HOST}:{self.valkey_primary_port()}/{valkey_db}"}
 
     def seed(self, products, orders=0):
-        """Migrate the store's database and seed a catalog (and orders) on the primary, directly."""
+        """Migrate the store's database and seed a catalog (and orders) on the primary, directly; returns the seconds."""
         env = {**os.environ, **self.direct_env(), "SECRET_KEY": os.environ.get("SECRET_KEY", "cluster-only-key")}
         for key in ("DATABASE_REPLICA_URLS", "DATABASE_POOLER", "VALKEY_SENTINELS"):
             env.pop(key, None)
         commands = [["migrate", "--noinput", "--verbosity", "0"], ["seed_catalog", "--products", str(products)]]
         if orders:
             commands.append(["seed_orders", "--orders", str(orders)])
+        began = time.monotonic()
         for command in commands:
             started = time.monotonic()
             with open(self.dir / "seed.log", "ab") as out:
                 subprocess.run([sys.executable, "manage.py", *command], cwd=REPO, env=env, check=True, stdout=out,
                                stderr=subprocess.STDOUT)
             log(f"{command[0]} in {time.monotonic() - started:.1f} s")
+        return time.monotonic() - began
 
     def _promotion_hook(self):
         """A node newly writable gets its PgBouncer's server connections renewed (see the module's docstring)."""
@@ -543,7 +551,7 @@ admin_users = postgres
         """Seconds from ``killed``'s death until the store's URL (through the PgBouncers) commits on another node."""
         deadline = time.monotonic() + timeout
         url = self.database_url(dbname="postgres")
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and not self.stopping.is_set():
             port = self.write_probe(url)
             node = next((node for node in self.nodes if node.bouncer_port == port), None)
             if node is not None and node is not killed:
@@ -552,7 +560,7 @@ admin_users = postgres
                     f"(synchronous_standby_names '{self.synchronous_standby_names(node)}')")
                 return took
             time.sleep(0.1)
-        raise RuntimeError(f"no new primary {timeout} s after the kill: {self.node_states()}")
+        raise RuntimeError(f"no new primary {timeout} s after the kill (or the set is stopping)")
 
     def kill_valkey_primary(self):
         """SIGKILL the Valkey primary; returns (its port, when)."""
@@ -567,7 +575,7 @@ admin_users = postgres
     def wait_for_valkey_primary(self, killed, killed_at, timeout=30):
         """Seconds from the kill until the Sentinels name another primary and it takes a write."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and not self.stopping.is_set():
             try:
                 port = self.valkey_primary_port()
                 if port != killed and redis.Redis(host=HOST, port=port, socket_timeout=1).set("cluster:probe", "1"):
@@ -577,7 +585,7 @@ admin_users = postgres
             except redis.RedisError:  # a replica still read-only, or a Sentinel between two minds
                 pass
             time.sleep(0.1)
-        raise RuntimeError(f"no new Valkey primary {timeout} s after the kill")
+        raise RuntimeError(f"no new Valkey primary {timeout} s after the kill (or the set is stopping)")
 
     # --- tearing down ---
 
