@@ -12,10 +12,13 @@ environment (issue 19's contract):
 - ``DATABASE_POOLER=pgbouncer``;
 - ``VALKEY_URL=redis://store-valkey/0`` and ``VALKEY_SENTINELS`` (host:port ...),
 
-then runs load.py's virtual shoppers (``--users``, its mix, accounts, hot
-products and client) for ``--warmup`` + ``--duration`` seconds. A third of the
-way through the measured run it SIGKILLs the primary PostgreSQL "machine"
-(its pg_autoctl keeper, PostgreSQL and PgBouncer) and waits for the store's
+(``--valkey-direct`` names the Valkey primary in ``VALKEY_URL`` instead, for a
+store that does not read ``VALKEY_SENTINELS``: it would look the service name
+up as a host name, seconds a lookup), then runs load.py's virtual shoppers
+(``--users``, its mix, accounts, hot products and client) for ``--warmup`` +
+``--duration`` seconds. A third of the way through the measured run it
+SIGKILLs the primary PostgreSQL "machine" (its pg_autoctl keeper, PostgreSQL
+and PgBouncer) and waits for the store's
 URL to commit on the other node; at two thirds it SIGKILLs the Valkey primary
 and waits for the Sentinels' new one. Then it stops gunicorn, settles unfinished
 checkouts as beat would (``settle_unfinished_checkouts`` with
@@ -79,6 +82,7 @@ from served import REPO, collectstatic, free_port, gunicorn, raise_on_signals, s
 BROWSE = ("home", "category", "product", "search")
 PAID = ("paid", "packed", "shipped", "delivered")  # orders.models.PAID_STATUSES
 GATEWAY = "bench.ledger.LedgerGateway"
+COUNTERS = ("oversold", "lost_paid_orders", "duplicate_charges", "books_unbalanced")  # each must be 0
 
 
 def log(message):
@@ -211,7 +215,7 @@ def charge_audit(connection, run_started, user_ids, charges):
         if status not in PAID and not refunded:
             lost.append(key)
     duplicates = sum(n - 1 for n in charged.values()) + sum(max(0, c - 1) for _, c, _ in orders.values())
-    unbilled = sum(1 for number, (status, _, _) in orders.items() if status in PAID and f"order-{number}" not in charged)
+    unbilled = sum(status in PAID and f"order-{number}" not in charged for number, (status, _, _) in orders.items())
     return lost, duplicates, {"gateway_charges": len(charges), "gateway_succeeded": sum(charged.values()),
                               "paid_without_gateway_charge": unbilled}
 
@@ -246,7 +250,8 @@ def run(args, cluster, load):
     log(f"starting gunicorn on port {port} with {args.workers} workers, log {args.log}")
     with gunicorn(env, port, args.log) as ready:
         log(f"ready: {json.dumps(ready['checks'])}")
-        elapsed = asyncio.run(load.drive(args, port, catalog, hot, categories, shoppers, stats, breaker(cluster, args, kills)))
+        kill = breaker(cluster, args, kills)
+        elapsed = asyncio.run(load.drive(args, port, catalog, hot, categories, shoppers, stats, kill))
     measure_start = kills.pop("measuring")
     measure_end = measure_start + elapsed
     for sample in stats.samples:
@@ -296,7 +301,7 @@ def run(args, cluster, load):
     goals = {
         "browse_availability": result["browse_availability"] is not None and result["browse_availability"] >= 0.999,
         "checkout_unavailable_s": recovered and gap <= 30,
-        **{name: result[name] == 0 for name in ("oversold", "lost_paid_orders", "duplicate_charges", "books_unbalanced")},
+        **{name: result[name] == 0 for name in COUNTERS},
     }
     result["goals_missed"] = [name for name, met in goals.items() if not met]
     return result
@@ -314,7 +319,8 @@ def main():
     parser.add_argument("--sample", type=int, default=5000, help="Products browsed and searched for.")
     parser.add_argument("--decline-share", type=float, default=0.05, help="Checkouts paying with the declined card.")
     parser.add_argument("--timeout", type=float, default=30, help="Seconds before a request counts as an error.")
-    parser.add_argument("--log", default=os.path.join(tempfile.gettempdir(), "failover-gunicorn.log"), help="gunicorn's log.")
+    parser.add_argument("--log", default=os.path.join(tempfile.gettempdir(), "failover-gunicorn.log"),
+                        help="gunicorn's log.")
     parser.add_argument(
         "--valkey-direct", action="store_true",
         help="VALKEY_URL names the Valkey primary itself, without Sentinels: for a store that does not read "

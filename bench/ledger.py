@@ -20,9 +20,9 @@ class LedgerGateway(TestGateway):
         if (first := self.find_charge(idempotency_key=idempotency_key)) is not None:
             return first  # the processor answers a retry from its records: no new charge
         answer = super().charge(amount=amount, currency=currency, card=card, idempotency_key=idempotency_key)
-        line = json.dumps({"key": idempotency_key, "succeeded": answer.succeeded, "amount": str(amount), "at": time.time()})
+        charge = {"key": idempotency_key, "succeeded": answer.succeeded, "amount": str(amount), "at": time.time()}
         # One short write in append mode: whole lines, whatever the number of workers writing.
         with open(os.environ["PAYMENT_LEDGER"], "a") as books:
-            books.write(line + "\n")
+            books.write(json.dumps(charge) + "\n")
         return answer
 

@@ -3,7 +3,8 @@
 ``bench/cluster.py`` builds the set from Debian's packages on free ports (a
 pg_auto_failover monitor and two PostgreSQL nodes, a PgBouncer in transaction
 mode in front of each, Valkey with a replica and three Sentinels). First the
-pieces the store relies on, then the store itself: ``bench/failover.py``'s
+pieces the store relies on (and a primary left without its secondary), then
+the store itself: ``bench/failover.py``'s
 shopper mix with the primary PostgreSQL machine and then the Valkey primary
 SIGKILLed mid-run, audited afterwards.
 
@@ -14,6 +15,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import psycopg
@@ -112,10 +114,23 @@ def test_the_multi_host_url_follows_the_new_primary_after_the_primary_machine_is
         assert conn.execute("SHOW statement_timeout").fetchone() == ("15s",)
 
 
+def test_the_primary_takes_writes_alone_seconds_after_its_secondary_is_killed():
+    """While both nodes are up a commit waits for the secondary (the replication quorum); without it, not for long."""
+    with Cluster() as alone:
+        primary, secondary = alone.nodes
+        assert alone.synchronous_standby_names(primary) == "ANY 1 (pgautofailover_standby_2)"
+        alone.kill(secondary)
+        with connect(alone.database_url(dbname="postgres")) as conn:
+            conn.execute("CREATE TABLE after_the_secondary (at timestamptz)")
+            conn.execute("INSERT INTO after_the_secondary VALUES (now())")  # waits until the monitor lets it go
+        assert time.time() - secondary.killed_at < 15
+        assert alone.synchronous_standby_names(primary) == ""
+
+
 def test_shopping_through_a_failover_loses_and_double_charges_nothing():
     """The store on the set, shoppers at it, the primary PostgreSQL machine and then the Valkey primary killed."""
     run = subprocess.run(
-        [sys.executable, "bench/failover.py", "--duration", "36", "--warmup", "2", "--products", "2000", "--users", "8",
+        [sys.executable, "bench/failover.py", "--duration", "30", "--warmup", "2", "--products", "2000", "--users", "8",
          "--log", os.devnull],
         cwd=REPO, capture_output=True, text=True, timeout=300,
     )
