@@ -80,7 +80,6 @@ from cluster import Cluster, missing_programs  # noqa: E402
 from served import REPO, collectstatic, free_port, gunicorn, raise_on_signals, server_env  # noqa: E402
 
 BROWSE = ("home", "category", "product", "search")
-PAID = ("paid", "packed", "shipped", "delivered")  # orders.models.PAID_STATUSES
 GATEWAY = "bench.ledger.LedgerGateway"
 COUNTERS = ("oversold", "lost_paid_orders", "duplicate_charges", "books_unbalanced")  # each must be 0
 
@@ -193,6 +192,8 @@ def read_charges(path):
 
 def charge_audit(connection, run_started, user_ids, charges):
     """Charges at the gateway against the store's orders: lost paid orders, duplicate charges."""
+    from orders.models import PAID_STATUSES
+
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -212,10 +213,10 @@ def charge_audit(connection, run_started, user_ids, charges):
     lost = []
     for key in charged:
         status, _, refunded = orders.get(key.removeprefix("order-"), (None, 0, 0))
-        if status not in PAID and not refunded:
+        if status not in PAID_STATUSES and not refunded:
             lost.append(key)
     duplicates = sum(n - 1 for n in charged.values()) + sum(max(0, c - 1) for _, c, _ in orders.values())
-    unbilled = sum(status in PAID and f"order-{number}" not in charged for number, (status, _, _) in orders.items())
+    unbilled = sum(status in PAID_STATUSES and f"order-{number}" not in charged for number, (status, _, _) in orders.items())
     return lost, duplicates, {"gateway_charges": len(charges), "gateway_succeeded": sum(charged.values()),
                               "paid_without_gateway_charge": unbilled}
 
