@@ -337,8 +337,6 @@ class Cluster:
         directory = self.dir / f"{node.name}-pgbouncer"
         directory.mkdir()
         (directory / "users.txt").write_text('"postgres" ""\n')
-        # options: a client that still sends it (psql, the store without DATABASE_POOLER) is not refused;
-        # connect_query sets what it would carry.
         (directory / "pgbouncer.ini").write_text(
             f"""[databases]
 {DBNAME} = host={HOST} port={node.port} dbname={DBNAME} connect_query='{CONNECT_QUERY}'
@@ -353,7 +351,7 @@ auth_file = {directory / "users.txt"}
 pool_mode = transaction
 max_client_conn = 500
 default_pool_size = 20
-ignore_startup_parameters = extra_float_digits, options
+ignore_startup_parameters = extra_float_digits
 server_connect_timeout = 2
 server_login_retry = 1
 query_wait_timeout = 30

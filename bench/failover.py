@@ -12,15 +12,12 @@ environment (issue 19's contract):
 - ``DATABASE_POOLER=pgbouncer``;
 - ``VALKEY_URL=redis://store-valkey/0`` and ``VALKEY_SENTINELS`` (host:port ...),
 
-(``--valkey-direct`` names the Valkey primary in ``VALKEY_URL`` instead, for a
-store that does not read ``VALKEY_SENTINELS``: it would look the service name
-up as a host name, seconds a lookup), then runs load.py's virtual shoppers
-(``--users``, its mix, accounts, hot products and client) for ``--warmup`` +
-``--duration`` seconds. A third of the way through the measured run it
-SIGKILLs the primary PostgreSQL "machine" (its pg_autoctl keeper, PostgreSQL
-and PgBouncer) and waits for the store's
-URL to commit on the other node; at two thirds it SIGKILLs the Valkey primary
-and waits for the Sentinels' new one. Then it stops gunicorn, settles unfinished
+then runs load.py's virtual shoppers (``--users``, its mix, accounts, hot
+products and client) for ``--warmup`` + ``--duration`` seconds. A third of the
+way through the measured run it SIGKILLs the primary PostgreSQL "machine" (its
+pg_autoctl keeper, PostgreSQL and PgBouncer) and waits for the store's URL to
+commit on the other node; at two thirds it SIGKILLs the Valkey primary and
+waits for the Sentinels' new one. Then it stops gunicorn, settles unfinished
 checkouts as beat would (``settle_unfinished_checkouts`` with
 ``ORDER_UNFINISHED_CHECKOUT_MINUTES=0``: an order whose charge went through
 while the database went away is paid by it, not lost), audits on the surviving
@@ -32,7 +29,9 @@ Run as root on a machine with Debian's ``postgresql-15``,
 ``postgresql-15-auto-failover``, ``pgbouncer``, ``redis-server`` and
 ``redis-sentinel`` (.ci/run installs them): the set's PostgreSQL servers run as
 the ``postgres`` user. Nothing shared is touched: no server on 5432 or 6379 is
-used. ``--keep`` leaves the set's directory (its servers' logs, the charges
+used. The store must speak the contract (issue 19's replica router, pooler and
+Sentinel settings): PgBouncer refuses the ``options`` startup parameter a store
+without ``DATABASE_POOLER`` sends, as it would in production. ``--keep`` leaves the set's directory (its servers' logs, the charges
 file) behind; gunicorn's log goes to ``--log``.
 
 Charges are made by ``ledger.py``'s gateway: the test gateway, which also
@@ -238,9 +237,6 @@ def run(args, cluster, load):
     books = cluster.dir / "charges.jsonl"
     books.touch()
     env.update(cluster.store_env(), PAYMENT_GATEWAY=GATEWAY, PAYMENT_LEDGER=str(books))
-    if args.valkey_direct:
-        env["VALKEY_URL"] = cluster.direct_env()["VALKEY_URL"]
-        del env["VALKEY_SENTINELS"]
     collectstatic(env)
     start_inventory = load.inventory_snapshot()
     run_started = load.db_now()
@@ -322,11 +318,6 @@ def main():
     parser.add_argument("--timeout", type=float, default=30, help="Seconds before a request counts as an error.")
     parser.add_argument("--log", default=os.path.join(tempfile.gettempdir(), "failover-gunicorn.log"),
                         help="gunicorn's log.")
-    parser.add_argument(
-        "--valkey-direct", action="store_true",
-        help="VALKEY_URL names the Valkey primary itself, without Sentinels: for a store that does not read "
-             "VALKEY_SENTINELS (it resolves the service name as a host instead). The Valkey kill then takes its cache.",
-    )
     parser.add_argument("--keep", action="store_true", help="Leave the set's directory (logs, charges) behind.")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
