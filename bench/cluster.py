@@ -387,7 +387,8 @@ admin_users = postgres
         log_path = self.dir / f"{name}.log"
         with open(log_path, "ab") as out:
             process = subprocess.Popen(
-                argv, cwd=self.dir, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+                argv, cwd=self.dir, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         service = Service(name, process, log_path)
         self.services.append(service)

@@ -31,8 +31,9 @@ Run as root on a machine with Debian's ``postgresql-15``,
 the ``postgres`` user. Nothing shared is touched: no server on 5432 or 6379 is
 used. The store must speak the contract (issue 19's replica router, pooler and
 Sentinel settings): PgBouncer refuses the ``options`` startup parameter a store
-without ``DATABASE_POOLER`` sends, as it would in production. ``--keep`` leaves the set's directory (its servers' logs, the charges
-file) behind; gunicorn's log goes to ``--log``.
+without ``DATABASE_POOLER`` sends, as it would in production. ``--keep``
+leaves the set's directory (its servers' logs, the charges file) behind;
+gunicorn's log goes to ``--log``.
 
 Charges are made by ``ledger.py``'s gateway: the test gateway, which also
 writes each charge to a file, the way a card processor keeps books of its own
@@ -215,7 +216,9 @@ def charge_audit(connection, run_started, user_ids, charges):
         if status not in PAID_STATUSES and not refunded:
             lost.append(key)
     duplicates = sum(n - 1 for n in charged.values()) + sum(max(0, c - 1) for _, c, _ in orders.values())
-    unbilled = sum(status in PAID_STATUSES and f"order-{number}" not in charged for number, (status, _, _) in orders.items())
+    unbilled = sum(
+        status in PAID_STATUSES and f"order-{number}" not in charged for number, (status, _, _) in orders.items()
+    )
     return lost, duplicates, {"gateway_charges": len(charges), "gateway_succeeded": sum(charged.values()),
                               "paid_without_gateway_charge": unbilled}
 
