@@ -221,8 +221,9 @@ class Cluster:
         user = pwd.getpwnam(OS_USER)
         os.chown(self.dir, user.pw_uid, user.pw_gid)
         self.dir.chmod(0o755)
-        self.sockets.mkdir()
-        os.chown(self.sockets, user.pw_uid, user.pw_gid)
+        for directory in (self.sockets, self.dir / "run"):  # pg_autoctl's pid files go to /tmp without "run"
+            directory.mkdir(mode=0o700)
+            os.chown(directory, user.pw_uid, user.pw_gid)
         self._start_valkey()
         self._create_monitor()
         primary, secondary = self.nodes
