@@ -294,6 +294,11 @@ class Stats:
         self.measuring = False
         self.cpu_started = self.cpu_used = 0.0  # the client's own CPU while measuring
 
+    def record(self, kind, outcome, ms):
+        """A measured answer: its status, or the client-side exception's name."""
+        self.latencies[kind].append(ms)
+        self.statuses[kind][outcome] += 1
+
 
 class Abort(Exception):
     """The run's time is up, or a request failed: the step stops here."""
@@ -332,14 +337,12 @@ class Shopper:
         except (OSError, asyncio.TimeoutError, ValueError, IndexError) as error:
             if measured:
                 stats.errors[kind] += 1
-                stats.statuses[kind][type(error).__name__] += 1
-                stats.latencies[kind].append((time.perf_counter() - started) * 1000)
+                stats.record(kind, type(error).__name__, (time.perf_counter() - started) * 1000)
             if len(stats.samples) < 10:
                 stats.samples.append(f"{kind} {method} {path}: {type(error).__name__} {error}")
             raise Abort from error
         if measured:
-            stats.latencies[kind].append((time.perf_counter() - started) * 1000)
-            stats.statuses[kind][answer.status] += 1
+            stats.record(kind, answer.status, (time.perf_counter() - started) * 1000)
         if answer.status in expect:
             return answer
         if answer.status in refuse:
@@ -470,7 +473,8 @@ class Shopper:
             await self.fix_cart()
 
 
-async def drive(args, port, catalog, hot, categories, shoppers, stats):
+async def drive(args, port, catalog, hot, categories, shoppers, stats, during=None):
+    """Run the shoppers; ``during``, a coroutine function, runs beside them from the start of measuring."""
     started = time.monotonic()
     measure_from = started + args.warmup
     deadline = measure_from + args.duration
@@ -485,6 +489,8 @@ async def drive(args, port, catalog, hot, categories, shoppers, stats):
     measure_started = time.monotonic()
     stats.cpu_started = cpu_seconds()
     log(f"measuring for {args.duration} s")
+    if during is not None:
+        tasks.append(asyncio.create_task(during()))
     await asyncio.gather(*tasks)
     stats.measuring = False
     stats.cpu_used = cpu_seconds() - stats.cpu_started
