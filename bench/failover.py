@@ -64,7 +64,6 @@ import argparse
 import asyncio
 import importlib
 import json
-import multiprocessing
 import os
 import random
 import subprocess
@@ -77,7 +76,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from cluster import Cluster, missing_programs  # noqa: E402
-from served import REPO, collectstatic, free_port, gunicorn, raise_on_signals, server_env  # noqa: E402
+from served import REPO, add_shopper_arguments, collectstatic, free_port, gunicorn, raise_on_signals, server_env  # noqa: E402
 
 BROWSE = ("home", "category", "product", "search")
 GATEWAY = "bench.ledger.LedgerGateway"
@@ -309,20 +308,12 @@ def run(args, cluster, load):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_shopper_arguments(parser)
     parser.add_argument("--duration", type=float, default=180, help="Seconds measured; the kills at 1/3 and 2/3.")
-    parser.add_argument("--warmup", type=float, default=5, help="Seconds of the same load before measuring.")
     parser.add_argument("--products", type=int, default=20_000, help="Products seeded.")
-    parser.add_argument("--users", type=int, default=16, help="Concurrent virtual shoppers.")
-    parser.add_argument("--workers", type=int, default=2 * multiprocessing.cpu_count() + 1, help="gunicorn workers.")
-    parser.add_argument("--shoppers", type=int, default=200, help="Accounts that shop (at least --users).")
-    parser.add_argument("--hot", type=int, default=100, help="Products with small stock that cart adds favour.")
-    parser.add_argument("--sample", type=int, default=5000, help="Products browsed and searched for.")
-    parser.add_argument("--decline-share", type=float, default=0.05, help="Checkouts paying with the declined card.")
-    parser.add_argument("--timeout", type=float, default=30, help="Seconds before a request counts as an error.")
     parser.add_argument("--log", default=os.path.join(tempfile.gettempdir(), "failover-gunicorn.log"),
                         help="gunicorn's log.")
     parser.add_argument("--keep", action="store_true", help="Leave the set's directory (logs, charges) behind.")
-    parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     if missing := missing_programs():
         raise SystemExit(f"Install {', '.join(missing)} first (Debian packages; see .ci/run).")

@@ -89,7 +89,6 @@ Audit, in SQL after gunicorn has stopped (all must be 0, else exit status 1):
 import argparse
 import asyncio
 import json
-import multiprocessing
 import os
 import random
 import resource
@@ -124,7 +123,9 @@ from catalog.models import Category, Product  # noqa: E402
 from catalog.selectors import BROWSE_SORTS  # noqa: E402
 from orders.models import Address  # noqa: E402
 from orders.payments import TestGateway  # noqa: E402
-from served import HOST, collectstatic, free_port, gunicorn, percentile, raise_on_signals, server_env  # noqa: E402
+from served import (  # noqa: E402
+    HOST, add_shopper_arguments, collectstatic, free_port, gunicorn, percentile, raise_on_signals, server_env,
+)
 
 MIX = {"browse": 70, "search": 20, "cart": 8, "checkout": 2}
 BROWSE = {"home": 15, "category": 35, "product": 50}
@@ -612,18 +613,10 @@ def summarise(stats, elapsed):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--users", type=int, default=16, help="Concurrent virtual shoppers.")
+    add_shopper_arguments(parser)
     parser.add_argument("--duration", type=float, default=60, help="Seconds measured.")
-    parser.add_argument("--warmup", type=float, default=5, help="Seconds of the same load before measuring.")
-    parser.add_argument("--workers", type=int, default=2 * multiprocessing.cpu_count() + 1, help="gunicorn workers.")
     parser.add_argument("--products", type=int, default=100_000, help="Products the catalog must hold at least.")
-    parser.add_argument("--shoppers", type=int, default=200, help="Accounts that shop (at least --users).")
-    parser.add_argument("--hot", type=int, default=100, help="Products with small stock that cart adds favour.")
-    parser.add_argument("--sample", type=int, default=5000, help="Products browsed and searched for.")
-    parser.add_argument("--decline-share", type=float, default=0.05, help="Checkouts paying with the declined card.")
-    parser.add_argument("--timeout", type=float, default=30, help="Seconds before a request counts as an error.")
     parser.add_argument("--log", default=os.path.join(tempfile.gettempdir(), "loadbench-gunicorn.log"), help="gunicorn's log.")
-    parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     if connection.vendor != "postgresql" or not settings.VALKEY_URL:
         raise SystemExit("Run against PostgreSQL and Valkey: set DATABASE_URL and VALKEY_URL (see the docstring).")

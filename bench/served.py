@@ -29,6 +29,19 @@ PG_SETTINGS = ["shared_buffers", "work_mem", "effective_cache_size", "random_pag
                "max_parallel_workers_per_gather", "statement_timeout"]
 
 
+def add_shopper_arguments(parser):
+    """load.py's shopper mix's options, which failover.py runs too."""
+    parser.add_argument("--users", type=int, default=16, help="Concurrent virtual shoppers.")
+    parser.add_argument("--warmup", type=float, default=5, help="Seconds of the same load before measuring.")
+    parser.add_argument("--workers", type=int, default=2 * os.cpu_count() + 1, help="gunicorn workers.")
+    parser.add_argument("--shoppers", type=int, default=200, help="Accounts that shop (at least --users).")
+    parser.add_argument("--hot", type=int, default=100, help="Products with small stock that cart adds favour.")
+    parser.add_argument("--sample", type=int, default=5000, help="Products browsed and searched for.")
+    parser.add_argument("--decline-share", type=float, default=0.05, help="Checkouts paying with the declined card.")
+    parser.add_argument("--timeout", type=float, default=30, help="Seconds before a request counts as an error.")
+    parser.add_argument("--seed", type=int, default=1)
+
+
 def postgres_settings(connection):
     """The server's own values (a connection without the store's options) and those of the store's ``connection``."""
     with connection.cursor() as cursor:

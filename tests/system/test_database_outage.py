@@ -1,5 +1,4 @@
 """The database out of reach: a 503 in the site's style, and nothing written half-way."""
-import psycopg
 import pytest
 from django.db import OperationalError, connection
 from django.test import Client
@@ -8,6 +7,7 @@ from cart.unit_of_work import Work
 from cart.models import CartLine, Reservation
 from catalog.models import Inventory
 from tests.factories import InventoryFactory, ProductFactory
+from tests.outages import drop_this_connection
 
 pytestmark = [pytest.mark.system, pytest.mark.django_db]
 
@@ -63,11 +63,7 @@ def test_a_connection_dropped_in_the_middle_of_an_add_to_cart_writes_nothing(sho
     def drop_connection_then_hold(work, line, allocations):
         """The cart line is written (uncommitted) when the server drops the connection."""
         assert CartLine.objects.filter(product=product).exists()
-        settings = connection.settings_dict
-        with psycopg.connect(
-            dbname=settings["NAME"], user=settings["USER"], host=settings["HOST"], port=settings["PORT"], autocommit=True
-        ) as admin:
-            admin.execute("SELECT pg_terminate_backend(%s)", [connection.connection.info.backend_pid])
+        drop_this_connection()
         return hold(work, line, allocations)
 
     monkeypatch.setattr(Work, "hold", drop_connection_then_hold)

@@ -1,7 +1,6 @@
 """The database out of reach: the cart and checkout say ordering is paused, and nothing is written."""
 import uuid
 
-import psycopg
 import pytest
 from django.db import OperationalError, connection
 from django.test import Client, RequestFactory
@@ -15,7 +14,7 @@ from orders import timeline
 from orders.models import Order, OrderItem
 from tests.factories import InventoryFactory, ProductFactory, UserFactory
 from tests.orders.helpers import ADDRESS, card
-from tests.outages import refuse_connection
+from tests.outages import drop_this_connection, refuse_connection
 
 pytestmark = [pytest.mark.system]
 
@@ -96,11 +95,7 @@ def test_a_connection_dropped_in_the_middle_of_a_checkout_says_ordering_is_pause
     def drop_connection_then_log(order, *args, **kwargs):
         """The order and its items are written (uncommitted) when the server drops the connection."""
         assert OrderItem.objects.filter(order=order).exists()
-        settings = connection.settings_dict
-        with psycopg.connect(
-            dbname=settings["NAME"], user=settings["USER"], host=settings["HOST"], port=settings["PORT"], autocommit=True
-        ) as admin:
-            admin.execute("SELECT pg_terminate_backend(%s)", [connection.connection.info.backend_pid])
+        drop_this_connection()
         return log_move(order, *args, **kwargs)
 
     def place():
