@@ -20,6 +20,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from django.db import connection
 from django_redis.cache import RedisCache
 
 from bench.cluster import HOST, VALKEY_SERVICE, Cluster, missing_programs
@@ -32,6 +33,8 @@ pytestmark = [
     pytest.mark.system,
     pytest.mark.skipif(bool(MISSING), reason=f"needs the Debian packages {', '.join(MISSING)} (see .ci/run)"),
     pytest.mark.skipif(os.geteuid() != 0, reason="starts PostgreSQL as the postgres user: needs root"),
+    # The set is built apart from the suite's database: once, in the PostgreSQL pass (.ci/run runs two).
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL store's set: run with DATABASE_URL"),
 ]
 
 

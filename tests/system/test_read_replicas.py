@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from django.db import connection
 
 from tests.processes import free_port, wait_for
 from tests.system import replication
@@ -23,6 +24,8 @@ REPO = Path(__file__).resolve().parents[2]
 pytestmark = [
     pytest.mark.system,
     pytest.mark.skipif(not replication.available(), reason="needs Debian's PostgreSQL 15 server binaries (initdb)"),
+    # The pair is built apart from the suite's database: once, in the PostgreSQL pass (.ci/run runs two).
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL store's replicas: run with DATABASE_URL"),
 ]
 
 
