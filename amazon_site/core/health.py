@@ -5,6 +5,9 @@
   Only the database makes it fail (503): without the cache, Elasticsearch or
   the broker the store still serves (cache misses, database search, and
   tasks wait), so those are reported "degraded" but keep the instance in.
+  With read replicas, a primary that does not answer (a failover under way)
+  is "degraded" too while a replica answers: browsing goes on from it, and a
+  load balancer that took every instance out would stop that as well.
   The per-service checks are shown only to whoever may read the metrics
   (amazon_site/core/operations_access.py); anyone else gets the overall status.
 """
@@ -17,11 +20,12 @@ from concurrent.futures import TimeoutError as FutureTimeout
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, connections
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from . import replicas
 from .operations_access import may_read_details
 
 logger = logging.getLogger(__name__)
@@ -41,6 +45,13 @@ def check_database():
         cursor.execute("SELECT 1")
         cursor.fetchone()
     return {"status": OK, "vendor": connection.vendor}
+
+
+def check_replica(alias):
+    # On this thread: a connection is its thread's, and the reads use this one.
+    lag = replicas.lag_seconds(alias)
+    usable = lag <= settings.DATABASE_REPLICA_MAX_LAG_SECONDS
+    return {"status": OK if usable else DEGRADED, "lag_s": round(lag, 3)}
 
 
 def check_cache():
@@ -101,9 +112,14 @@ def readyz(request):
                 checks[name] = {"status": DEGRADED, "error": "timeout", "ms": TIMEOUT * 1000}
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
+    for alias in settings.DATABASE_REPLICAS:
+        checks[alias] = _timed(alias, lambda: check_replica(alias))
+        if checks[alias]["status"] != OK:
+            connections[alias].close()  # a broken connection is not reused by the next probe
     if checks["database"]["status"] != OK:
         checks["database"]["status"] = DOWN
-    ready = checks["database"]["status"] == OK
+    answering = [name for name in ("database", *settings.DATABASE_REPLICAS) if checks[name]["status"] == OK]
+    ready = bool(answering)
     status = OK if ready and all(c["status"] in (OK, NOT_CONFIGURED) for c in checks.values()) else (
         DEGRADED if ready else DOWN
     )

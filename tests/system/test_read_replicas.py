@@ -154,3 +154,23 @@ def test_a_replica_that_does_not_answer_is_skipped(copies, serve, renamed):
         assert title_on(answers[-1].text) == new
     finally:
         replica.start()
+
+
+def test_the_instance_stays_ready_on_its_replica_while_the_primary_is_down(copies, serve):
+    primary, replica = copies
+    base = serve(DATABASE_REPLICA_MAX_LAG_SECONDS="3600")
+    assert requests.get(base + "/readyz", timeout=10).json()["status"] == "ok"
+    primary.stop()
+    try:
+        answer = requests.get(base + "/readyz", timeout=10)
+        # A load balancer keeps the instance: its browse pages are read from the replica.
+        assert answer.status_code == 200
+        body = answer.json()
+        assert body["status"] == "degraded"
+        assert body["checks"]["database"]["status"] == "down"
+        assert body["checks"]["replica1"]["status"] == "ok"
+        replica.stop()
+        assert requests.get(base + "/readyz", timeout=10).status_code == 503
+    finally:
+        primary.start()
+        replica.start()
