@@ -50,8 +50,7 @@ def check_database():
 def check_replica(alias):
     # On this thread: a connection is its thread's, and the reads use this one.
     lag = replicas.lag_seconds(alias)
-    usable = lag <= settings.DATABASE_REPLICA_MAX_LAG_SECONDS
-    return {"status": OK if usable else DEGRADED, "lag_s": round(lag, 3)}
+    return {"status": DEGRADED if replicas.too_far_behind(lag) else OK, "lag_s": round(lag, 3)}
 
 
 def check_cache():
@@ -118,8 +117,7 @@ def readyz(request):
             connections[alias].close()  # a broken connection is not reused by the next probe
     if checks["database"]["status"] != OK:
         checks["database"]["status"] = DOWN
-    answering = [name for name in ("database", *settings.DATABASE_REPLICAS) if checks[name]["status"] == OK]
-    ready = bool(answering)
+    ready = any(checks[name]["status"] == OK for name in ("database", *settings.DATABASE_REPLICAS))
     status = OK if ready and all(c["status"] in (OK, NOT_CONFIGURED) for c in checks.values()) else (
         DEGRADED if ready else DOWN
     )

@@ -36,6 +36,10 @@ def lag_seconds(alias: str) -> float:
         return float(cursor.fetchone()[0])
 
 
+def too_far_behind(lag: float) -> bool:
+    return lag > settings.DATABASE_REPLICA_MAX_LAG_SECONDS
+
+
 def _usable(alias: str) -> bool:
     now = time.monotonic()
     checked = _checked.get(alias)
@@ -46,7 +50,7 @@ def _usable(alias: str) -> bool:
     except DatabaseError as error:
         mark_unusable(alias, error)
         return False
-    usable = lag <= settings.DATABASE_REPLICA_MAX_LAG_SECONDS
+    usable = not too_far_behind(lag)
     if not usable:
         logger.warning("Read replica %s is %.1f s behind, reading from the primary", alias, lag)
     _checked[alias] = (now, usable)

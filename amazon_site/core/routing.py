@@ -22,16 +22,13 @@ from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError
 
 from . import replicas
 
-# The catalog's pages and read-only API, by URL name. "Recommended for you"
+# The catalog's browse pages (catalog/urls.py), by URL name: the same for every anonymous visitor.
+BROWSE_PAGES = frozenset({"home", "category", "product", "product-short", "search"})
+# Those, and the catalog's other read-only answers. "Recommended for you"
 # is not here: it reads the shopper's own orders.
-REPLICA_READ_VIEWS = frozenset(
+REPLICA_READ_VIEWS = BROWSE_PAGES | frozenset(
     {
-        "home",
-        "search",
         "search-suggest",
-        "category",
-        "product",
-        "product-short",
         "product-image",
         "api-search",
         "api-search-suggest",

@@ -39,10 +39,10 @@ from django.core.cache import cache
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 
+from .routing import BROWSE_PAGES
+
 logger = logging.getLogger(__name__)
 
-# The catalog's browse pages (catalog/urls.py): the same for every anonymous visitor.
-BROWSE_PAGES = frozenset({"home", "category", "product", "product-short", "search"})
 CACHE_KEY = "stale-page:v1:{}"
 HEADER = "X-Stale-Page"
 KEPT_HEADERS = ("Content-Type", "Content-Language")
